@@ -1,0 +1,1 @@
+"""TFDS builders, one package per corpus. Importing a package registers its builder."""
