@@ -1,0 +1,1 @@
+"""The search strategy: bilevel updates, estimation indicator, pruning, genotypes."""
