@@ -1,0 +1,1 @@
+"""Networks: the search supernet, and (later) detectors built from genotypes."""

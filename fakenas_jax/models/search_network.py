@@ -1,0 +1,167 @@
+"""The search supernet: cells of mixed operations with partial channels and edge normalisation.
+
+FD-NAS §3.5 / PC-DARTS: every edge (i → j) applies its mixed operation to the first C/k channels
+of x_i and lets the others bypass (2×2 max-pooled on reducing edges); the two parts are
+concatenated and channel-shuffled with k groups (Eq. 6). Node j is the β-weighted sum of its
+incoming edges, softmax over the edges of the node (Eq. 7). Since shuffle and concatenation are
+linear, the node sums the sampled parts and the bypassed parts first and shuffles once.
+
+The operation weights of an edge are I = softmax(α) + λE (Eq. 5; plain softmax(α) when no
+estimation E is given), with pruned operations masked out (`active`). For performance
+estimation (Eq. 4) a caller may replace the weights of chosen edges (`override_mask`) by given
+weights (`override_weights`, e.g. one-hot: the edge reduced to one operation).
+
+Architecture parameters live in the collection `arch`: `alpha` (2, 14, ops) and `beta`
+(2, 14) — index 0 the normal cell, 1 the reduction cell, shared by all cells of that type.
+
+Network (DARTS search network): stem conv 3×3 → stem_multiplier·C + BN; cells by `layout`
+('N' normal, 'R' reduction, which doubles C); global average pool → linear.
+FD-NAS: layout 'NNRNNR', C = 16, 32×32 input; DARTS: 'NNRNNRNN'.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from fakenas_jax.models.mixed_edges import MixedEdges
+from fakenas_jax.nas import estimation, genotypes
+from fakenas_jax.nn import batch_norm, conv, ops as ops_lib
+
+NORMAL, REDUCE = 0, 1
+
+
+def channel_shuffle(x: jax.Array, groups: int) -> jax.Array:
+  """PC-DARTS' shuffle on NHWC: channel g·(C/groups) + i moves to i·groups + g."""
+  *lead, channels = x.shape
+  if groups <= 1:
+    return x
+  x = x.reshape(*lead, groups, channels // groups)
+  return jnp.swapaxes(x, -1, -2).reshape(*lead, channels)
+
+
+def max_pool_2x2(x: jax.Array) -> jax.Array:
+  """PyTorch's `MaxPool2d(2, 2)` (no padding, floor) on NHWC: the bypass of reducing edges."""
+  return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+
+class ReLUConvBN(nn.Module):
+  channels: int
+  affine: bool = False
+
+  @nn.compact
+  def __call__(self, x, train):
+    kernel = self.param("kernel", conv.torch_default_init(x.shape[-1]), (x.shape[-1], self.channels))
+    x = conv.pointwise_conv(nn.relu(x), kernel)
+    return batch_norm.BatchNorm(self.affine)(x, train)
+
+
+class SearchCell(nn.Module):
+  op_names: tuple[str, ...]
+  channels: int
+  reduction: bool
+  reduction_prev: bool
+  k: int
+  steps: int = 4
+  reducing_skip: str = "factorized_reduce"
+
+  @nn.compact
+  def __call__(self, s0, s1, weights, edge_weights, train):
+    """weights (14, ops) and edge_weights (14,) of this cell's type."""
+    C, k = self.channels, self.k
+    if C % k:
+      raise ValueError(f"channels {C} not divisible by the partial-channel divisor k={k}")
+    c = C // k
+    if self.reduction_prev:
+      s0 = ops_lib.FactorizedReduce(C, affine=False, name="preprocess0")(s0, train)
+    else:
+      s0 = ReLUConvBN(C, name="preprocess0")(s0, train)
+    s1 = ReLUConvBN(C, name="preprocess1")(s1, train)
+    stride = 2 if self.reduction else 1
+
+    def bypass(x, x_stride):
+      rest = x[..., c:]
+      return max_pool_2x2(rest) if x_stride == 2 else rest
+
+    # Accumulators per node: the sampled part and the bypassed part, β-weighted.
+    sampled = [0.0] * self.steps
+    bypassed = [0.0] * self.steps
+
+    def add_edges(outputs, sources, targets, source_states, source_stride):
+      for s, source in enumerate(sources):
+        rest = bypass(source_states[s], source_stride)
+        for e, target in enumerate(targets):
+          row = genotypes.edge_index(target, source)
+          sampled[target] = sampled[target] + edge_weights[row] * outputs[s, e]
+          bypassed[target] = bypassed[target] + edge_weights[row] * rest
+
+    def rows(sources, targets):
+      return jnp.asarray([[genotypes.edge_index(t, s) for t in targets] for s in sources])
+
+    inputs = jnp.stack([s0[..., :c], s1[..., :c]])
+    targets = list(range(self.steps))
+    out = MixedEdges(self.op_names, len(targets), stride, self.reducing_skip, name="edges_in")(
+        inputs, weights[rows([0, 1], targets)], train)
+    add_edges(out, [0, 1], targets, [s0, s1], stride)
+    states = []
+    for node in range(self.steps):
+      state = channel_shuffle(jnp.concatenate([sampled[node], bypassed[node]], axis=-1), k)
+      states.append(state)
+      targets = list(range(node + 1, self.steps))
+      if targets:
+        out = MixedEdges(self.op_names, len(targets), 1, self.reducing_skip,
+                         name=f"edges_node{node}")(state[None, ..., :c],
+                                                  weights[rows([node + 2], targets)], train)
+        add_edges(out, [node + 2], targets, [state], 1)
+    return jnp.concatenate(states, axis=-1)
+
+
+class SearchNetwork(nn.Module):
+  """The supernet (module docstring). Call: `(x, train, active=None, estimation=None,
+  override_weights=None, override_mask=None) -> logits`."""
+
+  op_names: tuple[str, ...]
+  layout: str = "NNRNNR"
+  channels: int = 16
+  k: int = 8
+  num_classes: int = 2
+  stem_multiplier: int = 3
+  steps: int = 4
+  reducing_skip: str = "factorized_reduce"
+  indicator_lambda: float = estimation.LAMBDA
+
+  def operation_weights(self, alpha, active, estimation_scores):
+    return estimation.indicator(alpha, estimation_scores, active, self.indicator_lambda)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True, active=None, estimation_scores=None,
+               override_weights=None, override_mask=None):
+    edges, n_ops = genotypes.edges_per_cell(self.steps), len(self.op_names)
+    init = lambda key, shape: 1e-3 * jax.random.normal(key, shape)
+    alpha = self.variable("arch", "alpha", lambda: init(self.make_rng("params"), (2, edges, n_ops)))
+    beta = self.variable("arch", "beta", lambda: init(self.make_rng("params"), (2, edges)))
+    weights = self.operation_weights(alpha.value, active, estimation_scores)
+    if override_weights is not None:
+      weights = jnp.where(override_mask[..., None], override_weights, weights)
+    edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
+                              for t in (NORMAL, REDUCE)])
+
+    stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
+                             (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
+    s = conv.conv2d(x, stem_kernel)
+    s = batch_norm.BatchNorm(True, name="stem_bn")(s, train)
+    s0 = s1 = s
+    channels, reduction_prev = self.channels, False
+    for index, kind in enumerate(self.layout):
+      reduction = kind == "R"
+      if reduction:
+        channels *= 2
+      cell_type = REDUCE if reduction else NORMAL
+      cell = SearchCell(self.op_names, channels, reduction, reduction_prev, self.k, self.steps,
+                        self.reducing_skip, name=f"cell{index}")
+      s0, s1 = s1, cell(s0, s1, weights[cell_type], edge_weights[cell_type], train)
+      reduction_prev = reduction
+    features = jnp.mean(s1, axis=(1, 2))
+    return nn.Dense(self.num_classes, name="classifier")(features)
