@@ -262,3 +262,16 @@ def test_iterator_state_round_trips_through_an_orbax_checkpoint(train_source, tm
   with ocp.CheckpointManager(tmp_path) as manager:
     manager.restore(3, args=ocp.args.Composite(data=grain.checkpoint.CheckpointRestore(restored)))
   assert_batches_equal(expected, take(restored, 4))
+
+
+def test_video_folds_split_videos_in_halves_with_both_classes(tiny_builder):
+  source = tiny_builder.as_data_source("train")
+  table = pipeline_lib.read_frame_table(source)
+  halves = [pipeline_lib.make_pipeline(source=source, global_batch_size=2, image_size=16,
+                                       training=False, video_fold=(i, 2), table=table)
+            for i in range(2)]
+  videos = [set(table.video[h.selected]) for h in halves]
+  assert not videos[0] & videos[1]
+  assert videos[0] | videos[1] == set(range(len(table.video_ids)))
+  for half in halves:
+    assert set(table.label[half.selected]) == {0, 1}

@@ -200,6 +200,23 @@ def select_frames(table: FrameTable, frames_per_video: int | None) -> np.ndarray
   return np.sort(np.concatenate(picked))
 
 
+def video_folds(table: FrameTable, count: int) -> np.ndarray:
+  """Fold (0..count-1) of every video: round-robin over the videos of each label, by id.
+
+  Used to split a training split in halves by video (FD-NAS Alg. 1 line 1: one half updates the
+  weights, the other the architecture) with both classes in every fold.
+  """
+  if count < 1:
+    raise ValueError(f"need at least one fold, got {count}")
+  video_label = np.zeros(len(table.video_ids), np.int64)
+  video_label[table.video] = table.label
+  folds = np.zeros(len(table.video_ids), np.int64)
+  for label in np.unique(video_label):
+    members = np.flatnonzero(video_label == label)  # ids are sorted, so this order is fixed
+    folds[members] = np.arange(len(members)) % count
+  return folds
+
+
 @functools.lru_cache(maxsize=4)
 def _epoch_permutation(num_examples: int, seed: int, epoch: int) -> np.ndarray:
   permutation = np.random.default_rng([seed, epoch]).permutation(num_examples)
@@ -305,6 +322,7 @@ def make_pipeline(
     num_threads: int | None = None,
     prefetch_batches: int | None = None,
     table: FrameTable | None = None,
+    video_fold: tuple[int, int] | None = None,
 ) -> Pipeline:
   """The input pipeline of one split (see the module docstring for the order of examples).
 
@@ -327,6 +345,8 @@ def make_pipeline(
     num_threads: decoding threads (default: the CPU count).
     prefetch_batches: local batches decoded ahead (default: 2 * num_threads).
     table: the split's `read_frame_table(source)`, if already read.
+    video_fold: (i, n): keep only the videos of fold i of n (`video_folds`), e.g. (0, 2) and
+      (1, 2) are the two halves of a training split.
 
   Returns:
     A `Pipeline`; `iter(pipeline)` gives local batches of `global_batch_size / process_count`.
@@ -363,6 +383,11 @@ def make_pipeline(
   if len(table) != len(reader):
     raise ValueError(f"the frame table has {len(table)} records, the source {len(reader)}")
   selected = select_frames(table, frames_per_video)
+  if video_fold is not None:
+    fold, folds = video_fold
+    if not 0 <= fold < folds:
+      raise ValueError(f"video_fold must be (i, n) with 0 <= i < n, got {video_fold}")
+    selected = selected[video_folds(table, folds)[table.video[selected]] == fold]
   local_batch_size = global_batch_size // process_count
 
   if training:
