@@ -26,6 +26,7 @@ from typing import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
+from absl import logging
 
 from fakenas_jax.data import synthetic
 
@@ -177,7 +178,17 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       for job in jobs:
         yield from render_examples(*job)
       return
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(self._num_workers, mp_context=context) as pool:
-      for examples in pool.map(_render_examples_star, jobs, chunksize=4):
-        yield from examples
+    done = 0
+    try:
+      context = multiprocessing.get_context("spawn")
+      with concurrent.futures.ProcessPoolExecutor(self._num_workers, mp_context=context) as pool:
+        for examples in pool.map(_render_examples_star, jobs, chunksize=4):
+          yield from examples
+          done += 1
+    except concurrent.futures.process.BrokenProcessPool as error:
+      # Spawned workers re-import `__main__`; a script without an `if __name__ == "__main__":`
+      # guard breaks them. Finish in this process rather than fail the build.
+      logging.warning("synthetic_faces: worker processes failed (%s); rendering the remaining "
+                      "%d videos in this process", error, len(jobs) - done)
+      for job in jobs[done:]:
+        yield from render_examples(*job)

@@ -1,0 +1,50 @@
+"""FD-NAS in-dataset search on the built-in synthetic corpus (the default of every entry point).
+
+    python -m fakenas_jax.search --config=configs/search/default.py --workdir=runs/search
+
+FD-NAS §4.1 (Implementation details) at CPU scale: CDC search space (11 operations), 6 cells
+(N N R N N R), C = 16, partial channels 1/8, estimation indicator (λ = 0.15), pruning of two
+operations per edge with a doubled channel-sampling rate every `prune_every` epochs, Adam on
+the weights. `fdnas_paper.py` has the paper's sizes.
+"""
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  # Data.
+  config.dataset = "synthetic_faces/studio"
+  config.data_dir = "runs/tfds"
+  config.corpus_overrides = ml_collections.ConfigDict()
+  config.image_size = 32
+  config.batch_size = 32
+  config.frames_per_video = 4
+  config.data_threads = 2
+  # Search space and supernet.
+  config.space = "fdnas"
+  config.ops = ()  # an explicit list of operation names overrides `space`
+  config.reducing_skip = ""  # '' = the space's own ('avg_pool' for fdnas)
+  config.layout = "NNRNNR"
+  config.channels = 16
+  config.stem_multiplier = 3
+  config.k = 8
+  config.num_classes = 2
+  config.class_weights = ()
+  # Strategy.
+  config.epochs = 12
+  config.warmup_epochs = 2
+  config.steps_per_epoch = 0  # 0 = as many as the smaller training half allows
+  config.second_order = False
+  config.indicator = True
+  config.indicator_lambda = 0.15
+  config.estimation_batches = 1
+  config.estimation_chunk = 8
+  config.prune_every = 4
+  config.prune_drop = 2
+  config.optimizer = ml_collections.ConfigDict(dict(
+      weights="adam", learning_rate=3e-3, learning_rate_min=3e-4, momentum=0.9,
+      weight_decay=3e-4, grad_clip_norm=5.0, arch_learning_rate=6e-4,
+      arch_betas=(0.5, 0.999), arch_weight_decay=1e-3))
+  config.seed = 0
+  config.progress = True
+  return config

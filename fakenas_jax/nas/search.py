@@ -1,0 +1,308 @@
+"""The architecture search (FD-NAS Alg. 1; DARTS / PC-DARTS as special cases), resumable.
+
+    state = run_search(config, workdir)      # what `python -m fakenas_jax.search` calls
+
+One epoch: for every step, an architecture update on a batch of the search half D_S of the
+training split (after `warmup_epochs`), then a weight update on a batch of the other half
+D_Eval (Alg. 1 lines 1–5). After the epoch (Alg. 1 lines 6–8) the estimation errors are measured
+(`network_loss.override_errors`) on `estimation_batches` batches of D_S (Ē) and of the
+validation split (Ê, never trained on), E (Eq. 4) and H (Eq. 8) are updated and the genotype is
+derived (Eq. 9). When pruning is due (lines 9–11) each edge drops its two lowest-H operations
+and the channel divisor k halves; the network is rebuilt with the grown parameters
+(`grow_like`) and the search goes on.
+
+Everything a resumed run needs is checkpointed every epoch (Orbax): weights, α/β, both optimiser
+states, batch statistics, the surviving operations, k, E, the data iterators' positions and the
+RNG. Re-running with the same workdir resumes; SIGTERM checkpoints at the next step and exits;
+a non-finite loss stops the run and keeps the last good checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import pathlib
+import signal
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import tqdm
+
+from fakenas_jax import checkpoints, metrics_log, parallel
+from fakenas_jax.data import corpora
+from fakenas_jax.data import pipeline as pipeline_lib
+from fakenas_jax.models.search_network import SearchNetwork
+from fakenas_jax.nas import (bilevel, cell_diagram, estimation, genotypes, network_loss,
+                             optimizers, pruning)
+from fakenas_jax.nn import registry
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class Interrupted(Exception):
+  """SIGTERM arrived; a checkpoint was written."""
+
+
+def search_space(config) -> tuple[tuple[str, ...], str]:
+  """(operation names, reducing skip) of the configured space or explicit operation list."""
+  if config.ops:
+    names = tuple(config.ops)
+    for name in names:
+      registry.parse_op_name(name)
+    return names, config.reducing_skip or "factorized_reduce"
+  if config.space not in registry.SEARCH_SPACES:
+    raise ValueError(f"unknown search space {config.space!r}; known: "
+                     f"{', '.join(registry.SEARCH_SPACES)}")
+  return (registry.SEARCH_SPACES[config.space],
+          config.reducing_skip or registry.SPACE_REDUCING_SKIP[config.space])
+
+
+def build_network(config, k: int) -> SearchNetwork:
+  op_names, reducing_skip = search_space(config)
+  return SearchNetwork(op_names, layout=config.layout, channels=config.channels, k=k,
+                       num_classes=config.num_classes, stem_multiplier=config.stem_multiplier,
+                       reducing_skip=reducing_skip, indicator_lambda=config.indicator_lambda)
+
+
+def grow_like(old, fresh):
+  """`fresh` with every leaf's leading block replaced by the matching leaf of `old`.
+
+  After k halves, a candidate's kernels see twice the channels: the channels it saw before
+  keep their trained values, the new ones start from `fresh`'s initialisation (zeros for
+  optimiser moments when `fresh` is a new optimiser state).
+  """
+  def grow(o, f):
+    o, f = np.asarray(o), np.asarray(f)
+    if o.shape == f.shape:
+      return o
+    if o.ndim != f.ndim or any(a > b for a, b in zip(o.shape, f.shape)):
+      raise ValueError(f"cannot grow a leaf of shape {o.shape} into {f.shape}")
+    out = f.copy()
+    out[tuple(slice(0, n) for n in o.shape)] = o
+    return out
+  return jax.tree.map(grow, old, fresh)
+
+
+def _corpus_sources(config):
+  builder = corpora.load_builder(config.dataset, config.data_dir, **dict(config.corpus_overrides))
+  if not builder.is_prepared():
+    overrides = " ".join(f"--override={k}={v}" for k, v in dict(config.corpus_overrides).items())
+    raise FileNotFoundError(
+        f"corpus {config.dataset} is not built in {config.data_dir}; run: python -m "
+        f"fakenas_jax.prepare --dataset={config.dataset} --data_dir={config.data_dir} {overrides}".strip())
+  return builder.as_data_source("train"), builder.as_data_source("validation")
+
+
+@dataclasses.dataclass
+class SearchRun:
+  """The mutable bookkeeping of one search run (what `meta` of a checkpoint holds)."""
+
+  epoch: int = 0
+  prunings: int = 0
+  active: list | None = None
+  estimation: list | None = None
+  iterators: dict = dataclasses.field(default_factory=dict)
+  history: list = dataclasses.field(default_factory=list)
+
+
+def _entropy(arch) -> jax.Array:
+  p = jax.nn.softmax(arch["alpha"], axis=-1)
+  return -(p * jnp.log(p + 1e-12)).sum(-1).mean()
+
+
+def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
+               *, devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
+  """Runs (or resumes) the search; returns the final genotype, α, β, H and history."""
+  workdir = pathlib.Path(workdir)
+  workdir.mkdir(parents=True, exist_ok=True)
+  (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
+  mesh = parallel.make_data_mesh(devices)
+  replicated = parallel.replicated_sharding(mesh)
+  op_names, _ = search_space(config)
+  n_ops = len(op_names)
+  train_source, validation_source = _corpus_sources(config)
+  table = pipeline_lib.read_frame_table(train_source)
+
+  def make_pipe(source, fold, seed, tbl=None):
+    return pipeline_lib.make_pipeline(
+        source=source, global_batch_size=config.batch_size, image_size=config.image_size,
+        training=True, seed=seed, frames_per_video=config.frames_per_video, table=tbl,
+        video_fold=fold, num_threads=config.data_threads)
+
+  weight_pipe = make_pipe(train_source, (0, 2), config.seed, table)  # D_Eval: weights
+  arch_pipe = make_pipe(train_source, (1, 2), config.seed + 1, table)  # D_S: architecture
+  held_out_pipe = make_pipe(validation_source, None, config.seed + 2)
+  steps_per_epoch = min(weight_pipe.steps_per_epoch, arch_pipe.steps_per_epoch)
+  if config.steps_per_epoch:
+    steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
+  total_steps = steps_per_epoch * config.epochs
+  opt_config = optimizers.OptimizerConfig(**dict(config.optimizer))
+  weight_tx, arch_tx = optimizers.bilevel_optimizers(opt_config, total_steps)
+
+  run = SearchRun(active=np.ones((2, genotypes.edges_per_cell(), n_ops), bool).tolist(),
+                  estimation=np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist())
+  k = config.k
+
+  def fresh_state(k_now, seed):
+    network = build_network(config, k_now)
+    x = jnp.zeros((config.batch_size, config.image_size, config.image_size, 3))
+    variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed))
+    state = bilevel.init_state(variables["params"], variables["arch"], variables["batch_stats"],
+                               weight_tx, arch_tx)
+    return network, state
+
+  network, state = fresh_state(k, config.seed)
+  rng = jax.random.key(config.seed + 17)
+  ckpt = checkpoints.Checkpointer(workdir / "checkpoints", keep=2)
+  if ckpt.latest_step() is not None:
+    meta = ckpt.read_meta(ckpt.latest_step())
+    k = pruning.channel_divisor(config.k, meta["prunings"])
+    network, state = fresh_state(k, config.seed)
+    target = checkpoints.abstract_like({"state": state, "rng": jax.random.key_data(rng)}, replicated)
+    restored, meta = ckpt.restore(target)
+    state, rng = restored["state"], jax.random.wrap_key_data(restored["rng"])
+    run = SearchRun(**{f.name: meta[f.name] for f in dataclasses.fields(SearchRun)})
+  state = jax.device_put(state, replicated)
+
+  iterators = {name: iter(pipe) for name, pipe in
+               (("weights", weight_pipe), ("arch", arch_pipe), ("held_out", held_out_pipe))}
+  for name, it in iterators.items():
+    if name in run.iterators:
+      it.set_state(run.iterators[name])
+
+  def compiled(network):
+    @jax.jit
+    def weight_step(state, batch, rng, search_inputs):
+      loss_fn = network_loss.make_loss_fn(network, search_inputs, config.class_weights or None)
+      state, metrics = bilevel.weight_step(state, batch, rng, loss_fn=loss_fn, weight_tx=weight_tx)
+      return state, {**metrics, "arch_entropy": _entropy(state.arch)}
+
+    @jax.jit
+    def arch_step(state, val_batch, train_batch, rng, search_inputs):
+      loss_fn = network_loss.make_loss_fn(network, search_inputs, config.class_weights or None)
+      return bilevel.arch_step(state, val_batch, rng, loss_fn=loss_fn, arch_tx=arch_tx,
+                               second_order=config.second_order, train_batch=train_batch,
+                               weight_tx=weight_tx)
+
+    @jax.jit
+    def errors(state, batch, search_inputs):
+      variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
+      return network_loss.override_errors(network, variables, search_inputs, batch,
+                                          chunk=config.estimation_chunk)
+    return weight_step, arch_step, errors
+
+  weight_step, arch_step, errors_fn = compiled(network)
+  log = metrics_log.MetricsLog(workdir)
+  stop = {"signal": False}
+  previous = signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
+
+  def search_inputs():
+    return network_loss.SearchInputs(
+        active=jnp.asarray(run.active), estimation=jnp.asarray(run.estimation, jnp.float32),
+        use_estimation=jnp.asarray(bool(config.indicator) and run.epoch > config.warmup_epochs))
+
+  def batch_of(name):
+    batch = next(iterators[name])
+    return parallel.shard_batch({"image": batch["image"], "label": batch["label"]}, mesh)
+
+  def save(epoch_done):
+    run.iterators = {name: it.get_state() for name, it in iterators.items()}
+    ckpt.save(epoch_done, {"state": state, "rng": jax.random.key_data(rng)},
+              dataclasses.asdict(run))
+
+  last_epoch = config.epochs if stop_after_epochs is None else min(
+      config.epochs, run.epoch + stop_after_epochs)
+  try:
+    while run.epoch < last_epoch:
+      inputs = search_inputs()
+      bar = tqdm.tqdm(range(steps_per_epoch), desc=f"epoch {run.epoch + 1}/{config.epochs}",
+                      disable=not config.progress, leave=False)
+      sums: dict[str, float] = {}
+      for _ in bar:
+        if stop["signal"]:
+          raise Interrupted
+        rng, arch_rng, weight_rng = jax.random.split(rng, 3)
+        if run.epoch >= config.warmup_epochs:
+          arch_batch = batch_of("arch")
+          train_batch = batch_of("weights") if config.second_order else None
+          state, arch_metrics = arch_step(state, arch_batch, train_batch, arch_rng, inputs)
+        new_state, metrics = weight_step(state, batch_of("weights"), weight_rng, inputs)
+        metrics = jax.device_get(metrics)
+        if not np.isfinite(metrics["loss"]):
+          raise NonFiniteLossError(
+              f"non-finite loss at epoch {run.epoch + 1}; the last good checkpoint is kept in "
+              f"{ckpt.directory}")
+        state = new_state
+        for name, value in metrics.items():
+          sums[name] = sums.get(name, 0.0) + float(value)
+        bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['accuracy']:.2f}",
+                        H=f"{metrics['arch_entropy']:.3f}")
+      run.epoch += 1
+      epoch_metrics = {f"train/{name}": value / steps_per_epoch for name, value in sums.items()}
+
+      if config.indicator and run.epoch >= config.warmup_epochs:
+        search_errors, held_out_errors = [], []
+        for _ in range(config.estimation_batches):
+          search_errors.append(errors_fn(state, batch_of("arch"), inputs))
+          held_out_errors.append(errors_fn(state, batch_of("held_out"), inputs))
+        scores = estimation.estimation_scores(jnp.stack(search_errors, -1),
+                                              jnp.stack(held_out_errors, -1),
+                                              jnp.asarray(run.active))
+        run.estimation = np.asarray(scores).tolist()
+      importance = np.asarray(jnp.stack([estimation.importance(
+          state.arch["alpha"][t], state.arch["beta"][t],
+          jnp.asarray(run.estimation[t]) if config.indicator else None,
+          jnp.asarray(run.active[t]), config.indicator_lambda) for t in (0, 1)]))
+      genotype = genotypes.derive(importance[0], importance[1], op_names)
+      run.history.append({
+          "epoch": run.epoch, "k": k,
+          "alpha": np.asarray(jax.nn.softmax(state.arch["alpha"], -1)).round(5).tolist(),
+          "beta": np.asarray(state.arch["beta"]).round(5).tolist(),
+          "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
+          "genotype": genotype.to_json(), **epoch_metrics})
+      log.write(run.epoch, epoch_metrics)
+
+      if (run.epoch > config.warmup_epochs and run.epoch < config.epochs
+          and pruning.is_pruning_epoch(run.epoch, config.prune_every)):
+        never_last = np.array([name == "none" for name in op_names])
+        run.active = np.stack([pruning.prune(importance[t], np.asarray(run.active[t]),
+                                             config.prune_drop, never_last)
+                               for t in (0, 1)]).tolist()
+        run.prunings += 1
+        new_k = pruning.channel_divisor(config.k, run.prunings)
+        if new_k != k:
+          k = new_k
+          network, fresh = fresh_state(k, config.seed + run.prunings)
+          state = jax.device_put(grow_like(jax.device_get(state), jax.device_get(fresh)), replicated)
+          weight_step, arch_step, errors_fn = compiled(network)
+      save(run.epoch)
+  except Interrupted:
+    save(run.epoch)
+    raise
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+    log.close()
+    ckpt.close()
+
+  return finish(config, workdir, run, state, op_names)
+
+
+def finish(config, workdir, run: SearchRun, state, op_names) -> dict[str, Any]:
+  """Writes the genotype (JSON + diagram) and the α/β/H history plot; returns the summary."""
+  last = run.history[-1]
+  genotype = genotypes.Genotype.from_json(last["genotype"])
+  genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
+                 ops=list(op_names))
+  cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
+  (workdir / "history.json").write_text(json.dumps(run.history))
+  from fakenas_jax.nas import arch_plots
+  arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
+  return {"genotype": genotype, "alpha": np.asarray(state.arch["alpha"]),
+          "beta": np.asarray(state.arch["beta"]), "history": run.history,
+          "active": np.asarray(run.active)}
