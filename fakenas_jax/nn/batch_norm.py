@@ -1,0 +1,72 @@
+"""Batch normalisation with PyTorch's ``BatchNorm2d`` semantics, fast for narrow tensors.
+
+* Training: normalise with the batch mean and biased variance over (B, H, W); update the running
+  averages ``r ← momentum·r + (1 − momentum)·batch`` with flax's ``momentum = 0.9`` (PyTorch's
+  0.1) and, like PyTorch, the *unbiased* batch variance (× n / (n − 1)), n = B·H·W.
+  Evaluation: normalise with the running averages. ε = 1e-5.
+* ``affine=False`` (every BN during a DARTS search) has no parameters; ``affine=True`` learns
+  ``scale`` (init 1) and ``bias`` (init 0). Variables are named as flax's ``nn.BatchNorm``'s:
+  ``params/{scale,bias}``, ``batch_stats/{mean,var}``.
+* The per-channel sums are taken over the tensor viewed as ``(N / P, P·C)`` — P neighbouring
+  pixels per row — so that a 2-channel tensor is reduced 64 lanes wide: 1.5–1.7× faster on
+  XLA:CPU (forward + backward) for the 2–4 channels of a partial-channel search.
+* Under ``jax.jit`` with a sharded batch the statistics are global; inside ``shard_map`` pass
+  ``axis_name`` to average them across devices.
+"""
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+from jax import lax
+import jax.numpy as jnp
+
+MOMENTUM = 0.9  # PyTorch's momentum=0.1.
+EPSILON = 1e-5
+
+
+def channel_moments(x: jax.Array, lanes: int = 64) -> tuple[jax.Array, jax.Array]:
+  """Per-channel (mean, mean of squares) over all axes but the last, in float32."""
+  x = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+  channels = x.shape[-1]
+  count = x.size // channels
+  pack = max(1, lanes // channels)
+  while pack > 1 and count % pack:
+    pack //= 2
+  rows = x.reshape(count // pack, pack * channels)
+  mean = jnp.mean(rows, axis=0).reshape(pack, channels).mean(axis=0)
+  mean_square = jnp.mean(rows * rows, axis=0).reshape(pack, channels).mean(axis=0)
+  return mean, mean_square
+
+
+class BatchNorm(nn.Module):
+  """``BatchNorm2d(C, eps=1e-5, momentum=0.1, affine=affine)`` over the last axis."""
+  affine: bool = True
+  momentum: float = MOMENTUM
+  epsilon: float = EPSILON
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, x: jax.Array, train: bool) -> jax.Array:
+    channels = x.shape[-1]
+    running_mean = self.variable('batch_stats', 'mean', jnp.zeros, (channels,), jnp.float32)
+    running_var = self.variable('batch_stats', 'var', jnp.ones, (channels,), jnp.float32)
+    if train:
+      mean, mean_square = channel_moments(x)
+      count = x.size // channels
+      if self.axis_name is not None:
+        mean, mean_square = lax.pmean((mean, mean_square), self.axis_name)
+        count = count * lax.psum(1, self.axis_name)
+      var = jnp.maximum(mean_square - mean * mean, 0.0)
+      if not self.is_initializing():
+        unbiased = var * count / jnp.maximum(count - 1, 1)
+        running_mean.value = self.momentum * running_mean.value + (1 - self.momentum) * mean
+        running_var.value = self.momentum * running_var.value + (1 - self.momentum) * unbiased
+    else:
+      mean, var = running_mean.value, running_var.value
+    multiplier = lax.rsqrt(var + self.epsilon)
+    if self.affine:
+      multiplier = multiplier * self.param('scale', nn.initializers.ones, (channels,))
+      shift = self.param('bias', nn.initializers.zeros, (channels,)) - mean * multiplier
+    else:
+      shift = -mean * multiplier
+    return (x * multiplier + shift).astype(x.dtype)
