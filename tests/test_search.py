@@ -99,10 +99,10 @@ def test_four_devices_find_what_one_finds(uninterrupted, tiny_corpus, tmp_path):
   assert result["genotype"] == expected["genotype"]
 
 
-def test_missing_corpus_names_the_prepare_command(tiny_corpus, tmp_path):
-  config = tiny_config(tiny_corpus, data_dir=str(tmp_path / "empty"))
-  with pytest.raises(FileNotFoundError, match="python -m fakenas_jax.prepare"):
-    search.run_search(config, tmp_path / "run")
+def test_a_synthetic_corpus_is_built_on_first_use(tiny_corpus, tmp_path):
+  config = tiny_config(tiny_corpus, data_dir=str(tmp_path / "fresh"), epochs=0)
+  sources = search._corpus_sources(config)
+  assert len(sources[0]) > 0 and len(sources[1]) > 0
 
 
 def test_unknown_operation_lists_the_known_ones(tiny_corpus, tmp_path):

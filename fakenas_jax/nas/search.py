@@ -33,7 +33,7 @@ import numpy as np
 import tqdm
 
 from fakenas_jax import checkpoints, metrics_log, parallel
-from fakenas_jax.data import corpora
+from fakenas_jax.data import corpora, preparation
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.models.search_network import SearchNetwork
 from fakenas_jax.nas import (bilevel, cell_diagram, estimation, genotypes, network_loss,
@@ -90,12 +90,19 @@ def grow_like(old, fresh):
 
 
 def _corpus_sources(config):
-  builder = corpora.load_builder(config.dataset, config.data_dir, **dict(config.corpus_overrides))
+  """Train and validation sources; a corpus that needs no download is built on first use."""
+  overrides = dict(config.corpus_overrides)
+  builder = corpora.load_builder(config.dataset, config.data_dir, **overrides)
   if not builder.is_prepared():
-    overrides = " ".join(f"--override={k}={v}" for k, v in dict(config.corpus_overrides).items())
-    raise FileNotFoundError(
-        f"corpus {config.dataset} is not built in {config.data_dir}; run: python -m "
-        f"fakenas_jax.prepare --dataset={config.dataset} --data_dir={config.data_dir} {overrides}".strip())
+    if getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None):
+      flags = " ".join(f"--override={k}={v}" for k, v in overrides.items())
+      raise FileNotFoundError(
+          f"corpus {config.dataset} is not built in {config.data_dir}; run: python -m "
+          f"fakenas_jax.prepare --dataset={config.dataset} --data_dir={config.data_dir} "
+          f"--manual_dir=<where you downloaded it> {flags}".strip())
+    print(preparation.prepare(config.dataset, config.data_dir, overrides=overrides).render(),
+          flush=True)
+    builder = corpora.load_builder(config.dataset, config.data_dir, **overrides)
   return builder.as_data_source("train"), builder.as_data_source("validation")
 
 
@@ -119,6 +126,9 @@ def _entropy(arch) -> jax.Array:
 def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
                *, devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
   """Runs (or resumes) the search; returns the final genotype, α, β, H and history."""
+  if config.epochs < 1 or config.warmup_epochs < 0 or config.batch_size < 1:
+    raise ValueError(f"need epochs >= 1, warmup_epochs >= 0, batch_size >= 1; got "
+                     f"{config.epochs}, {config.warmup_epochs}, {config.batch_size}")
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
   (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
