@@ -235,6 +235,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
       bar = tqdm.tqdm(range(steps_per_epoch), desc=f"epoch {run.epoch + 1}/{config.epochs}",
                       disable=not config.progress, leave=False)
       sums: dict[str, float] = {}
+      epoch_start = time.perf_counter()
       for _ in bar:
         if stop["signal"]:
           raise Interrupted
@@ -256,6 +257,8 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
                         H=f"{metrics['arch_entropy']:.3f}")
       run.epoch += 1
       epoch_metrics = {f"train/{name}": value / steps_per_epoch for name, value in sums.items()}
+      epoch_metrics["time/epoch_s"] = time.perf_counter() - epoch_start
+      estimation_start = time.perf_counter()
 
       if config.indicator and run.epoch >= config.warmup_epochs:
         search_errors, held_out_errors = [], []
@@ -266,6 +269,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
                                               jnp.stack(held_out_errors, -1),
                                               jnp.asarray(run.active))
         run.estimation = np.asarray(scores).tolist()
+        epoch_metrics["time/estimation_s"] = time.perf_counter() - estimation_start
       importance = np.asarray(jnp.stack([estimation.importance(
           state.arch["alpha"][t], state.arch["beta"][t],
           jnp.asarray(run.estimation[t]) if config.indicator else None,
@@ -278,6 +282,10 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
           "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
           "genotype": genotype.to_json(), **epoch_metrics})
       log.write(run.epoch, epoch_metrics)
+      if config.progress:
+        print(f"epoch {run.epoch}/{config.epochs} k={k}: " + ", ".join(
+            f"{name.split('/')[-1]} {value:.3f}" for name, value in epoch_metrics.items()),
+            flush=True)
 
       if (run.epoch > config.warmup_epochs and run.epoch < config.epochs
           and pruning.is_pruning_epoch(run.epoch, config.prune_every)):
