@@ -126,3 +126,16 @@ def test_overrides_and_pruning_masks_change_the_output():
   assert not np.allclose(apply(override_weights=one_hot, override_mask=mask), base)
   active = jnp.ones((2, 14, len(OPS)), bool).at[..., OPS.index("skip_connect")].set(False)
   assert not np.allclose(apply(active=active), base)
+
+
+@pytest.mark.parametrize("space", ["fdnas", "add", "darts"])
+def test_every_search_space_runs_in_the_fused_edges(space):
+  from fakenas_jax.nn import registry
+  ops = registry.SEARCH_SPACES[space]
+  module = mixed_edges.MixedEdges(ops, 2, stride=2,
+                                  reducing_skip=registry.SPACE_REDUCING_SKIP[space])
+  xs = jnp.ones((2, 2, 8, 8, 4))
+  weights = jnp.ones((2, 2, len(ops))) / len(ops)
+  out, _ = jax.jit(lambda key: module.init_with_output(key, xs, weights, True))(
+      jax.random.key(0, impl="rbg"))
+  assert out.shape == (2, 2, 2, 4, 4, 4) and np.isfinite(np.asarray(out)).all()
