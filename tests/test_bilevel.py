@@ -2,12 +2,9 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from fakenas_jax.nas import bilevel, optimizers
-
-jax.config.update("jax_enable_x64", False)
 
 
 def _loss_fn(params, arch, model_state, batch, rng):

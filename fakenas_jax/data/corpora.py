@@ -95,6 +95,13 @@ def load_builder(spec: str, data_dir: str, builder_kwargs: dict | None = None,
   return builder_class(name)(data_dir=data_dir, **kwargs)
 
 
+def raw_source(builder: tfds.core.DatasetBuilder, split: str):
+  """A split's data source whose image features stay encoded bytes (cheap to read)."""
+  skip = {name: tfds.decode.SkipDecoding() for name, feature in builder.info.features.items()
+          if isinstance(feature, tfds.features.Image)}
+  return builder.as_data_source(split=split, decoders=skip)
+
+
 def catalogue() -> str:
   """A human-readable list of every corpus and its configs."""
   lines = []

@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
+from fakenas_jax.data import corpora  # noqa: E402
+
 MASKS = ("face_hull", "intrinsic", "extrinsic")
 
 
@@ -30,10 +32,8 @@ def _decode(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
   return image
 
 
-def _raw_source(builder: tfds.core.DatasetBuilder, split: str):
-  skip = {name: tfds.decode.SkipDecoding() for name, feature in builder.info.features.items()
-          if isinstance(feature, tfds.features.Image)}
-  return builder.as_data_source(split=split, decoders=skip)
+def _text(value) -> str:
+  return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def corpus_statistics(builder: tfds.core.DatasetBuilder) -> dict[str, Any]:
@@ -42,12 +42,12 @@ def corpus_statistics(builder: tfds.core.DatasetBuilder) -> dict[str, Any]:
   area_sums: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
   area_counts: collections.Counter = collections.Counter()
   for split in builder.info.splits:
-    source = _raw_source(builder, split)
+    source = corpora.raw_source(builder, split)
     methods, qualities, labels = collections.Counter(), collections.Counter(), collections.Counter()
     videos = set()
     for index in range(len(source)):
       example = source[index]
-      method = example["method"].decode() if isinstance(example["method"], bytes) else example["method"]
+      method = _text(example["method"])
       methods[method] += 1
       qualities[int(example["quality"])] += 1
       labels[("real", "fake")[int(example["label"])]] += 1
@@ -89,12 +89,12 @@ def _overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) 
 def contact_sheet(builder: tfds.core.DatasetBuilder, path: str | pathlib.Path,
                   split: str = "train", examples_per_method: int = 2) -> pathlib.Path:
   """Writes a PNG: per method, frames with landmarks + hull, intrinsic and extrinsic overlays."""
-  source = _raw_source(builder, split)
+  source = corpora.raw_source(builder, split)
   chosen: dict[str, list[dict]] = collections.defaultdict(list)
   seen_videos = set()
   for index in range(len(source)):
     example = source[index]
-    method = example["method"].decode() if isinstance(example["method"], bytes) else example["method"]
+    method = _text(example["method"])
     if len(chosen[method]) < examples_per_method and example["video_id"] not in seen_videos:
       seen_videos.add(example["video_id"])
       chosen[method].append(example)
@@ -122,7 +122,7 @@ def contact_sheet(builder: tfds.core.DatasetBuilder, path: str | pathlib.Path,
       if row == 0:
         axis.set_title(columns[column], fontsize=9)
     quality = int(example["quality"])
-    blending = example["blending"].decode() if isinstance(example["blending"], bytes) else example["blending"]
+    blending = _text(example["blending"])
     axes[row, 0].set_ylabel(f"{method}\n{blending}, q{quality or 'png'}", fontsize=8)
   figure.suptitle(builder.info.full_name, fontsize=10)
   figure.tight_layout(rect=(0, 0, 1, 1 - 0.35 / len(rows)))

@@ -89,12 +89,9 @@ def ensure_writable(data_dir: str | os.PathLike) -> pathlib.Path:
 
 def count_examples(builder: tfds.core.DatasetBuilder) -> dict[str, SplitCounts]:
   """Examples, real/fake frames and distinct videos of every split, without decoding images."""
-  features = builder.info.features
-  skip = {name: tfds.decode.SkipDecoding() for name, feature in features.items()
-          if isinstance(feature, tfds.features.Image)}
   counts = {}
   for split in builder.info.splits:
-    source = builder.as_data_source(split=split, decoders=skip)
+    source = corpora.raw_source(builder, split)
     labels = collections.Counter()
     videos = set()
     for index in range(len(source)):

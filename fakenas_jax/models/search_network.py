@@ -20,7 +20,6 @@ FD-NAS: layout 'NNRNNR', C = 16, 32×32 input; DARTS: 'NNRNNRNN'.
 """
 from __future__ import annotations
 
-from typing import Sequence
 
 import flax.linen as nn
 import jax

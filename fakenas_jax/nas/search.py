@@ -19,7 +19,6 @@ a non-finite loss stops the run and keeps the last good checkpoint.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import pathlib
 import signal

@@ -4,16 +4,13 @@ import collections
 import cv2
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
 
 from fakenas_jax.data import corpora, preparation
 from tfds_builders.synthetic_faces import synthetic_faces_dataset_builder as sfb
 
 
 def _raw_records(builder, split):
-  skip = {name: tfds.decode.SkipDecoding() for name, feature in builder.info.features.items()
-          if isinstance(feature, tfds.features.Image)}
-  source = builder.as_data_source(split=split, decoders=skip)
+  source = corpora.raw_source(builder, split)
   return [source[i] for i in range(len(source))]
 
 
