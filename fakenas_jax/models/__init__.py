@@ -1,1 +1,4 @@
-"""Networks: the search supernet, and (later) detectors built from genotypes."""
+"""Networks: the search supernet, and the detectors built by name (`factory.build_model`)."""
+from fakenas_jax.models.factory import MODEL_NAMES, build_model, default_model_config
+
+__all__ = ['MODEL_NAMES', 'build_model', 'default_model_config']
