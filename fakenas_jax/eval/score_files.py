@@ -1,0 +1,272 @@
+"""ASVspoof score files: countermeasure (CM) and speaker-verification (ASV) scores as text.
+
+CM score file, one utterance a line (the format of the ASVspoof 2019 evaluation package)::
+
+    utterance attack key score        e.g.  LA_E_2834763 A11 spoof -4.21
+                                            LA_E_1000147 - bonafide 2.07
+
+``key`` is ``bonafide`` or ``spoof``; ``attack`` is the system id (``A01`` … ``A19``) of a spoof
+and ``-`` for bona fide speech; a higher score means more bona fide.
+
+ASV score files, one trial a line, ``key`` being ``target``, ``nontarget`` or ``spoof``:
+
+* four fields, ``speaker utterance key score`` (claimed speaker, test utterance): trials are tied
+  to utterances, so they are checked against the CM scores utterance by utterance;
+* three fields, ``cm_key key score``, the organisers' ``ASVspoof2019.LA.asv.{dev,eval}.gi.trl.
+  scores.txt``, whose first field is ``bonafide`` or the attack id of a spoof: trials are tied
+  to attacks only, so they are checked against the CM scores attack by attack.
+
+`check_asv_matches_cm` refuses an ASV file that cannot belong to the CM scores' protocol (for
+instance the development ASV file with evaluation CM scores).
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Sequence
+
+import numpy as np
+
+CM_KEYS = ("bonafide", "spoof")
+ASV_KEYS = ("target", "nontarget", "spoof")
+BONAFIDE_ATTACKS = ("-", "bonafide")  # how bona fide speech is named in the attack column
+
+
+class ScoreFileError(ValueError):
+  """A score file that is malformed or does not belong to the protocol it is used with."""
+
+
+def _strings(values, name: str) -> np.ndarray:
+  array = np.asarray(values)
+  if array.ndim != 1:
+    raise ScoreFileError(f"{name} must be 1-D, got shape {array.shape}")
+  return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in array.tolist()],
+                  dtype=str)
+
+
+def _finite_scores(values, name: str = "scores") -> np.ndarray:
+  array = np.asarray(values, dtype=np.float64)
+  if array.ndim != 1:
+    raise ScoreFileError(f"{name} must be 1-D, got shape {array.shape}")
+  if not np.isfinite(array).all():
+    index = int(np.flatnonzero(~np.isfinite(array))[0])
+    raise ScoreFileError(f"{name} must be finite; entry {index} is {array[index]}")
+  return array
+
+
+def _check_lengths(**arrays) -> None:
+  lengths = {name: len(a) for name, a in arrays.items() if a is not None}
+  if len(set(lengths.values())) > 1:
+    raise ScoreFileError("columns differ in length: "
+                         + ", ".join(f"{n} {length}" for n, length in lengths.items()))
+
+
+def _check_keys(keys: np.ndarray, accepted: Sequence[str], what: str) -> None:
+  unknown = sorted(set(keys.tolist()) - set(accepted))
+  if unknown:
+    raise ScoreFileError(f"{what} keys must be {' / '.join(accepted)}; found {unknown[:5]}")
+
+
+@dataclasses.dataclass(frozen=True)
+class CMScores:
+  """Countermeasure scores, one entry per utterance (higher = more bona fide)."""
+  utterances: np.ndarray
+  attacks: np.ndarray
+  keys: np.ndarray
+  scores: np.ndarray
+
+  def __post_init__(self):
+    for name in ("utterances", "attacks", "keys"):
+      object.__setattr__(self, name, _strings(getattr(self, name), name))
+    object.__setattr__(self, "scores", _finite_scores(self.scores))
+    _check_lengths(utterances=self.utterances, attacks=self.attacks, keys=self.keys,
+                   scores=self.scores)
+    _check_keys(self.keys, CM_KEYS, "CM")
+    unique, counts = np.unique(self.utterances, return_counts=True)
+    if (counts > 1).any():
+      raise ScoreFileError(f"{int((counts > 1).sum())} utterance(s) appear more than once "
+                           f"(e.g. {', '.join(unique[counts > 1][:3])})")
+    unnamed = (self.keys == "spoof") & np.isin(self.attacks, BONAFIDE_ATTACKS)
+    if unnamed.any():
+      raise ScoreFileError(f"spoof utterance {self.utterances[unnamed][0]} has attack "
+                           f"{self.attacks[unnamed][0]!r}; a spoof needs its attack id (A01 …)")
+
+  @property
+  def bonafide_scores(self) -> np.ndarray:
+    return self.scores[self.keys == "bonafide"]
+
+  @property
+  def spoof_scores(self) -> np.ndarray:
+    return self.scores[self.keys == "spoof"]
+
+  @property
+  def spoof_attacks(self) -> np.ndarray:
+    return self.attacks[self.keys == "spoof"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ASVScores:
+  """ASV trial scores (higher = more likely the claimed speaker).
+
+  `utterances` and `speakers` are set for four-field files, `attacks` (``bonafide`` or the
+  attack id) for the organisers' three-field files; the others are None.
+  """
+  keys: np.ndarray
+  scores: np.ndarray
+  utterances: np.ndarray | None = None
+  speakers: np.ndarray | None = None
+  attacks: np.ndarray | None = None
+
+  def __post_init__(self):
+    for name in ("keys", "utterances", "speakers", "attacks"):
+      if getattr(self, name) is not None:
+        object.__setattr__(self, name, _strings(getattr(self, name), name))
+    object.__setattr__(self, "scores", _finite_scores(self.scores))
+    _check_lengths(keys=self.keys, scores=self.scores, utterances=self.utterances,
+                   speakers=self.speakers, attacks=self.attacks)
+    _check_keys(self.keys, ASV_KEYS, "ASV")
+    if self.attacks is not None:
+      bonafide = np.isin(self.attacks, BONAFIDE_ATTACKS)
+      contradicting = bonafide == (self.keys == "spoof")
+      if contradicting.any():
+        index = int(np.flatnonzero(contradicting)[0])
+        raise ScoreFileError(f"ASV trial {index}: CM key {self.attacks[index]!r} with ASV key "
+                             f"{self.keys[index]!r}; bona fide trials are target/nontarget, "
+                             f"spoofs (named by attack id) are spoof")
+
+  def scores_of(self, key: str) -> np.ndarray:
+    """Scores of the trials with ASV key `key` (target, nontarget or spoof)."""
+    if key not in ASV_KEYS:
+      raise ScoreFileError(f"unknown ASV key {key!r}; keys are {', '.join(ASV_KEYS)}")
+    return self.scores[self.keys == key]
+
+
+def _read_fields(path: pathlib.Path) -> list[tuple[int, list[str]]]:
+  if not path.is_file():
+    raise ScoreFileError(f"score file {path} does not exist")
+  lines = [(number, line.split()) for number, line in
+           enumerate(path.read_text().splitlines(), start=1) if line.strip()]
+  if not lines:
+    raise ScoreFileError(f"score file {path} has no scores")
+  return lines
+
+
+def _parse_score(path: pathlib.Path, number: int, text: str) -> float:
+  try:
+    score = float(text)
+  except ValueError:
+    raise ScoreFileError(f"{path}:{number}: score {text!r} is not a number") from None
+  if not np.isfinite(score):
+    raise ScoreFileError(f"{path}:{number}: score {text!r} is not finite")
+  return score
+
+
+def read_cm_scores(path: str | pathlib.Path) -> CMScores:
+  """Reads a CM score file (``utterance attack key score`` lines)."""
+  path = pathlib.Path(path)
+  rows = []
+  for number, fields in _read_fields(path):
+    if len(fields) != 4:
+      raise ScoreFileError(f"{path}:{number}: expected 4 fields 'utterance attack key score', "
+                           f"got {len(fields)}: {' '.join(fields)!r}")
+    if fields[2] not in CM_KEYS:
+      raise ScoreFileError(f"{path}:{number}: key {fields[2]!r} is not bonafide or spoof")
+    rows.append((*fields[:3], _parse_score(path, number, fields[3])))
+  utterances, attacks, keys, scores = zip(*rows)
+  try:
+    return CMScores(utterances, attacks, keys, scores)
+  except ScoreFileError as error:
+    raise ScoreFileError(f"{path}: {error}") from None
+
+
+def write_cm_scores(path: str | pathlib.Path, utterances, attacks, scores,
+                    keys=None) -> pathlib.Path:
+  """Writes a CM score file; `keys` default to bonafide where the attack is '-', else spoof."""
+  attacks = _strings(attacks, "attacks")
+  if keys is None:
+    keys = np.where(np.isin(attacks, BONAFIDE_ATTACKS), "bonafide", "spoof")
+  table = CMScores(utterances, attacks, keys, scores)
+  path = pathlib.Path(path)
+  path.write_text("".join(f"{u} {a} {k} {float(s)!r}\n" for u, a, k, s in
+                          zip(table.utterances, table.attacks, table.keys, table.scores)))
+  return path
+
+
+def read_asv_scores(path: str | pathlib.Path) -> ASVScores:
+  """Reads an ASV score file: ``speaker utterance key score`` or ``cm_key key score`` lines."""
+  path = pathlib.Path(path)
+  lines = _read_fields(path)
+  width = len(lines[0][1])
+  if width not in (3, 4):
+    raise ScoreFileError(f"{path}:{lines[0][0]}: expected 'speaker utterance key score' (4 "
+                         f"fields) or the organisers' 'cm_key key score' (3), got {width} fields")
+  columns = []
+  for number, fields in lines:
+    if len(fields) != width:
+      raise ScoreFileError(f"{path}:{number}: {len(fields)} fields where the file's first line "
+                           f"has {width}")
+    if fields[-2] not in ASV_KEYS:
+      raise ScoreFileError(f"{path}:{number}: key {fields[-2]!r} is not one of "
+                           f"{', '.join(ASV_KEYS)}")
+    columns.append((*fields[:-1], _parse_score(path, number, fields[-1])))
+  fields = list(zip(*columns))
+  try:
+    if width == 4:
+      return ASVScores(keys=fields[2], scores=fields[3], utterances=fields[1], speakers=fields[0])
+    return ASVScores(keys=fields[1], scores=fields[2], attacks=fields[0])
+  except ScoreFileError as error:
+    raise ScoreFileError(f"{path}: {error}") from None
+
+
+def write_asv_scores(path: str | pathlib.Path, speakers, utterances, keys,
+                     scores) -> pathlib.Path:
+  """Writes an ASV score file with ``speaker utterance key score`` lines."""
+  table = ASVScores(keys=keys, scores=scores, utterances=utterances, speakers=speakers)
+  path = pathlib.Path(path)
+  path.write_text("".join(f"{p} {u} {k} {float(s)!r}\n" for p, u, k, s in
+                          zip(table.speakers, table.utterances, table.keys, table.scores)))
+  return path
+
+
+def _examples(values: np.ndarray, limit: int = 3) -> str:
+  values = sorted(set(values.tolist()))
+  return ", ".join(values[:limit]) + (f" and {len(values) - limit} more"
+                                      if len(values) > limit else "")
+
+
+def check_asv_matches_cm(asv: ASVScores, cm: CMScores) -> None:
+  """Raises `ScoreFileError` when the ASV scores cannot belong to the CM scores' protocol.
+
+  Both kinds of file need target, nontarget and spoof trials. A four-field file must name only
+  utterances of the CM scores, with matching keys (target/nontarget trials on bona fide
+  utterances, spoof trials on spoofs). A three-field file must have spoof trials of every attack
+  the CM scores contain.
+  """
+  missing_keys = [key for key in ASV_KEYS if not (asv.keys == key).any()]
+  if missing_keys:
+    raise ScoreFileError(f"the ASV scores have no {' / '.join(missing_keys)} trials; the t-DCF "
+                         f"needs target, nontarget and spoof trials")
+  if asv.utterances is not None:
+    known = np.isin(asv.utterances, cm.utterances)
+    if not known.all():
+      raise ScoreFileError(
+          f"{int((~known).sum())} of {known.size} ASV trials name utterances that are not in "
+          f"the CM scores ({_examples(asv.utterances[~known])}): the ASV score file does not "
+          f"belong to this CM protocol (e.g. a development file with evaluation scores)")
+    cm_key = dict(zip(cm.utterances.tolist(), cm.keys.tolist()))
+    expected = np.where(asv.keys == "spoof", "spoof", "bonafide")
+    actual = np.array([cm_key[u] for u in asv.utterances.tolist()])
+    wrong = expected != actual
+    if wrong.any():
+      raise ScoreFileError(
+          f"{int(wrong.sum())} ASV trials disagree with the CM keys of their utterances "
+          f"({_examples(asv.utterances[wrong])}): spoof trials must be CM spoofs and "
+          f"target/nontarget trials CM bona fide")
+  else:
+    asv_attacks = asv.attacks[asv.keys == "spoof"]
+    uncovered = np.setdiff1d(cm.spoof_attacks, asv_attacks)
+    if uncovered.size:
+      raise ScoreFileError(
+          f"the CM scores contain attacks {_examples(uncovered, 5)} that the ASV score file has "
+          f"no spoof trials of (it has {_examples(asv_attacks, 5)}): the ASV score file does "
+          f"not belong to this CM protocol (e.g. a development file with evaluation scores)")
