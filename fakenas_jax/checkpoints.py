@@ -30,15 +30,26 @@ def abstract_like(tree, sharding: jax.sharding.Sharding | None = None):
   return jax.tree.map(leaf, tree)
 
 
+def _key_names(path) -> tuple:
+  """A tree path as plain names: the stored metadata writes dataclass and named-tuple fields as
+  dict keys where the live tree has attributes, so paths are compared by name."""
+  return tuple(getattr(key, "key", getattr(key, "name", getattr(key, "idx", key)))
+               for key in path)
+
+
 def _describe_mismatch(stored, target) -> str | None:
-  stored_paths = dict(jax.tree_util.tree_flatten_with_path(stored)[0])
-  target_paths = dict(jax.tree_util.tree_flatten_with_path(target)[0])
-  missing = [jax.tree_util.keystr(p) for p in target_paths if p not in stored_paths]
-  extra = [jax.tree_util.keystr(p) for p in stored_paths if p not in target_paths]
+  stored_paths = {_key_names(p): (p, v)
+                  for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]}
+  target_paths = {_key_names(p): (p, v)
+                  for p, v in jax.tree_util.tree_flatten_with_path(target)[0]}
+  missing = [jax.tree_util.keystr(p) for k, (p, _) in target_paths.items()
+             if k not in stored_paths]
+  extra = [jax.tree_util.keystr(p) for k, (p, _) in stored_paths.items()
+           if k not in target_paths]
   if missing or extra:
     return (f"the checkpoint lacks {missing[:5]} and has {extra[:5]} that the target does not")
-  for path, value in target_paths.items():
-    stored_shape = tuple(stored_paths[path].shape)
+  for name, (path, value) in target_paths.items():
+    stored_shape = tuple(stored_paths[name][1].shape)
     if stored_shape != tuple(value.shape):
       return (f"{jax.tree_util.keystr(path)} is {stored_shape} in the checkpoint but "
               f"{tuple(value.shape)} in the target")
@@ -61,8 +72,16 @@ class Checkpointer:
         preservation_policy=checkpoint_managers.AnyPreservationPolicy(policies),
         enable_async_checkpointing=False, create=True)
     self.best_metric, self.best_mode = best_metric, best_mode
+    # The handlers are registered up front, so a manager that did not write the checkpoint (a
+    # resumed run, an evaluation) can read the stored shapes and name a mismatch.
+    registry = ocp.handlers.DefaultCheckpointHandlerRegistry()
+    state_handler, meta_handler = ocp.StandardCheckpointHandler(), ocp.JsonCheckpointHandler()
+    registry.add("state", ocp.args.StandardSave, state_handler)
+    registry.add("state", ocp.args.StandardRestore, state_handler)
+    registry.add("meta", ocp.args.JsonSave, meta_handler)
+    registry.add("meta", ocp.args.JsonRestore, meta_handler)
     self._manager = ocp.CheckpointManager(self.directory, options=options,
-                                          item_names=("state", "meta"))
+                                          handler_registry=registry)
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()

@@ -1,0 +1,1 @@
+"""Evaluation configurations (`python -m fakenas_jax.evaluate --config=configs/eval/<name>.py`)."""

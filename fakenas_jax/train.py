@@ -1,0 +1,41 @@
+"""Trains a detector (C2PN, ADD, BiG-Arts heads, DARTS networks, baselines) with checkpoints.
+
+    python -m fakenas_jax.train                                     # default: Meso-4, synthetic
+    python -m fakenas_jax.train --config=configs/train/c2pn_fdnas.py --workdir=runs/t1 \
+        --config.model.genotype=runs/s1/genotype.json
+
+Re-running with the same workdir resumes from the last checkpoint.
+"""
+import sys
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from fakenas_jax import cli
+from fakenas_jax.training import trainer
+
+_CONFIG = config_flags.DEFINE_config_file("config", "configs/train/default.py",
+                                          "Training configuration file.")
+_WORKDIR = flags.DEFINE_string("workdir", "runs/train", "Where checkpoints and results go.")
+
+
+def main(argv):
+  del argv
+  cli.quiet_library_logs()
+  try:
+    result = trainer.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  except (FileNotFoundError, ValueError, trainer.NonFiniteLossError) as error:
+    print(f"error: {error}", file=sys.stderr)
+    return 2
+  except trainer.Interrupted:
+    print("interrupted: checkpoint written; re-run the same command to resume", file=sys.stderr)
+    return 143
+  best = result["best"]
+  if best is not None:
+    print(f"best validation AUC {best['val/auc']:.4f} at epoch {best['epoch']}")
+  print(f"written to {_WORKDIR.value}: checkpoints/, history.json, training_curves.png")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)

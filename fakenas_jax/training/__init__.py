@@ -1,0 +1,1 @@
+"""Training detectors: losses, optimiser, the train loop with checkpoints and resume."""
