@@ -1,0 +1,1 @@
+"""Data configs: the corpora, splits and crop sizes of the papers' protocols (see common.py)."""
