@@ -7,7 +7,7 @@ import pytest
 
 from configs.search import default
 from fakenas_jax import parallel
-from fakenas_jax.nas import genotypes, network_loss, search
+from fakenas_jax.nas import genotypes, network_loss, search, search_steps
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
        "DilCDC_3x3_0.5")
@@ -101,7 +101,7 @@ def test_four_devices_find_what_one_finds(uninterrupted, tiny_corpus, tmp_path):
 
 def test_a_synthetic_corpus_is_built_on_first_use(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, data_dir=str(tmp_path / "fresh"), epochs=0)
-  sources = search._corpus_sources(config)
+  sources = search_steps.corpus_sources(config.dataset, config)
   assert len(sources[0]) > 0 and len(sources[1]) > 0
 
 

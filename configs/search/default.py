@@ -41,6 +41,10 @@ def get_config():
   config.estimation_chunk = 8
   config.prune_every = 4
   config.prune_drop = 2
+  # Cross-dataset search (FD-NAS Alg. 2): two or more corpora here switch it on; `dataset` is
+  # then unused. See cross_dataset.py.
+  config.cross_dataset = ml_collections.ConfigDict(dict(
+      datasets=(), samples_per_epoch=2000, inner_learning_rate=0.01, second_order=False))
   config.optimizer = ml_collections.ConfigDict(dict(
       weights="adam", learning_rate=3e-3, learning_rate_min=3e-4, momentum=0.9,
       weight_decay=3e-4, grad_clip_norm=5.0, arch_learning_rate=6e-4,

@@ -49,7 +49,8 @@ def init_state(params, arch, model_state, weight_tx: optax.GradientTransformatio
                      arch_opt_state=arch_tx.init(variables))
 
 
-def _weight_update(tx, opt_state, params, arch, params_grad):
+def apply_weight_gradients(tx, opt_state, params, arch, params_grad):
+  """One step of the weight optimiser `tx` (of the `params` group) along `params_grad`."""
   grads = {"params": params_grad, "arch": jax.tree.map(jnp.zeros_like, arch)}
   updates, opt_state = tx.update(grads, opt_state, {"params": params, "arch": arch})
   return optax.apply_updates(params, updates["params"]), opt_state
@@ -61,7 +62,7 @@ def weight_step(state: SearchState, batch, rng, *, loss_fn: LossFn,
   grad_fn = jax.value_and_grad(loss_fn, argnums=0, has_aux=True)
   (loss, (model_state, metrics)), grads = grad_fn(
       state.params, state.arch, state.model_state, batch, rng)
-  params, opt_state = _weight_update(weight_tx, state.weight_opt_state, state.params,
+  params, opt_state = apply_weight_gradients(weight_tx, state.weight_opt_state, state.params,
                                      state.arch, grads)
   metrics = {**metrics, "loss": loss, "grad_norm": optax.tree.norm(grads)}
   return state.replace(step=state.step + 1, params=params, model_state=model_state,
@@ -74,8 +75,17 @@ def unrolled_validation_loss(arch, state: SearchState, train_batch, val_batch, r
   train_rng, val_rng = jax.random.split(rng)
   grads, (model_state, _) = jax.grad(loss_fn, argnums=0, has_aux=True)(
       state.params, arch, state.model_state, train_batch, train_rng)
-  virtual_params, _ = _weight_update(weight_tx, state.weight_opt_state, state.params, arch, grads)
+  virtual_params, _ = apply_weight_gradients(weight_tx, state.weight_opt_state, state.params,
+                                             arch, grads)
   return loss_fn(virtual_params, arch, model_state, val_batch, val_rng)
+
+
+def apply_arch_gradients(state: SearchState, arch_grads, arch_tx) -> SearchState:
+  """One step of the architecture optimiser `arch_tx` (of the `arch` group) along `arch_grads`."""
+  grads = {"params": jax.tree.map(jnp.zeros_like, state.params), "arch": arch_grads}
+  updates, opt_state = arch_tx.update(grads, state.arch_opt_state, state.variables)
+  return state.replace(arch=optax.apply_updates(state.arch, updates["arch"]),
+                       arch_opt_state=opt_state)
 
 
 def arch_step(state: SearchState, val_batch, rng, *, loss_fn: LossFn,
@@ -91,8 +101,5 @@ def arch_step(state: SearchState, val_batch, rng, *, loss_fn: LossFn,
   else:
     objective = lambda arch: loss_fn(state.params, arch, state.model_state, val_batch, rng)
   (loss, (_, metrics)), arch_grads = jax.value_and_grad(objective, has_aux=True)(state.arch)
-  grads = {"params": jax.tree.map(jnp.zeros_like, state.params), "arch": arch_grads}
-  updates, opt_state = arch_tx.update(grads, state.arch_opt_state, state.variables)
-  arch = optax.apply_updates(state.arch, updates["arch"])
   metrics = {**metrics, "arch_loss": loss, "arch_grad_norm": optax.tree.norm(arch_grads)}
-  return state.replace(arch=arch, arch_opt_state=opt_state), metrics
+  return apply_arch_gradients(state, arch_grads, arch_tx), metrics

@@ -1,12 +1,13 @@
-"""The architecture search (FD-NAS Alg. 1; DARTS / PC-DARTS as special cases), resumable.
+"""The architecture search (FD-NAS Alg. 1 and 2; DARTS / PC-DARTS as special cases), resumable.
 
     state = run_search(config, workdir)      # what `python -m fakenas_jax.search` calls
 
-One epoch: for every step, an architecture update on a batch of the search half D_S of the
-training split (after `warmup_epochs`), then a weight update on a batch of the other half
-D_Eval (Alg. 1 lines 1–5). After the epoch (Alg. 1 lines 6–8) the estimation errors are measured
-(`network_loss.override_errors`) on `estimation_batches` batches of D_S (Ē) and of the
-validation split (Ê, never trained on), E (Eq. 4) and H (Eq. 8) are updated and the genotype is
+One epoch: `steps_per_epoch` steps of `search_steps` — in-dataset, an architecture update on a
+batch of the search half D_S of the training split (after `warmup_epochs`) then a weight update
+on a batch of the other half D_Eval (Alg. 1 lines 1–5); cross-dataset, the meta-step of Alg. 2
+over K corpora. After the epoch (Alg. 1 lines 6–8) the estimation errors are measured
+(`network_loss.override_errors`) on `estimation_batches` search batches (Ē) and validation
+batches (Ê, never trained on), E (Eq. 4) and H (Eq. 8) are updated and the genotype is
 derived (Eq. 9). When pruning is due (lines 9–11) each edge drops its two lowest-H operations
 and the channel divisor k halves; the network is rebuilt with the grown parameters
 (`grow_like`) and the search goes on.
@@ -32,11 +33,9 @@ import numpy as np
 import tqdm
 
 from fakenas_jax import checkpoints, metrics_log, parallel
-from fakenas_jax.data import corpora, preparation
-from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.models.search_network import SearchNetwork
 from fakenas_jax.nas import (bilevel, cell_diagram, estimation, genotypes, network_loss,
-                             optimizers, pruning)
+                             optimizers, pruning, search_steps)
 from fakenas_jax.nn import registry
 
 
@@ -88,23 +87,6 @@ def grow_like(old, fresh):
   return jax.tree.map(grow, old, fresh)
 
 
-def _corpus_sources(config):
-  """Train and validation sources; a corpus that needs no download is built on first use."""
-  overrides = dict(config.corpus_overrides)
-  builder = corpora.load_builder(config.dataset, config.data_dir, **overrides)
-  if not builder.is_prepared():
-    if getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None):
-      flags = " ".join(f"--override={k}={v}" for k, v in overrides.items())
-      raise FileNotFoundError(
-          f"corpus {config.dataset} is not built in {config.data_dir}; run: python -m "
-          f"fakenas_jax.prepare --dataset={config.dataset} --data_dir={config.data_dir} "
-          f"--manual_dir=<where you downloaded it> {flags}".strip())
-    print(preparation.prepare(config.dataset, config.data_dir, overrides=overrides).render(),
-          flush=True)
-    builder = corpora.load_builder(config.dataset, config.data_dir, **overrides)
-  return builder.as_data_source("train"), builder.as_data_source("validation")
-
-
 @dataclasses.dataclass
 class SearchRun:
   """The mutable bookkeeping of one search run (what `meta` of a checkpoint holds)."""
@@ -115,11 +97,6 @@ class SearchRun:
   estimation: list | None = None
   iterators: dict = dataclasses.field(default_factory=dict)
   history: list = dataclasses.field(default_factory=list)
-
-
-def _entropy(arch) -> jax.Array:
-  p = jax.nn.softmax(arch["alpha"], axis=-1)
-  return -(p * jnp.log(p + 1e-12)).sum(-1).mean()
 
 
 def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
@@ -135,19 +112,8 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
   replicated = parallel.replicated_sharding(mesh)
   op_names, _ = search_space(config)
   n_ops = len(op_names)
-  train_source, validation_source = _corpus_sources(config)
-  table = pipeline_lib.read_frame_table(train_source)
-
-  def make_pipe(source, fold, seed, tbl=None):
-    return pipeline_lib.make_pipeline(
-        source=source, global_batch_size=config.batch_size, image_size=config.image_size,
-        training=True, seed=seed, frames_per_video=config.frames_per_video, table=tbl,
-        video_fold=fold, num_threads=config.data_threads)
-
-  weight_pipe = make_pipe(train_source, (0, 2), config.seed, table)  # D_Eval: weights
-  arch_pipe = make_pipe(train_source, (1, 2), config.seed + 1, table)  # D_S: architecture
-  held_out_pipe = make_pipe(validation_source, None, config.seed + 2)
-  steps_per_epoch = min(weight_pipe.steps_per_epoch, arch_pipe.steps_per_epoch)
+  steps = search_steps.make_steps(config, mesh)
+  steps_per_epoch = steps.steps_per_epoch
   if config.steps_per_epoch:
     steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
   total_steps = steps_per_epoch * config.epochs
@@ -180,34 +146,20 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
     run = SearchRun(**{f.name: meta[f.name] for f in dataclasses.fields(SearchRun)})
   state = jax.device_put(state, replicated)
 
-  iterators = {name: iter(pipe) for name, pipe in
-               (("weights", weight_pipe), ("arch", arch_pipe), ("held_out", held_out_pipe))}
-  for name, it in iterators.items():
-    if name in run.iterators:
-      it.set_state(run.iterators[name])
+  steps.start(run.iterators)
 
-  def compiled(network):
-    @jax.jit
-    def weight_step(state, batch, rng, search_inputs):
-      loss_fn = network_loss.make_loss_fn(network, search_inputs, config.class_weights or None)
-      state, metrics = bilevel.weight_step(state, batch, rng, loss_fn=loss_fn, weight_tx=weight_tx)
-      return state, {**metrics, "arch_entropy": _entropy(state.arch)}
-
-    @jax.jit
-    def arch_step(state, val_batch, train_batch, rng, search_inputs):
-      loss_fn = network_loss.make_loss_fn(network, search_inputs, config.class_weights or None)
-      return bilevel.arch_step(state, val_batch, rng, loss_fn=loss_fn, arch_tx=arch_tx,
-                               second_order=config.second_order, train_batch=train_batch,
-                               weight_tx=weight_tx)
+  def compile_for(network):
+    """Compiles the steps and returns the errors function of Eq. 4 for `network`."""
+    steps.compile(network, weight_tx, arch_tx)
 
     @jax.jit
     def errors(state, batch, search_inputs):
       variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
       return network_loss.override_errors(network, variables, search_inputs, batch,
                                           chunk=config.estimation_chunk)
-    return weight_step, arch_step, errors
+    return errors
 
-  weight_step, arch_step, errors_fn = compiled(network)
+  errors_fn = compile_for(network)
   log = metrics_log.MetricsLog(workdir)
   stop = {"signal": False}
   previous = signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
@@ -217,12 +169,8 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
         active=jnp.asarray(run.active), estimation=jnp.asarray(run.estimation, jnp.float32),
         use_estimation=jnp.asarray(bool(config.indicator) and run.epoch > config.warmup_epochs))
 
-  def batch_of(name):
-    batch = next(iterators[name])
-    return parallel.shard_batch({"image": batch["image"], "label": batch["label"]}, mesh)
-
   def save(epoch_done):
-    run.iterators = {name: it.get_state() for name, it in iterators.items()}
+    run.iterators = steps.positions()
     ckpt.save(epoch_done, {"state": state, "rng": jax.random.key_data(rng)},
               dataclasses.asdict(run))
 
@@ -235,15 +183,13 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
                       disable=not config.progress, leave=False)
       sums: dict[str, float] = {}
       epoch_start = time.perf_counter()
-      for _ in bar:
+      for step_in_epoch in bar:
         if stop["signal"]:
           raise Interrupted
-        rng, arch_rng, weight_rng = jax.random.split(rng, 3)
-        if run.epoch >= config.warmup_epochs:
-          arch_batch = batch_of("arch")
-          train_batch = batch_of("weights") if config.second_order else None
-          state, arch_metrics = arch_step(state, arch_batch, train_batch, arch_rng, inputs)
-        new_state, metrics = weight_step(state, batch_of("weights"), weight_rng, inputs)
+        rng, step_rng = jax.random.split(rng)
+        new_state, metrics = steps.step(
+            state, step_rng, inputs, update_arch=run.epoch >= config.warmup_epochs,
+            step_index=run.epoch * steps_per_epoch + step_in_epoch)
         metrics = jax.device_get(metrics)
         if not np.isfinite(metrics["loss"]):
           raise NonFiniteLossError(
@@ -260,10 +206,9 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
       estimation_start = time.perf_counter()
 
       if config.indicator and run.epoch >= config.warmup_epochs:
-        search_errors, held_out_errors = [], []
-        for _ in range(config.estimation_batches):
-          search_errors.append(errors_fn(state, batch_of("arch"), inputs))
-          held_out_errors.append(errors_fn(state, batch_of("held_out"), inputs))
+        search_batches, held_out_batches = steps.estimation_batches()
+        search_errors = [errors_fn(state, batch, inputs) for batch in search_batches]
+        held_out_errors = [errors_fn(state, batch, inputs) for batch in held_out_batches]
         scores = estimation.estimation_scores(jnp.stack(search_errors, -1),
                                               jnp.stack(held_out_errors, -1),
                                               jnp.asarray(run.active))
@@ -298,7 +243,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
           k = new_k
           network, fresh = fresh_state(k, config.seed + run.prunings)
           state = jax.device_put(grow_like(jax.device_get(state), jax.device_get(fresh)), replicated)
-          weight_step, arch_step, errors_fn = compiled(network)
+          errors_fn = compile_for(network)
       save(run.epoch)
   except Interrupted:
     save(run.epoch)
