@@ -6,8 +6,9 @@
 Loss (Eq. 2–5): λ_Cls·CE + λ_In·BCE(intrinsic map) + λ_Ex·BCE(extrinsic map), λ_In = λ_Ex = 15,
 λ_Cls = 1. §4.1: trained on Celeb-DF, 256×256 faces, batch 32, Adam (lr 1e-3, β = 0.9, 0.999),
 PyTorch's CosineAnnealingLR with T_max = 40 epochs (so the rate rises again after 40), 1,200
-epochs. Not reproduced here: the forgery-face augmentation ((Real, Real) / (Fake, Real)
-composites) and the JPEG-quality augmentation. The quick variant trains on the synthetic celeb
+epochs. §3.3 / §4.1: the forgery-face augmentation (`forgery_augmentation`: batches half real,
+the fakes a third original, a third (Real, Real), a third (Fake, Real) composites) and JPEG at a
+quality in [75, 100] as the only augmentation (`augment = 'jpeg'`). The quick variant trains on the synthetic celeb
 corpus (Celeb-DF-like) at 64×64 for 6 epochs with a 3-epoch cosine period.
 """
 from configs.train import default
@@ -25,7 +26,8 @@ def get_config(variant: str = ""):
                                schedule="cosine", cosine_period_epochs=40,
                                learning_rate_min=0.0, weight_decay=0.0, grad_clip_norm=0.0))
   config.epochs = 1200
-  config.augment = "none"
+  config.augment = "jpeg"
+  config.forgery_augmentation = True
   if default.check_variant(variant) == "quick":
     config = default.quick(config)
     config.dataset = "synthetic_faces/celeb"

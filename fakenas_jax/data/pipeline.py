@@ -323,6 +323,7 @@ def make_pipeline(
     prefetch_batches: int | None = None,
     table: FrameTable | None = None,
     video_fold: tuple[int, int] | None = None,
+    sampler: Any | None = None,
 ) -> Pipeline:
   """The input pipeline of one split (see the module docstring for the order of examples).
 
@@ -347,6 +348,11 @@ def make_pipeline(
     table: the split's `read_frame_table(source)`, if already read.
     video_fold: (i, n): keep only the videos of fold i of n (`video_folds`), e.g. (0, 2) and
       (1, 2) are the two halves of a training split.
+    sampler: training only; replaces the per-epoch permutation and the loading of a position,
+      e.g. `forgery_augmentation.ForgerySampler` (BiG-Arts composites):
+      `sampler.order(table=, selected=, global_batch_size=, seed=)` maps a global position to
+      an item and `sampler.loader(frame_loader)` maps (item, rng) to an example; `augment`
+      still applies (the sampler's loader calls it).
 
   Returns:
     A `Pipeline`; `iter(pipeline)` gives local batches of `global_batch_size / process_count`.
@@ -398,8 +404,11 @@ def make_pipeline(
           "training drops each epoch's remainder, so it would yield no batch")
     used_per_epoch = steps_per_epoch * global_batch_size
     length = sys.maxsize if num_epochs is None else num_epochs * used_per_epoch
+    shuffle_seed = _derived_seed(seed, _SHUFFLE_SEED_PURPOSE)
     order = grain.MapDataset.range(length).map(
-        _TrainingOrder(selected, used_per_epoch, _derived_seed(seed, _SHUFFLE_SEED_PURPOSE)))
+        _TrainingOrder(selected, used_per_epoch, shuffle_seed) if sampler is None else
+        sampler.order(table=table, selected=selected, global_batch_size=global_batch_size,
+                      seed=shuffle_seed))
     num_batches = None if num_epochs is None else num_epochs * steps_per_epoch
   else:
     if len(selected) == 0:
@@ -413,7 +422,10 @@ def make_pipeline(
                         augment=augment)
   collate = _Collate(mean=preprocess.channel_stats(mean, "mean"),
                      std=preprocess.channel_stats(std, "std"))
-  if augment is None:
+  if sampler is not None and training:
+    examples = order.random_map(sampler.loader(loader),
+                                seed=_derived_seed(seed, _AUGMENT_SEED_PURPOSE))
+  elif augment is None:
     examples = order.map(loader)
   else:
     examples = order.random_map(loader, seed=_derived_seed(seed, _AUGMENT_SEED_PURPOSE))
