@@ -1,46 +1,160 @@
-"""The main job on the built-in synthetic corpus, end to end, on any machine.
+"""The main job on the built-in synthetic corpora, end to end: search → train → evaluate.
 
-    python -m fakenas_jax.demo --workdir=runs/demo      # what `make demo` runs
+    python -m fakenas_jax.demo --workdir=runs/demo           # what `make demo` runs
+    python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo
 
-It builds the four synthetic corpora (`synthetic_faces/{studio,celeb,wild,graphics}`) into
-`<workdir>/tfds` and writes, per corpus, a contact sheet (frames with landmarks and masks) and
-statistics into `<workdir>/corpus/`. Re-running reuses what is already built.
+`run_demo(config, workdir)`, in order, each part resumable (re-running skips what is done):
+  1. builds the synthetic corpora into `<workdir>/tfds` and writes a contact sheet and
+     statistics of each (`<workdir>/corpus/`);
+  2. searches cells with FD-NAS on the training corpus (`<workdir>/search/`: genotype.json,
+     the cell diagrams genotype.png, α/β/H over the epochs arch_history.png);
+  3. trains every detector of `config.detectors` on the training corpus — C2PN from the
+     searched genotype, and the Meso-4 baseline (`<workdir>/train/<name>/`);
+  4. evaluates every detector on the test split of every corpus (`<workdir>/eval/`: the
+     metrics table, ROC curves, the cross-corpus AUC matrix, sample predictions);
+  5. writes `<workdir>/report.md` and `report.html`, which show all of the above on one page.
 """
 from __future__ import annotations
 
+import html
 import pathlib
+import time
+from typing import Any
 
+import ml_collections
 from absl import app, flags
+from ml_collections import config_flags
 
 from fakenas_jax import cli
 from fakenas_jax.data import corpora, corpus_report, preparation
+from fakenas_jax.eval import evaluator, plots
+from fakenas_jax.nas import search
+from fakenas_jax.training import trainer
 
+_CONFIG = config_flags.DEFINE_config_file("config", "configs/demo.py", "The demo's config file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/demo", "Where the demo writes everything.")
-_CORPORA = flags.DEFINE_list(
-    "corpora", ["synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
-                "synthetic_faces/graphics"], "Corpora to build and show.")
 
 
-def run_demo(workdir: str | pathlib.Path, specs: list[str]) -> dict[str, dict]:
-  """Builds `specs` and writes their reports; returns the report paths per corpus."""
+def _with_data(config: ml_collections.ConfigDict, dataset: str, data_dir: pathlib.Path,
+               overrides: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict(config.to_dict())
+  config.dataset, config.data_dir = dataset, str(data_dir)
+  config.corpus_overrides = ml_collections.ConfigDict(overrides.to_dict())
+  return config
+
+
+def _timed(name: str, timings: dict[str, float]):
+  class _Timer:
+    def __enter__(self):
+      print(f"\n== {name} ==", flush=True)
+      self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+      timings[name] = time.perf_counter() - self.start
+  return _Timer()
+
+
+def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
+             devices=None) -> dict[str, Any]:
+  """Runs the whole demo into `workdir`; returns paths, the search result and the evaluation."""
   workdir = pathlib.Path(workdir)
   data_dir = workdir / "tfds"
-  results = {}
-  for spec in specs:
-    summary = preparation.prepare(spec, data_dir)
-    print(summary.render(), flush=True)
-    builder = corpora.load_builder(spec, str(data_dir))
-    paths = corpus_report.write_report(builder, workdir / "corpus")
-    results[spec] = {"summary": summary, "paths": paths}
-    print(f"  contact sheet: {paths['contact_sheet']}\n  statistics:    {paths['statistics_md']}",
-          flush=True)
-  return results
+  overrides = config.corpus_overrides.to_dict()
+  timings: dict[str, float] = {}
+
+  with _timed("corpora", timings):
+    corpus_paths = {}
+    for spec in config.corpora:
+      summary = preparation.prepare(spec, data_dir, overrides=overrides)
+      print(summary.render(), flush=True)
+      builder = corpora.load_builder(spec, str(data_dir), **overrides)
+      corpus_paths[spec] = corpus_report.write_report(builder, workdir / "corpus")
+
+  with _timed("search", timings):
+    search_config = _with_data(config.search, config.training_corpus, data_dir,
+                               config.corpus_overrides)
+    searched = search.run_search(search_config, workdir / "search", devices=devices)
+    print(f"genotype: {searched['genotype']}", flush=True)
+
+  run_dirs = {}
+  for name, detector in config.detectors.items():
+    with _timed(f"train {name}", timings):
+      train_config = _with_data(detector, config.training_corpus, data_dir,
+                                config.corpus_overrides)
+      if "genotype" in train_config.model:
+        train_config.model.genotype = str(workdir / "search" / "genotype.json")
+      run_dirs[name] = workdir / "train" / name
+      trainer.train_and_evaluate(train_config, run_dirs[name], devices=devices)
+
+  with _timed("evaluate", timings):
+    eval_config = ml_collections.ConfigDict(config.eval.to_dict())
+    eval_config.output_dir = str(workdir / "eval")
+    eval_config.corpus_overrides = ml_collections.ConfigDict(overrides)
+    evaluation = evaluator.evaluate_run(eval_config, list(run_dirs.values()),
+                                        corpora=list(config.corpora),
+                                        devices=devices)
+
+  paths = write_report(workdir, config, corpus_paths, run_dirs, evaluation, timings)
+  print(f"\nreport: {paths['html']}\n        {paths['markdown']}", flush=True)
+  return {"paths": paths, "search": searched, "evaluation": evaluation, "timings": timings}
+
+
+def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings):
+  """The report as (heading, markdown text, [image paths]) sections, paths relative to workdir."""
+  rel = lambda path: str(pathlib.Path(path).resolve().relative_to(workdir.resolve()))
+  eval_paths = evaluation["paths"]
+  sections = []
+  cross = evaluation["cross_dataset"]["auc"]
+  sections.append((
+      "Cross-corpus frame AUC",
+      f"Detectors trained on `{config.training_corpus}`; rows: detector, columns: test split "
+      "of each corpus.\n\n" + plots.markdown_table(cross, row_header="trained on"),
+      [rel(eval_paths["cross_dataset_png"])] if "cross_dataset_png" in eval_paths else []))
+  sections.append(("Metrics (frame and video level)",
+                   pathlib.Path(eval_paths["markdown"]).read_text(),
+                   [rel(eval_paths["roc"])] if "roc" in eval_paths else []))
+  genotype = (workdir / "search" / "genotype.json").read_text()
+  sections.append(("Searched cells (FD-NAS)",
+                   f"`search/genotype.json`:\n\n```\n{genotype.strip()}\n```",
+                   [rel(workdir / "search" / "genotype.png"),
+                    rel(workdir / "search" / "arch_history.png")]))
+  sections.append(("Training curves", "", [rel(run_dir / "training_curves.png")
+                                           for run_dir in run_dirs.values()
+                                           if (run_dir / "training_curves.png").exists()]))
+  sections.append(("Sample predictions", "P(fake) of real and fake test frames, with the "
+                   "ground-truth masks.", [rel(path) for path in eval_paths["samples"]]))
+  sections.append(("Corpora", "Contact sheets: frames with their landmarks and masks.",
+                   [rel(paths["contact_sheet"]) for paths in corpus_paths.values()]))
+  sections.append(("Time", plots.markdown_table(
+      {name: {"seconds": round(seconds, 1)} for name, seconds in timings.items()},
+      row_header="part"), []))
+  return sections
+
+
+def write_report(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings):
+  """Writes report.md and report.html (the same sections; images linked, not copied)."""
+  sections = _report_sections(workdir, config, corpus_paths, run_dirs, evaluation, timings)
+  title = "fakenas_jax demo: search → train → evaluate"
+  markdown = [f"# {title}\n"]
+  body = [f"<h1>{html.escape(title)}</h1>"]
+  for heading, text, images in sections:
+    markdown += [f"\n## {heading}\n", text, *(f"\n![{image}]({image})" for image in images)]
+    body += [f"<h2>{html.escape(heading)}</h2>",
+             f"<pre>{html.escape(text)}</pre>" if text else "",
+             *(f'<p><img src="{html.escape(image)}" style="max-width:100%"></p>'
+               for image in images)]
+  paths = {"markdown": workdir / "report.md", "html": workdir / "report.html"}
+  paths["markdown"].write_text("\n".join(markdown) + "\n")
+  paths["html"].write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>"
+                           f"{html.escape(title)}</title></head><body>{''.join(body)}"
+                           f"</body></html>\n")
+  return paths
 
 
 def main(argv):
   del argv
   cli.quiet_library_logs()
-  run_demo(_WORKDIR.value, _CORPORA.value)
+  run_demo(_CONFIG.value, _WORKDIR.value)
 
 
 if __name__ == "__main__":

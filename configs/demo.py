@@ -1,0 +1,61 @@
+"""The main job on the built-in synthetic corpora: search → train → evaluate (`make demo`).
+
+    python -m fakenas_jax.demo --workdir=runs/demo
+    python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
+
+The four synthetic corpora are built at their default size (64×64 faces; 40/8/8 identities).
+An FD-NAS search (CDC space, Alg. 1 with one pruning) runs on `studio` at 32×32; a C2PN built
+from the searched cells and the Meso-4 baseline are trained on `studio`; both are evaluated on
+the test splits of all four corpora (in-corpus and cross-corpus). Every part starts from the
+config its own command uses (configs/search/default.py, configs/train/*.py,
+configs/eval/default.py) and overrides only its size; `<workdir>/tfds` holds the corpora.
+"""
+import ml_collections
+
+from configs.eval import default as eval_default
+from configs.search import default as search_default
+from configs.train import c2pn_fdnas, meso4
+
+CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
+           "synthetic_faces/graphics")
+VARIANTS = ("", "tiny")
+
+
+def get_config(variant: str = ""):
+  if variant not in VARIANTS:
+    raise ValueError(f"unknown variant {variant!r}; use FILE or FILE:tiny")
+  config = ml_collections.ConfigDict()
+  config.corpora = CORPORA
+  config.training_corpus = CORPORA[0]
+  config.corpus_overrides = ml_collections.ConfigDict()  # every corpus is built with these
+
+  search = search_default.get_config()
+  search.channels, search.k = 8, 4
+  search.epochs, search.warmup_epochs, search.prune_every = 4, 1, 2
+  config.search = search
+
+  c2pn = c2pn_fdnas.get_config("quick")
+  c2pn.model.layout = "NNRNNR"
+  c2pn.image_size, c2pn.batch_size, c2pn.eval_batch_size = 32, 32, 64
+  c2pn.epochs = 6
+  c2pn.optimizer.learning_rate = 0.05
+  config.detectors = ml_collections.ConfigDict(dict(c2pn=c2pn, meso4=meso4.get_config("quick")))
+
+  config.eval = eval_default.get_config()
+
+  if variant == "tiny":
+    config.corpus_overrides = ml_collections.ConfigDict(dict(
+        identities=(3, 2, 2), real_videos_per_identity=1, fake_videos_per_identity=2,
+        frames_per_video=3, resolution=32))
+    config.corpora = CORPORA[:2]
+    search.update(dict(layout="NR", image_size=16, batch_size=4, frames_per_video=None,
+                       epochs=3, warmup_epochs=1, prune_every=2, steps_per_epoch=2, k=2,
+                       ops=("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0",
+                            "SepCDC_3x3_0.7", "DilCDC_3x3_0.5"),
+                       reducing_skip="avg_pool", progress=False))
+    for detector in config.detectors.values():
+      detector.update(dict(image_size=32, batch_size=4, eval_batch_size=4, epochs=2,
+                           steps_per_epoch=2, progress=False))
+    c2pn.model.layout = "NR"
+    config.eval.update(dict(batch_size=4, samples_per_class=2, progress=False))
+  return config

@@ -1,0 +1,52 @@
+"""The demo's pipeline (corpora → search → train → evaluate → report) on its tiny config."""
+import json
+
+import jax
+import pytest
+
+from configs import demo as demo_config
+from fakenas_jax import demo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_demo(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("demo")
+  config = demo_config.get_config("tiny")
+  return workdir, config, demo.run_demo(config, workdir, devices=jax.devices()[:1])
+
+
+def test_the_demo_searches_trains_and_evaluates_every_detector_on_every_corpus(tiny_demo):
+  workdir, config, result = tiny_demo
+  report = json.loads((workdir / "eval" / "eval_report.json").read_text())
+  assert len(report["runs"]) == len(config.detectors)
+  for run in report["runs"].values():
+    assert set(run["corpora"]) == set(config.corpora)
+    for scores in run["corpora"].values():
+      assert 0.0 <= scores["frame"]["auc"] <= 1.0
+  trained_c2pn = json.loads((workdir / "train" / "c2pn" / "config.json").read_text())
+  assert trained_c2pn["model"]["genotype"].endswith("genotype.json")
+  assert (workdir / "train" / "c2pn" / "genotype.json").read_text() == (
+      workdir / "search" / "genotype.json").read_text()
+
+
+def test_the_report_shows_every_part_and_links_only_existing_pictures(tiny_demo):
+  workdir, _, result = tiny_demo
+  markdown = result["paths"]["markdown"].read_text()
+  for heading in ("Cross-corpus frame AUC", "Searched cells", "Training curves",
+                  "Sample predictions", "Corpora"):
+    assert f"## {heading}" in markdown
+  images = [line.split("](")[1].rstrip(")") for line in markdown.splitlines()
+            if line.startswith("![")]
+  assert any(image.endswith("genotype.png") for image in images)
+  assert any(image.endswith("roc.png") for image in images)
+  assert all((workdir / image).is_file() for image in images)
+  assert "<img src=" in result["paths"]["html"].read_text()
+
+
+def test_a_second_run_reuses_what_is_done(tiny_demo):
+  workdir, config, first = tiny_demo
+  again = demo.run_demo(config, workdir, devices=jax.devices()[:1])
+  assert again["search"]["genotype"] == first["search"]["genotype"]
+  assert again["evaluation"]["cross_dataset"] == first["evaluation"]["cross_dataset"]
