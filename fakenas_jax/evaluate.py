@@ -6,6 +6,12 @@
 
 Results go to <first workdir>/eval/ (or --config.output_dir): eval_report.json and .md,
 roc.png, samples_*.png, and with several runs or corpora cross_dataset.md / _auc.png.
+
+A speech run (trained with modality 'speech') is scored on its corpus's `eval` split instead:
+the CM score file, EER, per-attack EER, parameter count, and min t-DCF with the organisers' ASV
+scores (`eval.speech_evaluator`):
+    python -m fakenas_jax.evaluate --config=configs/eval/speech.py --workdir=runs/t_speech \
+        [--config.asv_scores=ASVspoof2019.LA.asv.eval.gi.trl.scores.txt]
 """
 import sys
 
@@ -13,7 +19,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from fakenas_jax import checkpoints, cli
-from fakenas_jax.eval import evaluator, plots, report
+from fakenas_jax.eval import evaluator, plots, report, score_files, speech_evaluator
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/eval/default.py",
                                           "Evaluation configuration file.")
@@ -26,13 +32,25 @@ def main(argv):
   del argv
   cli.quiet_library_logs()
   try:
+    if speech_evaluator.is_speech_run(_WORKDIR.value[0]):
+      return _evaluate_speech(_CONFIG.value, _WORKDIR.value)
     result = evaluator.evaluate_run(_CONFIG.value, _WORKDIR.value)
-  except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError) as error:
+  except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError,
+          score_files.ScoreFileError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
   rows = report.summary_rows({name: run["corpora"] for name, run in result["runs"].items()})
   columns = ["frame auc", "frame accuracy", "frame eer", "video auc", "frames", "videos"]
   print(plots.markdown_table(rows, columns=columns, row_header="run → corpus"), end="")
+  print(f"written to {result['paths']['json'].parent}")
+  return 0
+
+
+def _evaluate_speech(config, workdirs) -> int:
+  if len(workdirs) > 1:
+    raise ValueError(f"speech runs are evaluated one at a time, got {len(workdirs)} workdirs")
+  result = speech_evaluator.evaluate_speech_run(config, workdirs[0])
+  print(result["paths"]["markdown"].read_text(), end="")
   print(f"written to {result['paths']['json'].parent}")
   return 0
 

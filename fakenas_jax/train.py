@@ -32,7 +32,8 @@ def main(argv):
     return 143
   best = result["best"]
   if best is not None:
-    print(f"best validation AUC {best['val/auc']:.4f} at epoch {best['epoch']}")
+    metric = next(name for name in best if name.startswith("val/"))  # val/auc; speech: val/eer
+    print(f"best {metric} {best[metric]:.4f} at epoch {best['epoch']}")
   print(f"written to {_WORKDIR.value}: checkpoints/, history.json, training_curves.png")
   return 0
 

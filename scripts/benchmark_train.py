@@ -121,7 +121,8 @@ def main(argv):
     print(f"error: unknown model(s) {unknown}; known: {list(MODELS)}", file=sys.stderr)
     return 2
   root = pathlib.Path(__file__).resolve().parents[1]
-  env = dict(os.environ, PYTHONPATH=str(root), TF_CPP_MIN_LOG_LEVEL="3")
+  path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH", "")]))
+  env = dict(os.environ, PYTHONPATH=path, TF_CPP_MIN_LOG_LEVEL="3")
   env.pop("JAX_COMPILATION_CACHE_DIR", None)
   results = []
   load_start = os.getloadavg()[0]

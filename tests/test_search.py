@@ -1,12 +1,14 @@
 """The search end to end on the tiny corpus: artefacts, kill-and-resume equality, 1 vs 4 devices."""
 import json
+import os
+import signal
 
 import jax
 import numpy as np
 import pytest
 
 from configs.search import default
-from fakenas_jax import parallel
+from fakenas_jax import checkpoints, parallel
 from fakenas_jax.nas import genotypes, network_loss, search, search_steps
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
@@ -61,6 +63,48 @@ def test_a_killed_and_resumed_search_ends_where_an_uninterrupted_one_does(
   np.testing.assert_array_equal(resumed["beta"], expected["beta"])
 
 
+def test_sigterm_mid_epoch_checkpoints_and_the_resumed_search_ends_the_same(
+    uninterrupted, tiny_corpus, tmp_path, monkeypatch):
+  _, expected = uninterrupted
+  config = tiny_config(tiny_corpus)
+  step, calls = search_steps.InDatasetSteps.step, []
+
+  def step_then_terminate(self, *args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:  # the first step of epoch 2
+      os.kill(os.getpid(), signal.SIGTERM)
+    return step(self, *args, **kwargs)
+
+  monkeypatch.setattr(search_steps.InDatasetSteps, "step", step_then_terminate)
+  with pytest.raises(search.Interrupted):
+    search.run_search(config, tmp_path, devices=jax.devices()[:1])
+  ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
+  try:
+    meta = ckpt.read_meta(ckpt.latest_step())
+  finally:
+    ckpt.close()
+  assert (meta["epoch"], meta["step_in_epoch"]) == (1, 1)
+  monkeypatch.setattr(search_steps.InDatasetSteps, "step", step)
+  resumed = search.run_search(config, tmp_path, devices=jax.devices()[:1])
+  assert resumed["genotype"] == expected["genotype"]
+  np.testing.assert_array_equal(resumed["alpha"], expected["alpha"])
+  assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
+
+
+def test_a_nan_loss_stops_the_search_and_keeps_the_last_good_checkpoint(tiny_corpus, tmp_path):
+  config = tiny_config(tiny_corpus, epochs=2)
+  search.run_search(config, tmp_path, devices=jax.devices()[:1], stop_after_epochs=1)
+  config.optimizer.learning_rate = float("nan")  # the next weight update poisons every weight
+  with pytest.raises(search.NonFiniteLossError, match="non-finite loss at epoch 2; the last "
+                     "good checkpoint is kept"):
+    search.run_search(config, tmp_path, devices=jax.devices()[:1])
+  ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
+  try:
+    assert ckpt.latest_step() == 2  # one epoch of two steps; nothing non-finite was saved
+  finally:
+    ckpt.close()
+
+
 def test_one_step_on_four_devices_equals_one_device(tiny_corpus):
   """The data-parallel step computes the same loss and gradients (float tolerance)."""
   config = tiny_config(tiny_corpus)
@@ -87,16 +131,20 @@ def test_one_step_on_four_devices_equals_one_device(tiny_corpus):
 
 
 def test_four_devices_find_what_one_finds(uninterrupted, tiny_corpus, tmp_path):
-  """A whole search on 4 devices: the same genotype; α within Adam's amplified float noise.
+  """Two epochs on 4 devices (warm-up, search, estimation, the pruning decision) as on one.
 
-  Adam's first updates are ±lr whatever the gradient's size, so last-bit differences of the
-  parallel reductions grow to ~1e-5 of α over a run; the genotype does not change.
+  The same genotypes and surviving operations; α within Adam's amplified float noise (its
+  first updates are ±lr whatever the gradient's size, so last-bit differences of the parallel
+  reductions grow to ~1e-5 of α). Stopping after epoch 2 spares compiling the pruned network.
   """
   _, expected = uninterrupted
-  result = search.run_search(tiny_config(tiny_corpus), tmp_path, devices=jax.devices()[:4])
-  np.testing.assert_allclose(result["alpha"], expected["alpha"], rtol=0, atol=2e-4)
-  np.testing.assert_allclose(result["beta"], expected["beta"], rtol=0, atol=2e-4)
-  assert result["genotype"] == expected["genotype"]
+  result = search.run_search(tiny_config(tiny_corpus), tmp_path, devices=jax.devices()[:4],
+                             stop_after_epochs=2)
+  for got, want in zip(result["history"], expected["history"][:2], strict=True):
+    np.testing.assert_allclose(got["alpha"], want["alpha"], rtol=0, atol=2e-4)
+    np.testing.assert_allclose(got["beta"], want["beta"], rtol=0, atol=2e-4)
+    assert got["genotype"] == want["genotype"]
+  np.testing.assert_array_equal(result["active"], expected["active"])  # pruned alike
 
 
 def test_a_synthetic_corpus_is_built_on_first_use(tiny_corpus, tmp_path):

@@ -157,7 +157,7 @@ def test_a_non_finite_loss_stops_with_a_clear_error(tiny_corpus, tmp_path):
 
 @pytest.mark.parametrize("changes, message", [
     (dict(batch_size=6), r"batch_size \(6\) must be a multiple of the 4 devices"),
-    (dict(augment="mixup"), r"unknown augment 'mixup'; use one of \['flip', 'none'\]"),
+    (dict(augment="mixup"), r"unknown augment 'mixup'; use one of \['flip', 'jpeg', 'none'\]"),
 ])
 def test_bad_configs_are_refused_before_training(tiny_corpus, tmp_path, changes, message):
   with pytest.raises(ValueError, match=message):

@@ -13,6 +13,7 @@ import ml_collections
 def get_config():
   config = ml_collections.ConfigDict()
   # Data.
+  config.modality = "face"  # 'face' | 'speech' (LFCC of a speech corpus, see pcdarts_asvspoof.py)
   config.dataset = "synthetic_faces/studio"
   config.data_dir = "runs/tfds"
   config.corpus_overrides = ml_collections.ConfigDict()

@@ -44,8 +44,13 @@ def get_config():
   config.eval_frames_per_video = 10  # FD-NAS tests on 10 frames a video
   config.validation_split = "validation"
   config.validation_batches = 0  # 0 = the whole split every epoch
-  config.augment = "flip"  # 'none' | 'flip'
+  config.augment = "flip"  # 'none' | 'flip' | 'jpeg' (quality in [75, 100])
   config.data_threads = 2
+  # BiG-Arts §3.3 forgery-face augmentation (data.forgery_augmentation): batches half real, the
+  # fakes a third original, a third (Real, Real), a third (Fake, Real) composites.
+  config.forgery_augmentation = False
+  config.forgery = ml_collections.ConfigDict(dict(
+      real_share=0.5, deformation=0.3, nodes=16, candidates=1, align=True))
   # Network (fields of models.factory.default_model_config(name)).
   config.model = ml_collections.ConfigDict(dict(name="meso4"))
   # Loss (training.losses): weights of the terms the network's outputs call for.

@@ -39,7 +39,7 @@ from fakenas_jax import checkpoints, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import metrics, plots, report, video_level
 from fakenas_jax.models import factory
-from fakenas_jax.training import corpus, inference, optimizer, steps, train_state
+from fakenas_jax.training import corpus, inference, optimizer, speech_data, steps, train_state
 
 BEST_METRIC = "val/auc"
 
@@ -72,17 +72,23 @@ def _slug(text: str) -> str:
 
 
 def restore_run(workdir: str | pathlib.Path, mesh, checkpoint: str | int = "best"):
-  """(training config, model, variables on `mesh`, checkpoint meta + step) of a training run."""
+  """(training config, model, variables on `mesh`, checkpoint meta + step) of a training run.
+
+  'best' is the checkpoint of highest validation AUC, or of lowest EER for a speech run.
+  """
   train_config = load_training_config(workdir)
   model = factory.build_model(train_config.model)
   tx, _ = optimizer.make_optimizer(train_config.optimizer, steps_per_epoch=1, epochs=1)
-  abstract_state = train_state.abstract_train_state(model, tx,
-                                                    image_size=train_config.image_size)
+  best_metric, best_mode, input_shape = BEST_METRIC, "max", train_config.image_size
+  if speech_data.is_speech(train_config):
+    best_metric, best_mode = speech_data.BEST_METRIC, speech_data.BEST_MODE
+    input_shape = speech_data.SpeechData.input_shape(train_config)
+  abstract_state = train_state.abstract_train_state(model, tx, image_size=input_shape)
   abstract_rng = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
   replicated = parallel.replicated_sharding(mesh)
   target = checkpoints.abstract_like({"state": abstract_state, "rng": abstract_rng}, replicated)
   ckpt = checkpoints.Checkpointer(pathlib.Path(workdir) / "checkpoints",
-                                  best_metric=BEST_METRIC, best_mode="max")
+                                  best_metric=best_metric, best_mode=best_mode)
   try:
     step = ckpt.resolve_step(checkpoint)
     restored, meta = ckpt.restore(target, step)

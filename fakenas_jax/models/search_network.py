@@ -17,6 +17,10 @@ Architecture parameters live in the collection `arch`: `alpha` (2, 14, ops) and 
 Network (DARTS search network): stem conv 3×3 → stem_multiplier·C + BN; cells by `layout`
 ('N' normal, 'R' reduction, which doubles C); global average pool → linear.
 FD-NAS: layout 'NNRNNR', C = 16, 32×32 input; DARTS: 'NNRNNRNN'.
+`stem='imagenet'` puts DARTS' ImageNet stems in front instead (three 3×3 stride-2 convs: s0 at
+stride 4, s1 at stride 8, C channels each; `darts_eval.ImageNetStem`), for inputs of any shape
+and channel count: the speech search on (B, 60, T, 1) LFCC (reference-facts, "Speech: PC-DARTS
+anti-spoofing": an ImageNet-style stem with strides); `stem_multiplier` is then unused.
 """
 from __future__ import annotations
 
@@ -25,11 +29,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from fakenas_jax.models.darts_eval import ImageNetStem
 from fakenas_jax.models.mixed_edges import MixedEdges
 from fakenas_jax.nas import estimation, genotypes
 from fakenas_jax.nn import batch_norm, conv, ops as ops_lib
 
 NORMAL, REDUCE = 0, 1
+STEMS = ("cifar", "imagenet")
 
 
 def channel_shuffle(x: jax.Array, groups: int) -> jax.Array:
@@ -130,6 +136,7 @@ class SearchNetwork(nn.Module):
   steps: int = 4
   reducing_skip: str = "factorized_reduce"
   indicator_lambda: float = estimation.LAMBDA
+  stem: str = "cifar"  # or 'imagenet' (module docstring)
 
   def operation_weights(self, alpha, active, estimation_scores):
     return estimation.indicator(alpha, estimation_scores, active, self.indicator_lambda)
@@ -147,12 +154,18 @@ class SearchNetwork(nn.Module):
     edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
                               for t in (NORMAL, REDUCE)])
 
-    stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
-                             (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
-    s = conv.conv2d(x, stem_kernel)
-    s = batch_norm.BatchNorm(True, name="stem_bn")(s, train)
-    s0 = s1 = s
-    channels, reduction_prev = self.channels, False
+    if self.stem == "cifar":
+      stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
+                               (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
+      s = conv.conv2d(x, stem_kernel)
+      s = batch_norm.BatchNorm(True, name="stem_bn")(s, train)
+      s0 = s1 = s
+      reduction_prev = False
+    elif self.stem == "imagenet":
+      s0, s1, reduction_prev = ImageNetStem(self.channels, name="stem")(x, train)
+    else:
+      raise ValueError(f"unknown stem {self.stem!r}; known: {', '.join(STEMS)}")
+    channels = self.channels
     for index, kind in enumerate(self.layout):
       reduction = kind == "R"
       if reduction:

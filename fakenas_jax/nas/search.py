@@ -12,10 +12,11 @@ derived (Eq. 9). When pruning is due (lines 9–11) each edge drops its two lowe
 and the channel divisor k halves; the network is rebuilt with the grown parameters
 (`grow_like`) and the search goes on.
 
-Everything a resumed run needs is checkpointed every epoch (Orbax): weights, α/β, both optimiser
-states, batch statistics, the surviving operations, k, E, the data iterators' positions and the
-RNG. Re-running with the same workdir resumes; SIGTERM checkpoints at the next step and exits;
-a non-finite loss stops the run and keeps the last good checkpoint.
+Everything a resumed run needs is checkpointed every epoch (Orbax, numbered by steps done):
+weights, α/β, both optimiser states, batch statistics, the surviving operations, k, E, the data
+iterators' positions, the step within the epoch and the RNG. Re-running with the same workdir
+resumes; SIGTERM checkpoints after the step in flight and exits (the resumed run goes on inside
+that epoch); a non-finite loss stops the run and keeps the last good checkpoint.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ import tqdm
 
 from fakenas_jax import checkpoints, metrics_log, parallel
 from fakenas_jax.models.search_network import SearchNetwork
-from fakenas_jax.nas import (bilevel, cell_diagram, estimation, genotypes, network_loss,
-                             optimizers, pruning, search_steps)
+from fakenas_jax.nas import (arch_plots, bilevel, cell_diagram, estimation, genotypes,
+                             network_loss, optimizers, pruning, search_steps)
 from fakenas_jax.nn import registry
 
 
@@ -65,7 +66,8 @@ def build_network(config, k: int) -> SearchNetwork:
   op_names, reducing_skip = search_space(config)
   return SearchNetwork(op_names, layout=config.layout, channels=config.channels, k=k,
                        num_classes=config.num_classes, stem_multiplier=config.stem_multiplier,
-                       reducing_skip=reducing_skip, indicator_lambda=config.indicator_lambda)
+                       reducing_skip=reducing_skip, indicator_lambda=config.indicator_lambda,
+                       stem=config.get("stem", "cifar"))
 
 
 def grow_like(old, fresh):
@@ -91,7 +93,9 @@ def grow_like(old, fresh):
 class SearchRun:
   """The mutable bookkeeping of one search run (what `meta` of a checkpoint holds)."""
 
-  epoch: int = 0
+  epoch: int = 0  # epochs completed
+  step_in_epoch: int = 0  # steps of the current epoch done (non-zero after SIGTERM)
+  sums: dict = dataclasses.field(default_factory=dict)  # metric sums of the current epoch
   prunings: int = 0
   active: list | None = None
   estimation: list | None = None
@@ -126,7 +130,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
 
   def fresh_state(k_now, seed):
     network = build_network(config, k_now)
-    x = jnp.zeros((config.batch_size, config.image_size, config.image_size, 3))
+    x = jnp.zeros(steps.input_shape)  # what the steps feed the network (faces, LFCC, …)
     # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
     variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
     state = bilevel.init_state(variables["params"], variables["arch"], variables["batch_stats"],
@@ -169,19 +173,21 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
         active=jnp.asarray(run.active), estimation=jnp.asarray(run.estimation, jnp.float32),
         use_estimation=jnp.asarray(bool(config.indicator) and run.epoch > config.warmup_epochs))
 
-  def save(epoch_done):
+  def save():
+    """Checkpoint numbered by steps done, so one taken mid-epoch (SIGTERM) sorts last."""
     run.iterators = steps.positions()
-    ckpt.save(epoch_done, {"state": state, "rng": jax.random.key_data(rng)},
-              dataclasses.asdict(run))
+    ckpt.save(run.epoch * steps_per_epoch + run.step_in_epoch,
+              {"state": state, "rng": jax.random.key_data(rng)}, dataclasses.asdict(run))
 
   last_epoch = config.epochs if stop_after_epochs is None else min(
       config.epochs, run.epoch + stop_after_epochs)
   try:
     while run.epoch < last_epoch:
       inputs = search_inputs()
-      bar = tqdm.tqdm(range(steps_per_epoch), desc=f"epoch {run.epoch + 1}/{config.epochs}",
+      bar = tqdm.tqdm(range(run.step_in_epoch, steps_per_epoch), initial=run.step_in_epoch,
+                      total=steps_per_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
                       disable=not config.progress, leave=False)
-      sums: dict[str, float] = {}
+      sums = run.sums
       epoch_start = time.perf_counter()
       for step_in_epoch in bar:
         if stop["signal"]:
@@ -196,11 +202,12 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
               f"non-finite loss at epoch {run.epoch + 1}; the last good checkpoint is kept in "
               f"{ckpt.directory}")
         state = new_state
+        run.step_in_epoch = step_in_epoch + 1
         for name, value in metrics.items():
           sums[name] = sums.get(name, 0.0) + float(value)
         bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['accuracy']:.2f}",
                         H=f"{metrics['arch_entropy']:.3f}")
-      run.epoch += 1
+      run.epoch, run.step_in_epoch, run.sums = run.epoch + 1, 0, {}
       epoch_metrics = {f"train/{name}": value / steps_per_epoch for name, value in sums.items()}
       epoch_metrics["time/epoch_s"] = time.perf_counter() - epoch_start
       estimation_start = time.perf_counter()
@@ -244,9 +251,9 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
           network, fresh = fresh_state(k, config.seed + run.prunings)
           state = jax.device_put(grow_like(jax.device_get(state), jax.device_get(fresh)), replicated)
           errors_fn = compile_for(network)
-      save(run.epoch)
+      save()
   except Interrupted:
-    save(run.epoch)
+    save()
     raise
   finally:
     signal.signal(signal.SIGTERM, previous)
@@ -264,7 +271,6 @@ def finish(config, workdir, run: SearchRun, state, op_names) -> dict[str, Any]:
                  ops=list(op_names))
   cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
   (workdir / "history.json").write_text(json.dumps(run.history))
-  from fakenas_jax.nas import arch_plots
   arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
   return {"genotype": genotype, "alpha": np.asarray(state.arch["alpha"]),
           "beta": np.asarray(state.arch["beta"]), "history": run.history,

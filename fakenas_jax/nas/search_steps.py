@@ -6,6 +6,8 @@ for a supernet, run one step, and hand out the batches the estimation indicator 
 
 * `InDatasetSteps` — the training split halved by video (Alg. 1 line 1): an architecture step
   on a batch of D_S (after the warm-up), then a weight step on a batch of D_Eval (lines 4–5).
+* `speech_steps.SpeechSteps` — the in-dataset steps on a speech corpus (`modality='speech'`):
+  LFCC computed from the audio inside the compiled steps, the `dev` split held out.
 * `CrossDatasetSteps` — K corpora; each step a target drawn at random (seeded by the step
   number, so a resumed run draws the same ones), the others are sources, and
   `cross_dataset.meta_step` runs Alg. 2 lines 5–9. `samples_per_epoch` examples of every
@@ -18,24 +20,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from fakenas_jax import parallel
-from fakenas_jax.data import corpora, preparation
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.nas import bilevel, cross_dataset, network_loss
+from fakenas_jax.training import corpus
 
 
 def corpus_sources(spec: str, config):
   """Train and validation sources of `spec`; a corpus that needs no download is built first."""
-  overrides = dict(config.corpus_overrides)
-  builder = corpora.load_builder(spec, config.data_dir, **overrides)
-  if not builder.is_prepared():
-    if getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None):
-      flags = " ".join(f"--override={k}={v}" for k, v in overrides.items())
-      raise FileNotFoundError(
-          f"corpus {spec} is not built in {config.data_dir}; run: python -m "
-          f"fakenas_jax.prepare --dataset={spec} --data_dir={config.data_dir} "
-          f"--manual_dir=<where you downloaded it> {flags}".strip())
-    print(preparation.prepare(spec, config.data_dir, overrides=overrides).render(), flush=True)
-    builder = corpora.load_builder(spec, config.data_dir, **overrides)
+  builder = corpus.prepared_builder(spec, config.data_dir, dict(config.corpus_overrides))
   return builder.as_data_source("train"), builder.as_data_source("validation")
 
 
@@ -60,6 +52,12 @@ class _Steps:
         training=True, seed=seed, frames_per_video=config.frames_per_video, table=table,
         video_fold=fold, num_threads=config.data_threads)
 
+  @property
+  def input_shape(self) -> tuple[int, ...]:
+    """The shape of the network's input batch (what the supernet is initialised on)."""
+    size = self.config.image_size
+    return (self.config.batch_size, size, size, 3)
+
   def start(self, positions: dict) -> None:
     """Opens the iterators, at the checkpointed `positions` where given."""
     self.iterators = {name: iter(pipe) for name, pipe in self.pipelines.items()}
@@ -83,14 +81,19 @@ class InDatasetSteps(_Steps):
 
   def __init__(self, config, mesh):
     super().__init__(config, mesh)
-    train, validation = corpus_sources(config.dataset, config)
-    table = pipeline_lib.read_frame_table(train)
-    self.pipelines = {
-        "weights": self._pipeline(train, config.seed, fold=(0, 2), table=table),  # D_Eval
-        "arch": self._pipeline(train, config.seed + 1, fold=(1, 2), table=table),  # D_S
-        "held_out": self._pipeline(validation, config.seed + 2)}
+    self.pipelines = self._open_pipelines()
     self.steps_per_epoch = min(self.pipelines["weights"].steps_per_epoch,
                                self.pipelines["arch"].steps_per_epoch)
+
+  def _open_pipelines(self) -> dict:
+    """'weights' (D_Eval) and 'arch' (D_S): the two halves of the training split (by video);
+    'held_out': the validation split."""
+    config = self.config
+    train, validation = corpus_sources(config.dataset, config)
+    table = pipeline_lib.read_frame_table(train)
+    return {"weights": self._pipeline(train, config.seed, fold=(0, 2), table=table),
+            "arch": self._pipeline(train, config.seed + 1, fold=(1, 2), table=table),
+            "held_out": self._pipeline(validation, config.seed + 2)}
 
   def compile(self, network, weight_tx, arch_tx) -> None:
     config = self.config
@@ -171,8 +174,18 @@ class CrossDatasetSteps(_Steps):
             [self.batch(f"held_out/{spec}") for spec in self.corpora for _ in range(count)])
 
 
+MODALITIES = ("face", "speech")
+
+
 def make_steps(config, mesh) -> _Steps:
-  """Cross-dataset steps when `config.cross_dataset.datasets` names corpora, else in-dataset."""
+  """Speech steps when `config.modality` is 'speech'; else cross-dataset steps when
+  `config.cross_dataset.datasets` names corpora, else in-dataset."""
+  modality = config.get("modality", "face")
+  if modality not in MODALITIES:
+    raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+  if modality == "speech":
+    from fakenas_jax.nas import speech_steps  # pylint: disable=import-outside-toplevel
+    return speech_steps.SpeechSteps(config, mesh)
   cross = config.get("cross_dataset")
   if cross is not None and cross.datasets:
     return CrossDatasetSteps(config, mesh)

@@ -1,4 +1,4 @@
-"""The training curves of a run as one PNG: losses, validation AUC, accuracies, per epoch."""
+"""The training curves of a run as one PNG: losses, validation AUC or EER, accuracies, per epoch."""
 from __future__ import annotations
 
 import pathlib
@@ -32,7 +32,8 @@ def save_training_curves(history: Sequence[dict], path: str | pathlib.Path,
   loss_axes.set_title("loss")
   plot(auc_axes, "val/auc", "frame AUC")
   plot(auc_axes, "val/video_auc", "video AUC")
-  auc_axes.set_title("validation AUC")
+  plot(auc_axes, "val/eer", "EER")  # speech runs
+  auc_axes.set_title("validation AUC / EER")
   auc_axes.set_ylim(0.0, 1.02)
   plot(acc_axes, "train/accuracy", "train")
   plot(acc_axes, "val/accuracy", "validation")

@@ -2,6 +2,8 @@
 
     train_step = jax.jit(make_train_step(model, loss, tx))
     state, metrics = train_step(state, batch, rng, drop_path_prob)
+    train_step = jax.jit(make_train_step(model, loss, tx, network_input=fn))  # fn(batch, key):
+                                                 # the input made in the step (speech: LFCC)
     predict = jax.jit(make_predict_step(model))
     outputs = predict(state.variables, images)     # {'p_fake': [B], dense maps as [0, 1] maps}
 
@@ -34,9 +36,15 @@ def takes_drop_path(model: nn.Module) -> bool:
   return "drop_path_prob" in inspect.signature(type(model).__call__).parameters
 
 
-def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTransformation
+def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTransformation, *,
+                    network_input: Callable[[Any, jax.Array], jax.Array] | None = None,
                     ) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
-  """train_step(state, batch, rng, drop_path_prob) → (new state, metrics of the batch)."""
+  """train_step(state, batch, rng, drop_path_prob) → (new state, metrics of the batch).
+
+  The network reads `batch['image']`, or `network_input(batch, key)` when given (a pure
+  function, e.g. LFCC with frequency masking of `batch['audio']`; its key is derived from the
+  step's).
+  """
   drop_path = takes_drop_path(model)
 
   def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
@@ -44,9 +52,11 @@ def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTrans
     step_rng = jax.random.fold_in(rng, state.step)
     mutable = list(state.model_state) or False
     extra = {"drop_path_prob": drop_path_prob} if drop_path else {}
+    images = (batch["image"] if network_input is None
+              else network_input(batch, jax.random.fold_in(step_rng, 1)))
 
     def loss_fn(params):
-      result = model.apply({"params": params, **state.model_state}, batch["image"], train=True,
+      result = model.apply({"params": params, **state.model_state}, images, train=True,
                            rngs={"dropout": step_rng}, mutable=mutable, **extra)
       outputs, updates = result if mutable else (result, {})
       value, metrics = loss(outputs, batch)

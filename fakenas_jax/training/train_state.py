@@ -33,14 +33,17 @@ class TrainState:
     return {"params": self.params, **self.model_state}
 
 
-def _dummy_images(image_size: int) -> jax.Array:
-  if image_size < 1:
-    raise ValueError(f"image_size must be positive, got {image_size}")
-  return jnp.zeros((1, image_size, image_size, 3), jnp.float32)
+def _dummy_images(image_size: int | tuple[int, ...]) -> jax.Array:
+  """One zero input: S×S RGB for an int S, or of the given (H, W, C) (e.g. speech LFCC)."""
+  shape = (image_size, image_size, 3) if isinstance(image_size, int) else tuple(image_size)
+  if len(shape) != 3 or min(shape) < 1:
+    raise ValueError(f"image_size must be positive (or a positive (H, W, C)), got {image_size}")
+  return jnp.zeros((1, *shape), jnp.float32)
 
 
-def init_variables(model: nn.Module, image_size: int, seed: int) -> dict[str, Any]:
-  """The model's variables for S×S RGB inputs, initialised from `seed`.
+def init_variables(model: nn.Module, image_size: int | tuple[int, ...], seed: int
+                   ) -> dict[str, Any]:
+  """The model's variables for S×S RGB inputs (or (H, W, C) ones), initialised from `seed`.
 
   The rbg generator compiles far faster than threefry for networks with many parameter leaves.
   """
@@ -59,13 +62,13 @@ def create_train_state(variables: dict[str, Any], tx: optax.GradientTransformati
 
 
 def abstract_train_state(model: nn.Module, tx: optax.GradientTransformation, *,
-                         image_size: int) -> TrainState:
+                         image_size: int | tuple[int, ...]) -> TrainState:
   """Shapes and dtypes of a `TrainState` of `model` (nothing is computed)."""
   return jax.eval_shape(lambda: create_train_state(init_variables(model, image_size, 0), tx))
 
 
-def output_names(model: nn.Module, variables: dict[str, Any], image_size: int
-                 ) -> frozenset[str]:
+def output_names(model: nn.Module, variables: dict[str, Any],
+                 image_size: int | tuple[int, ...]) -> frozenset[str]:
   """Names of the outputs the model returns in training (traced shapes only, nothing runs)."""
   images = _dummy_images(image_size)
   mutable = [name for name in variables if name != "params"] or False

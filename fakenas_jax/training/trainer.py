@@ -9,6 +9,11 @@ update on a global batch sharded over the `data` mesh (state replicated; batch s
 gradients over the global batch). After each epoch the validation split is predicted (frame
 and video AUC, accuracy; FD-NAS §4.1 reports AUC) and a checkpoint is written.
 
+What is read comes from a data adapter: `FaceData` (frames of a face corpus) or, with
+`config.modality = 'speech'`, `speech_data.SpeechData` (utterances of a speech corpus, the LFCC
+computed inside the step, validation by EER and the best checkpoint the one of lowest
+`val/eer`).
+
 Checkpoints (Orbax, `<workdir>/checkpoints`, step = optimiser steps done): the `TrainState`
 (weights, batch statistics, optimiser state) and the RNG as arrays; the epoch, the position in
 the epoch, the training iterator's state and the history as JSON. The newest `checkpoint_keep`
@@ -42,15 +47,17 @@ import tqdm
 
 from fakenas_jax import checkpoints, metrics_log, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.data import preprocess
+from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.eval import metrics as eval_metrics
 from fakenas_jax.eval import video_level
 from fakenas_jax.models import factory
-from fakenas_jax.training import corpus, curves, inference, losses, optimizer, steps
+from fakenas_jax.training import (corpus, curves, inference, losses, optimizer, speech_data,
+                                  steps)
 from fakenas_jax.training import train_state as train_state_lib
 
 BEST_METRIC = "val/auc"
-AUGMENTATIONS = {"none": None, "flip": preprocess.random_horizontal_flip}
+AUGMENTATIONS = {"none": None, "flip": preprocess.random_horizontal_flip,
+                 "jpeg": degradations.random_jpeg}  # jpeg: BiG-Arts' quality in [75, 100]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -118,12 +125,51 @@ def validation_metrics(predictions: inference.SplitPredictions) -> dict[str, flo
   return result
 
 
+class FaceData:
+  """Pipelines, device batches and validation of a face run (frames; the input is the image)."""
+
+  best_metric, best_mode = BEST_METRIC, "max"
+  network_input = None  # the step reads batch['image']
+
+  @staticmethod
+  def input_shape(config) -> int:
+    return config.image_size
+
+  def __init__(self, config, builder, model, masks: tuple[str, ...]):
+    self.masks = masks
+    train_source = corpus.split_source(builder, "train")
+    # BiG-Arts §3.3: (Real, Real) / (Fake, Real) composites in every batch.
+    sampler = (forgery_augmentation.ForgerySampler.from_config(train_source, config.get("forgery"))
+               if config.get("forgery_augmentation", False) else None)
+    self.train = pipeline_lib.make_pipeline(
+        source=train_source, global_batch_size=config.batch_size,
+        image_size=config.image_size, training=True, seed=config.seed,
+        frames_per_video=_frames(config.frames_per_video), masks=masks,
+        augment=AUGMENTATIONS[config.augment], num_threads=config.data_threads,
+        sampler=sampler)
+    self.validation = pipeline_lib.make_pipeline(
+        source=corpus.split_source(builder, config.validation_split),
+        global_batch_size=config.eval_batch_size, image_size=config.image_size, training=False,
+        frames_per_video=_frames(config.eval_frames_per_video), num_threads=config.data_threads)
+    self._predict = jax.jit(steps.make_predict_step(model))
+
+  def device_batch(self, batch: dict[str, Any]) -> dict[str, Any]:
+    return {name: batch[name] for name in ("image", "label") + self.masks}
+
+  def validate(self, variables, mesh, *, max_batches: int | None = None,
+               progress: bool = False) -> dict[str, float]:
+    return validation_metrics(inference.predict_split(
+        self._predict, variables, self.validation, mesh, max_batches=max_batches,
+        progress=progress, description="validation"))
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
                        devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
   """Trains (or resumes training of) the configured detector; returns its history and state.
 
-  Returns a dict: `history` (per-epoch records), `best` (epoch, step and `val/auc` of the best
-  checkpoint), `state` (the final `TrainState`, replicated on the mesh), `output_names`, `masks`.
+  Returns a dict: `history` (per-epoch records), `best` (epoch, step and the best metric —
+  `val/auc`, or `val/eer` for speech — of the best checkpoint), `state` (the final
+  `TrainState`, replicated on the mesh), `output_names`, `masks`.
   """
   workdir = pathlib.Path(workdir)
   workdir.mkdir(parents=True, exist_ok=True)
@@ -138,21 +184,17 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
     saved.model = model_config
     (workdir / "config.json").write_text(saved.to_json_best_effort(indent=2))
 
-  variables = train_state_lib.init_variables(model, config.image_size, config.seed)
-  names = train_state_lib.output_names(model, variables, config.image_size)
+  speech = speech_data.is_speech(config)
+  input_shape = (speech_data.SpeechData if speech else FaceData).input_shape(config)
+  variables = train_state_lib.init_variables(model, input_shape, config.seed)
+  names = train_state_lib.output_names(model, variables, input_shape)
   loss = losses.loss_for(config, names)
 
   builder = corpus.prepared_builder(config.dataset, config.data_dir,
                                     config.corpus_overrides.to_dict())
-  train_source = corpus.split_source(builder, "train")
-  train_pipe = pipeline_lib.make_pipeline(
-      source=train_source, global_batch_size=config.batch_size, image_size=config.image_size,
-      training=True, seed=config.seed, frames_per_video=_frames(config.frames_per_video),
-      masks=loss.masks, augment=AUGMENTATIONS[config.augment], num_threads=config.data_threads)
-  val_pipe = pipeline_lib.make_pipeline(
-      source=corpus.split_source(builder, config.validation_split),
-      global_batch_size=config.eval_batch_size, image_size=config.image_size, training=False,
-      frames_per_video=_frames(config.eval_frames_per_video), num_threads=config.data_threads)
+  data = (speech_data.SpeechData(config, builder, model) if speech
+          else FaceData(config, builder, model, loss.masks))
+  train_pipe = data.train
   steps_per_epoch = train_pipe.steps_per_epoch
   if config.steps_per_epoch:
     steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
@@ -163,7 +205,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   rng = jax.random.key(config.seed + 1)
   run = TrainRun()
   ckpt = checkpoints.Checkpointer(workdir / "checkpoints", keep=config.checkpoint_keep,
-                                  best_metric=BEST_METRIC, best_mode="max")
+                                  best_metric=data.best_metric, best_mode=data.best_mode)
   if ckpt.latest_step() is not None:
     target = checkpoints.abstract_like({"state": state, "rng": jax.random.key_data(rng)},
                                        replicated)
@@ -172,8 +214,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
     run = TrainRun(**{f.name: meta[f.name] for f in dataclasses.fields(TrainRun)})
   state = jax.device_put(state, replicated)
 
-  train_step = jax.jit(steps.make_train_step(model, loss, tx), donate_argnums=_donated(mesh))
-  predict = jax.jit(steps.make_predict_step(model))
+  train_step = jax.jit(steps.make_train_step(model, loss, tx, network_input=data.network_input),
+                       donate_argnums=_donated(mesh))
   max_drop_path = float(model_config.get("drop_path_prob", 0.0) or 0.0)
   log = metrics_log.MetricsLog(workdir)
   # SIGTERM sets a flag from here on (before the data threads start); the step loop then
@@ -209,8 +251,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
         if stop["signal"]:
           raise Interrupted
         batch = next(train_iterator)
-        placed = parallel.shard_batch(
-            {name: batch[name] for name in ("image", "label") + loss.masks}, mesh)
+        placed = parallel.shard_batch(data.device_batch(batch), mesh)
         step_start = time.perf_counter()
         new_state, step_metrics = train_step(state, placed, rng, drop_path_prob)
         step_metrics = jax.device_get(step_metrics)
@@ -245,20 +286,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
       if steady_start is not None and steady_images:
         record["time/images_per_s"] = steady_images / (time.perf_counter() - steady_start)
       val_start = time.perf_counter()
-      record.update(validation_metrics(inference.predict_split(
-          predict, state.variables, val_pipe, mesh,
-          max_batches=config.validation_batches or None, progress=config.progress,
-          description="validation")))
+      record.update(data.validate(state.variables, mesh,
+                                  max_batches=config.validation_batches or None,
+                                  progress=config.progress))
       record["time/validation_s"] = time.perf_counter() - val_start
       run.epoch += 1
       run.step_in_epoch, run.sums = 0, {}
       run.history.append(record)
       log.write(run.epoch, {k: v for k, v in record.items() if k not in ("epoch", "step")})
-      save({BEST_METRIC: record.get(BEST_METRIC, float("nan"))})
+      save({data.best_metric: record.get(data.best_metric, float("nan"))})
       _write_history(workdir, run.history, config)
       if config.progress:
         shown = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/auc",
-                 "val/video_auc", "time/epoch_s")
+                 "val/video_auc", "val/eer", "time/epoch_s")
         print(f"epoch {run.epoch}/{config.epochs}: " + ", ".join(
             f"{name} {record[name]:.4f}" for name in shown if name in record), flush=True)
   except Interrupted:
@@ -275,7 +315,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   best = None
   if best_meta is not None:
     best = {"step": best_step, "epoch": best_meta["epoch"],
-            BEST_METRIC: best_meta["metrics"][BEST_METRIC]}
+            data.best_metric: best_meta["metrics"][data.best_metric]}
   return {"history": run.history, "best": best, "state": state, "output_names": sorted(names),
           "masks": loss.masks, "steps_per_epoch": steps_per_epoch}
 
