@@ -4,7 +4,8 @@
     python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
 
 The four synthetic corpora are built at their default size (64×64 faces; 40/8/8 identities).
-An FD-NAS search (CDC space, Alg. 1 with one pruning) runs on `studio` at 32×32; a C2PN built
+An FD-NAS search (Alg. 1: warm-up, bilevel steps, the estimation indicator, one pruning; six
+CDC-space operations, one N N R group) runs on `studio` at 32×32; a C2PN of two groups built
 from the searched cells and the Meso-4 baseline are trained on `studio`; both are evaluated on
 the test splits of all four corpora (in-corpus and cross-corpus). Every part starts from the
 config its own command uses (configs/search/default.py, configs/train/*.py,
@@ -18,6 +19,10 @@ from configs.train import c2pn_fdnas, meso4
 
 CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
            "synthetic_faces/graphics")
+# Six of the FD-NAS space's eleven operations: the estimation indicator's cost is one forward
+# pass per (cell type, edge, operation), so the full space would take most of the demo's time.
+DEMO_OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
+            "DilCDC_3x3_0.7")
 VARIANTS = ("", "tiny")
 
 
@@ -30,7 +35,8 @@ def get_config(variant: str = ""):
   config.corpus_overrides = ml_collections.ConfigDict()  # every corpus is built with these
 
   search = search_default.get_config()
-  search.channels, search.k = 8, 4
+  search.ops = DEMO_OPS
+  search.layout, search.channels, search.k = "NNR", 8, 4
   search.epochs, search.warmup_epochs, search.prune_every = 4, 1, 2
   config.search = search
 

@@ -120,12 +120,16 @@ def score_predictions(predictions: inference.SplitPredictions,
   return {"frame": frame, "video": video, "per_method_auc": _per_method_auc(predictions)}
 
 
-def _dense_masks(model, variables, image_size: int, available: set[str]) -> tuple[str, ...]:
-  """The ground-truth masks to read: those of the model's dense outputs the corpus has."""
+def _masks_to_read(model, variables, image_size: int, available: set[str],
+                   with_samples: bool) -> tuple[str, ...]:
+  """The ground-truth masks to read: those of the model's dense outputs the corpus has, and
+  the manipulated region (`intrinsic`) to show beside sample predictions."""
   images = jax.ShapeDtypeStruct((1, image_size, image_size, 3), np.float32)
   names = jax.eval_shape(steps.make_predict_step(model), variables, images)
   wanted = [report.TRUE_MASK_OF_MAP[name] for name in report.TRUE_MASK_OF_MAP if name in names]
-  return tuple(mask for mask in wanted if mask in available)
+  if with_samples:
+    wanted.append("intrinsic")
+  return tuple(mask for mask in dict.fromkeys(wanted) if mask in available)
 
 
 def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path | Sequence,
@@ -164,11 +168,14 @@ def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path 
   runs: dict[str, dict[str, Any]] = {}
   paths: dict[str, Any] = {"samples": []}
 
-  for run_dir in workdirs:
+  # A run is named by its training corpus; runs trained on the same corpus also by their workdir.
+  trained_on = [load_training_config(run_dir).dataset for run_dir in workdirs]
+  for run_dir, dataset in zip(workdirs, trained_on):
     train_config, model, variables, meta = restore_run(run_dir, mesh, checkpoint)
-    run_name = train_config.dataset
-    if run_name in runs:
-      run_name = f"{train_config.dataset} ({pathlib.Path(run_dir).name})"
+    run_name = dataset if trained_on.count(dataset) == 1 else (
+        f"{dataset} ({pathlib.Path(run_dir).name})")
+    while run_name in runs:  # the same workdir listed twice
+      run_name += "'"
     predict = jax.jit(steps.make_predict_step(model))
     results = {}
     for entry in corpora or [train_config.dataset]:
@@ -178,8 +185,8 @@ def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path 
         overrides = train_config.corpus_overrides.to_dict()
       data_dir = config.data_dir or train_config.data_dir
       builder = corpus.prepared_builder(spec, data_dir, overrides, verbose=config.progress)
-      masks = _dense_masks(model, variables, train_config.image_size,
-                           set(builder.info.features.keys()))
+      masks = _masks_to_read(model, variables, train_config.image_size,
+                             set(builder.info.features.keys()), config.samples_per_class > 0)
       pipe = pipeline_lib.make_pipeline(
           source=corpus.split_source(builder, split), global_batch_size=config.batch_size,
           image_size=train_config.image_size, training=False,

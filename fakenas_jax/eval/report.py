@@ -69,7 +69,8 @@ def summary_rows(results: Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 def save_sample_predictions(samples: Mapping[str, np.ndarray], path: str | pathlib.Path,
                             title: str = "") -> pathlib.Path:
-  """One column per sample frame: the frame (label, P(fake)), then predicted / true maps.
+  """One column per sample frame: the frame (label, P(fake)), predicted / true maps, then the
+  true masks the model does not predict.
 
   `samples` is `inference.SplitPredictions.samples`: 'image' [K, S, S, 3] in [0, 1], 'label',
   'p_fake', the predicted maps by name and the ground truth as 'true_<mask>'.
@@ -78,7 +79,10 @@ def save_sample_predictions(samples: Mapping[str, np.ndarray], path: str | pathl
     raise ValueError("no sample frames to show")
   order = np.argsort(samples["label"], kind="stable")  # real first, then fake
   maps = [name for name in TRUE_MASK_OF_MAP if name in samples]
-  rows = 1 + 2 * len(maps)
+  shown = {TRUE_MASK_OF_MAP[name] for name in maps}
+  truths = [name[len("true_"):] for name in samples
+            if name.startswith("true_") and name[len("true_"):] not in shown]
+  rows = 1 + 2 * len(maps) + len(truths)
   columns = len(order)
   figure, axes = plt.subplots(rows, columns, figsize=(1.7 * columns + 0.8, 1.8 * rows),
                               squeeze=False)
@@ -100,6 +104,11 @@ def save_sample_predictions(samples: Mapping[str, np.ndarray], path: str | pathl
       if column == 0:
         predicted.set_ylabel(f"{name}\npredicted", fontsize=8)
         truth.set_ylabel(f"{TRUE_MASK_OF_MAP[name]}\ntrue", fontsize=8)
+    for offset, mask in enumerate(truths):  # ground truth the model does not predict
+      axis = axes[1 + 2 * len(maps) + offset, column]
+      axis.imshow(samples[f"true_{mask}"][index][..., 0], cmap="magma", vmin=0.0, vmax=1.0)
+      if column == 0:
+        axis.set_ylabel(f"{mask}\ntrue", fontsize=8)
   for axis in axes.flat:
     axis.set_xticks([])
     axis.set_yticks([])
