@@ -3,7 +3,8 @@
     python -m fakenas_jax.demo --workdir=runs/demo
     python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
 
-The four synthetic corpora are built at their default size (64×64 faces; 40/8/8 identities).
+The four synthetic corpora are built at their default size (64×64 faces; 160/16/16 identities,
+3 frames a video).
 An FD-NAS search (Alg. 1: warm-up, bilevel steps, the estimation indicator, one pruning; six
 CDC-space operations, one N N R group) runs on `studio` at 32×32; a C2PN of two groups built
 from the searched cells and the Meso-4 baseline are trained on `studio`; both are evaluated on
@@ -38,6 +39,7 @@ def get_config(variant: str = ""):
   search.ops = DEMO_OPS
   search.layout, search.channels, search.k = "NNR", 8, 4
   search.epochs, search.warmup_epochs, search.prune_every = 4, 1, 2
+  search.steps_per_epoch = 10
   config.search = search
 
   c2pn = c2pn_fdnas.get_config("quick")

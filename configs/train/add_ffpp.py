@@ -22,7 +22,8 @@ def get_config(variant: str = ""):
   config.dataset = "faceforensics/all_c23"
   config.image_size, config.batch_size, config.eval_batch_size = 256, 96, 96
   config.model = ml_collections.ConfigDict(dict(
-      name="add", genotype="", channels=16, cells_per_block=4, mask_head=True))
+      name="add", genotype="", channels=16, cells_per_block=4, mask_head=True,
+      stem="imagenet"))  # 256×256 inputs: DARTS' stride-8 ImageNet stem
   config.loss.region_weight = 1.0
   config.optimizer.update(dict(name="adam", learning_rate=0.5, betas=(0.9, 0.999),
                                weight_decay=5e-4, schedule="step", decay_epochs=(80, 140),
@@ -30,6 +31,6 @@ def get_config(variant: str = ""):
   config.epochs = 300
   if default.check_variant(variant) == "quick":
     config = default.quick(config)
-    config.model.channels = 8
+    config.model.channels, config.model.stem = 8, "cifar"
     config.optimizer.update(dict(learning_rate=1e-3, decay_epochs=(3, 5)))
   return config
