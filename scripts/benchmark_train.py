@@ -12,6 +12,7 @@ of the config's size. Reported per model:
 * `first_step_s` — time to the first step: initialisation, trace, compile and first run
   (the persistent compilation cache is off, so compile times are real);
 * `img_s` — steady images per second (median of `--steps` timed steps after one warm-up);
+* `predict_img_s` — images per second of the evaluation forward pass (`make_predict_step`);
 * `peak_rss_mib` — peak resident memory of the model's process;
 * `params` — trainable parameters.
 
@@ -100,12 +101,21 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
     jax.block_until_ready(metrics)
     times.append(time.perf_counter() - begin)
   median = statistics.median(times[1:])
+  predict = jax.jit(steps_lib.make_predict_step(network))
+  variables_now = state.variables
+  jax.block_until_ready(predict(variables_now, batch_data["image"]))
+  predict_times = []
+  for _ in range(steps):
+    begin = time.perf_counter()
+    jax.block_until_ready(predict(variables_now, batch_data["image"]))
+    predict_times.append(time.perf_counter() - begin)
   return {
       "model": model, "config": f"{MODELS[model]}{':quick' if variant == 'quick' else ''}",
       "image_size": size, "batch": batch_size, "outputs": sorted(
           train_state.output_names(network, variables, size)),
       "params": int(sum(np.size(leaf) for leaf in jax.tree.leaves(variables["params"]))),
       "first_step_s": first_step_s, "step_ms": 1e3 * median, "img_s": batch_size / median,
+      "predict_img_s": batch_size / statistics.median(predict_times),
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
       "loss": float(metrics["loss"]), "backend": jax.default_backend(),
   }
@@ -137,6 +147,7 @@ def main(argv):
     row = results[-1]
     print(f"{model:14s} {row['image_size']:4d}px batch {row['batch']:3d}  "
           f"first step {row['first_step_s']:7.1f} s  {row['img_s']:8.1f} img/s  "
+          f"predict {row['predict_img_s']:8.1f} img/s  "
           f"peak {row['peak_rss_mib']:7.0f} MiB  {row['params']:>9,d} params", flush=True)
   out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 CELL_TYPES = ("normal", "reduction")
@@ -37,6 +38,7 @@ def save_history_plot(history: Sequence[dict], op_names: Sequence[str],
     axes[2, t].plot(epochs, importance[:, t].max(-1))
     axes[2, t].set_title(f"{cell} cell: H of each edge's best operation (Eq. 8)")
     axes[2, t].set_xlabel("epoch")
+    axes[2, t].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
   axes[0, 1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
   figure.tight_layout()
   path = pathlib.Path(path)
