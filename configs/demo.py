@@ -4,7 +4,7 @@
     python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
 
 The four synthetic corpora are built at their default size (64×64 faces; 160/16/16 identities,
-3 frames a video).
+10 frames a video); to fit the demo's budget the detectors train on 3 of each video's frames.
 An FD-NAS search (Alg. 1: warm-up, bilevel steps, the estimation indicator, one pruning; six
 CDC-space operations, one N N R group) runs on `studio` at 32×32; a C2PN of two groups built
 from the searched cells and the Meso-4 baseline are trained on `studio`; both are evaluated on
@@ -48,6 +48,8 @@ def get_config(variant: str = ""):
   c2pn.epochs = 6
   c2pn.optimizer.learning_rate = 0.05
   config.detectors = ml_collections.ConfigDict(dict(c2pn=c2pn, meso4=meso4.get_config("quick")))
+  for detector in config.detectors.values():
+    detector.frames_per_video = 3
 
   config.eval = eval_default.get_config()
 

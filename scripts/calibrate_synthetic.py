@@ -4,8 +4,8 @@ r"""Calibration of the synthetic corpora: in-corpus and cross-corpus AUC of the 
     python scripts/calibrate_synthetic.py --models=meso4 --workdir=runs/calibration
 
 Every detector of configs/demo.py (`meso4`, and `c2pn` from the searched `--genotype`) is
-trained with the demo's settings but `--epochs` epochs on the training split of each synthetic
-corpus, then
+trained with the demo's settings but `--epochs` epochs and every frame of the training split of
+each synthetic corpus, then
 evaluated on the test split of every corpus: the diagonal of the matrix is in-corpus AUC, the
 rest cross-corpus. A useful synthetic corpus is learnable in-corpus (AUC well above 0.9) and
 shows a clear cross-corpus drop, as real corpora do. The corpora are built at the demo's size
@@ -48,6 +48,7 @@ def calibrate(workdir: pathlib.Path, data_dir: pathlib.Path, models, genotype: s
       train_config = ml_collections.ConfigDict(detector.to_dict())
       train_config.dataset, train_config.data_dir = spec, str(data_dir)
       train_config.epochs, train_config.progress = epochs, False
+      train_config.frames_per_video = 0  # every frame (the demo trains on 3 a video)
       if "genotype" in train_config.model:
         if not genotype:
           raise app.UsageError(f"{model} needs --genotype (run `make demo` or a search first)")

@@ -39,10 +39,9 @@ class SyntheticFacesConfig(tfds.core.BuilderConfig):
 
   recipe: str = "studio"
   resolution: int = 64
-  # Many identities, few frames each: detectors generalise across identities only when they
-  # have seen many (Meso-4's in-corpus AUC on studio: 0.88 with 40 training identities, 0.997
-  # with 160; WORKSPACE.md, "Calibration").
-  frames_per_video: int = 3
+  # Detectors generalise across identities only when they have seen many (Meso-4's in-corpus
+  # AUC on studio: 0.88 with 40 training identities, 0.997 with 160; WORKSPACE.md, "Calibration").
+  frames_per_video: int = 10
   identities: tuple[int, int, int] = (160, 16, 16)  # train, validation, test
   real_videos_per_identity: int = 2
   fake_videos_per_identity: int = 2
