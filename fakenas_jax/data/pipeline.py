@@ -304,6 +304,59 @@ def _derived_seed(seed: int, purpose: int) -> int:
   return int(np.random.SeedSequence([seed, purpose]).generate_state(1)[0])
 
 
+def check_reading(global_batch_size: int, training: bool, num_epochs: int | None,
+                  process_index: int | None, process_count: int | None,
+                  num_threads: int | None, prefetch_batches: int | None):
+  """Checks what every pipeline shares; returns the processes and threads with defaults filled."""
+  process_index = jax.process_index() if process_index is None else process_index
+  process_count = jax.process_count() if process_count is None else process_count
+  if process_count < 1 or not 0 <= process_index < process_count:
+    raise ValueError(f"need 0 <= process_index < process_count, got process_index="
+                     f"{process_index}, process_count={process_count}")
+  if global_batch_size < 1 or global_batch_size % process_count:
+    raise ValueError(f"global_batch_size ({global_batch_size}) must be a positive multiple of "
+                     f"the process count ({process_count})")
+  if num_epochs is not None and num_epochs < 1:
+    raise ValueError(f"num_epochs must be >= 1 or None, got {num_epochs}")
+  if not training and num_epochs not in (None, 1):
+    raise ValueError(f"evaluation reads the split once; num_epochs={num_epochs} is for training")
+  num_threads = (os.cpu_count() or 1) if num_threads is None else num_threads
+  prefetch_batches = 2 * max(num_threads, 1) if prefetch_batches is None else prefetch_batches
+  if num_threads < 0 or prefetch_batches < 0:
+    raise ValueError(f"num_threads ({num_threads}) and prefetch_batches ({prefetch_batches}) "
+                     "must be >= 0")
+  return process_index, process_count, num_threads, prefetch_batches
+
+
+def global_order(selected: np.ndarray, global_batch_size: int, training: bool, seed: int,
+                 num_epochs: int | None, *, what: str, training_order=None):
+  """The global order of record positions: (grain MapDataset, steps_per_epoch, num_batches).
+
+  Training: a per-epoch permutation of `selected` (or `training_order(used_per_epoch,
+  shuffle_seed)`), each epoch's remainder dropped; evaluation: `selected` once, padded to whole
+  batches. `what` names the records in errors.
+  """
+  if training:
+    steps_per_epoch = len(selected) // global_batch_size
+    if steps_per_epoch == 0:
+      raise ValueError(
+          f"global_batch_size ({global_batch_size}) exceeds the {len(selected)} selected {what}; "
+          "training drops each epoch's remainder, so it would yield no batch")
+    used_per_epoch = steps_per_epoch * global_batch_size
+    length = sys.maxsize if num_epochs is None else num_epochs * used_per_epoch
+    shuffle_seed = _derived_seed(seed, _SHUFFLE_SEED_PURPOSE)
+    mapping = (_TrainingOrder(selected, used_per_epoch, shuffle_seed) if training_order is None
+               else training_order(used_per_epoch, shuffle_seed))
+    num_batches = None if num_epochs is None else num_epochs * steps_per_epoch
+    return grain.MapDataset.range(length).map(mapping), steps_per_epoch, num_batches
+  if len(selected) == 0:
+    raise ValueError("the source has no records to evaluate")
+  steps_per_epoch = math.ceil(len(selected) / global_batch_size)
+  order = grain.MapDataset.range(steps_per_epoch * global_batch_size).map(
+      _EvaluationOrder(selected))
+  return order, steps_per_epoch, steps_per_epoch
+
+
 def make_pipeline(
     *,
     source: Any,
@@ -357,29 +410,15 @@ def make_pipeline(
   Returns:
     A `Pipeline`; `iter(pipeline)` gives local batches of `global_batch_size / process_count`.
   """
-  process_index = jax.process_index() if process_index is None else process_index
-  process_count = jax.process_count() if process_count is None else process_count
-  if process_count < 1 or not 0 <= process_index < process_count:
-    raise ValueError(f"need 0 <= process_index < process_count, got process_index="
-                     f"{process_index}, process_count={process_count}")
-  if global_batch_size < 1 or global_batch_size % process_count:
-    raise ValueError(f"global_batch_size ({global_batch_size}) must be a positive multiple of "
-                     f"the process count ({process_count})")
+  process_index, process_count, num_threads, prefetch_batches = check_reading(
+      global_batch_size, training, num_epochs, process_index, process_count, num_threads,
+      prefetch_batches)
   if image_size < 1:
     raise ValueError(f"image_size must be positive, got {image_size}")
-  if num_epochs is not None and num_epochs < 1:
-    raise ValueError(f"num_epochs must be >= 1 or None, got {num_epochs}")
-  if not training and num_epochs not in (None, 1):
-    raise ValueError(f"evaluation reads the split once; num_epochs={num_epochs} is for training")
   masks = tuple(masks)
   unknown = sorted(set(masks) - set(preprocess.MASK_FEATURES))
   if unknown or len(set(masks)) != len(masks):
     raise ValueError(f"masks must be distinct names from {preprocess.MASK_FEATURES}, got {masks}")
-  num_threads = (os.cpu_count() or 1) if num_threads is None else num_threads
-  prefetch_batches = 2 * max(num_threads, 1) if prefetch_batches is None else prefetch_batches
-  if num_threads < 0 or prefetch_batches < 0:
-    raise ValueError(f"num_threads ({num_threads}) and prefetch_batches ({prefetch_batches}) "
-                     "must be >= 0")
 
   reader = _RecordReader(source)
   missing = sorted(set(("image",) + masks) - reader.available)
@@ -396,27 +435,13 @@ def make_pipeline(
     selected = selected[video_folds(table, folds)[table.video[selected]] == fold]
   local_batch_size = global_batch_size // process_count
 
-  if training:
-    steps_per_epoch = len(selected) // global_batch_size
-    if steps_per_epoch == 0:
-      raise ValueError(
-          f"global_batch_size ({global_batch_size}) exceeds the {len(selected)} selected frames; "
-          "training drops each epoch's remainder, so it would yield no batch")
-    used_per_epoch = steps_per_epoch * global_batch_size
-    length = sys.maxsize if num_epochs is None else num_epochs * used_per_epoch
-    shuffle_seed = _derived_seed(seed, _SHUFFLE_SEED_PURPOSE)
-    order = grain.MapDataset.range(length).map(
-        _TrainingOrder(selected, used_per_epoch, shuffle_seed) if sampler is None else
-        sampler.order(table=table, selected=selected, global_batch_size=global_batch_size,
-                      seed=shuffle_seed))
-    num_batches = None if num_epochs is None else num_epochs * steps_per_epoch
-  else:
-    if len(selected) == 0:
-      raise ValueError("the source has no records to evaluate")
-    steps_per_epoch = math.ceil(len(selected) / global_batch_size)
-    order = grain.MapDataset.range(steps_per_epoch * global_batch_size).map(
-        _EvaluationOrder(selected))
-    num_batches = steps_per_epoch
+  training_order = None
+  if sampler is not None:
+    training_order = lambda used, shuffle_seed: sampler.order(
+        table=table, selected=selected, global_batch_size=global_batch_size, seed=shuffle_seed)
+  order, steps_per_epoch, num_batches = global_order(
+      selected, global_batch_size, training, seed, num_epochs, what="frames",
+      training_order=training_order)
 
   loader = _FrameLoader(reader=reader, table=table, image_size=image_size, masks=masks,
                         augment=augment)

@@ -29,14 +29,10 @@ search, as the reference does with its `trn_h` / `trn_t` lists).
 from __future__ import annotations
 
 import dataclasses
-import math
-import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import grain
-import jax
 import numpy as np
 
 from fakenas_jax.audio import frontend, waveform
@@ -254,25 +250,11 @@ def make_speech_pipeline(
     A `SpeechPipeline`; `iter(pipeline)` gives local batches of
     `global_batch_size / process_count` rows.
   """
-  process_index = jax.process_index() if process_index is None else process_index
-  process_count = jax.process_count() if process_count is None else process_count
-  if process_count < 1 or not 0 <= process_index < process_count:
-    raise ValueError(f"need 0 <= process_index < process_count, got process_index="
-                     f"{process_index}, process_count={process_count}")
-  if global_batch_size < 1 or global_batch_size % process_count:
-    raise ValueError(f"global_batch_size ({global_batch_size}) must be a positive multiple of "
-                     f"the process count ({process_count})")
+  process_index, process_count, num_threads, prefetch_batches = face_pipeline.check_reading(
+      global_batch_size, training, num_epochs, process_index, process_count, num_threads,
+      prefetch_batches)
   if num_samples < 1:
     raise ValueError(f"num_samples must be positive, got {num_samples}")
-  if num_epochs is not None and num_epochs < 1:
-    raise ValueError(f"num_epochs must be >= 1 or None, got {num_epochs}")
-  if not training and num_epochs not in (None, 1):
-    raise ValueError(f"evaluation reads the split once; num_epochs={num_epochs} is for training")
-  num_threads = (os.cpu_count() or 1) if num_threads is None else num_threads
-  prefetch_batches = 2 * max(num_threads, 1) if prefetch_batches is None else prefetch_batches
-  if num_threads < 0 or prefetch_batches < 0:
-    raise ValueError(f"num_threads ({num_threads}) and prefetch_batches ({prefetch_batches}) "
-                     "must be >= 0")
 
   reader = face_pipeline._RecordReader(source)  # pylint: disable=protected-access
   table = read_utterance_table(source) if table is None else table
@@ -286,27 +268,8 @@ def make_speech_pipeline(
     selected = selected[utterance_folds(table, folds) == fold]
   local_batch_size = global_batch_size // process_count
 
-  # pylint: disable=protected-access
-  if training:
-    steps_per_epoch = len(selected) // global_batch_size
-    if steps_per_epoch == 0:
-      raise ValueError(
-          f"global_batch_size ({global_batch_size}) exceeds the {len(selected)} selected "
-          "utterances; training drops each epoch's remainder, so it would yield no batch")
-    used_per_epoch = steps_per_epoch * global_batch_size
-    length = sys.maxsize if num_epochs is None else num_epochs * used_per_epoch
-    shuffle_seed = face_pipeline._derived_seed(seed, face_pipeline._SHUFFLE_SEED_PURPOSE)
-    order = grain.MapDataset.range(length).map(
-        face_pipeline._TrainingOrder(selected, used_per_epoch, shuffle_seed))
-    num_batches = None if num_epochs is None else num_epochs * steps_per_epoch
-  else:
-    if len(selected) == 0:
-      raise ValueError("the source has no records to evaluate")
-    steps_per_epoch = math.ceil(len(selected) / global_batch_size)
-    order = grain.MapDataset.range(steps_per_epoch * global_batch_size).map(
-        face_pipeline._EvaluationOrder(selected))
-    num_batches = steps_per_epoch
-  # pylint: enable=protected-access
+  order, steps_per_epoch, num_batches = face_pipeline.global_order(
+      selected, global_batch_size, training, seed, num_epochs, what="utterances")
 
   examples = order.map(_UtteranceLoader(reader=reader, table=table, num_samples=num_samples))
   local = examples.slice(slice(process_index, None, process_count))
