@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import pathlib
 import time
@@ -43,15 +44,13 @@ def _with_data(config: ml_collections.ConfigDict, dataset: str, data_dir: pathli
   return config
 
 
+@contextlib.contextmanager
 def _timed(name: str, timings: dict[str, float]):
-  class _Timer:
-    def __enter__(self):
-      print(f"\n== {name} ==", flush=True)
-      self.start = time.perf_counter()
-
-    def __exit__(self, *exc):
-      timings[name] = time.perf_counter() - self.start
-  return _Timer()
+  """Announces a part of the demo and records its wall time in `timings`."""
+  print(f"\n== {name} ==", flush=True)
+  start = time.perf_counter()
+  yield
+  timings[name] = time.perf_counter() - start
 
 
 def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
