@@ -12,7 +12,7 @@ from fakenas_jax.data.synthetic import forgeries
 RESOLUTIONS = (32, 64, 128)
 # (recipe, method): every method, with each blending the recipes use.
 CASES = [("studio", method) for method in synthetic.RECIPES["studio"].methods] + [
-    ("celeb", "swap_bilinear"), ("wild", "swap_nearest"), ("wild", "reenact_mouth"),
+    ("celeb", "swap_bilinear"), ("wild", "swap_nearest"), ("wild", "swap_checkerboard"),
     ("graphics", "graphics_swap"), ("graphics", "synthetic_face")]
 
 
@@ -198,6 +198,43 @@ def test_resynthesis_removes_fine_detail():
   assert (blocky[:, 1:4] == blocky[:, 0:1]).all(), "nearest up-sampling repeats pixels"
 
 
+def test_fractional_resynthesis_factor():
+  """A generator nearly at the frame's resolution (Celeb-DF-like) loses less than factor 2."""
+  rng = np.random.default_rng(2)
+  image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), (0, 0), 0.7)
+  error = {f: np.abs(forgeries.resynthesize(image, f, "bilinear").astype(np.float32) - image
+                     ).mean() for f in (1.5, 2, 3)}
+  assert 0 < error[1.5] < error[2] < error[3], error
+  assert forgeries.resynthesize(image, 1.5, "bilinear").shape == image.shape
+  with pytest.raises(ValueError, match="bilinear"):
+    forgeries.resynthesize(image, 1.5, "nearest")
+  with pytest.raises(ValueError, match="> 1"):
+    forgeries.resynthesize(image, 1, "bilinear")
+  celeb = synthetic.RECIPES["celeb"]
+  assert synthetic.generate_video(celeb, (3,), 1, 2, "swap_bilinear", 1, 32).synthesis_factor in (
+      celeb.synthesis_factors)
+
+
+def test_graphics_swap_texture_resolution():
+  """With texture_factor 2 the swapped face loses its fine detail; the rest of the frame and
+  the region replaced stay those of texture_factor 1."""
+  high_pass = lambda x: np.abs(x - cv2.GaussianBlur(x, (0, 0), 1.0))
+  detail = {}
+  for factor in (1, 2):
+    recipe = _variant("graphics", methods=("graphics_swap",), texture_factor=factor)
+    fake, real = _pair(recipe, "graphics_swap", resolution=128, frames=2)
+    assert fake.synthesis_factor == (factor if factor > 1 else 0)
+    inside = forgeries.erode(fake.frames[0].intrinsic, 4) > 0
+    detail[factor] = np.mean([high_pass(f.image.astype(np.float32))[inside].mean()
+                              for f in fake.frames])
+    masks = [f.intrinsic for f in fake.frames]
+    if factor == 1:
+      full_resolution_masks = masks
+  assert detail[2] < 0.8 * detail[1], detail
+  for low, full in zip(masks, full_resolution_masks):
+    assert (low != full).mean() < 0.02
+
+
 def test_swap_checkerboard_frames_carry_the_pattern():
   """End to end: the swapped face shows more period-2 energy than a bilinear swap."""
   recipe = _variant(synthesis_factors=(2,), blendings=("hard",))
@@ -269,3 +306,9 @@ def test_invalid_requests_are_refused():
     _variant(style="cartoon")
   with pytest.raises(ValueError, match="jpeg"):
     _variant(jpeg_qualities=(120,))
+  with pytest.raises(ValueError, match="texture_factor"):
+    _variant(texture_factor=0)
+  with pytest.raises(ValueError, match="synthesis_factors"):
+    _variant(synthesis_factors=(1,))
+  with pytest.raises(ValueError, match="fractional"):
+    _variant(synthesis_factors=(1.5,))  # studio has nearest and checkerboard swaps

@@ -97,30 +97,39 @@ def checkerboard_offset(factor: int) -> int:
   return (factor - 1) // 2
 
 
-def resynthesize(image: np.ndarray, factor: int, upsampler: str,
+def resynthesize(image: np.ndarray, factor: float, upsampler: str,
                  sharpen: float = 0.0) -> np.ndarray:
   """The image as a generator working at 1/factor resolution would produce it, uint8.
 
   The image (edge-padded to a multiple of `factor`) is area-down-sampled and up-sampled back
   with `upsampler`; `sharpen` > 0 adds an unsharp mask (a generator trained to look sharp).
+  A fractional factor (a generator nearly at the frame's resolution) needs bilinear up-sampling.
   """
-  if factor < 2:
-    raise ValueError(f"factor must be >= 2, got {factor}")
-  res = image.shape[0]
-  cells = math.ceil(res / factor)
-  padded = np.pad(image, ((0, cells * factor - res), (0, cells * factor - res), (0, 0)),
-                  mode="edge")
-  low = cv2.resize(padded, (cells, cells), interpolation=cv2.INTER_AREA)
-  size = cells * factor
-  if upsampler == "nearest":
-    high = cv2.resize(low, (size, size), interpolation=cv2.INTER_NEAREST).astype(np.float32)
-  elif upsampler == "bilinear":
-    high = cv2.resize(low.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
-  elif upsampler == "checkerboard":
-    high = upsample_checkerboard(low, factor)
-  else:
+  if factor <= 1:
+    raise ValueError(f"factor must be > 1, got {factor}")
+  if upsampler not in UPSAMPLERS:
     raise ValueError(f"Unknown upsampler {upsampler!r}; known: {', '.join(UPSAMPLERS)}")
-  high = high[:res, :res]
+  res = image.shape[0]
+  if not float(factor).is_integer():
+    if upsampler != "bilinear":
+      raise ValueError(f"a fractional factor ({factor}) needs bilinear up-sampling")
+    cells = round(res / factor)
+    low = cv2.resize(image, (cells, cells), interpolation=cv2.INTER_AREA)
+    high = cv2.resize(low.astype(np.float32), (res, res), interpolation=cv2.INTER_LINEAR)
+  else:
+    factor = int(factor)
+    cells = math.ceil(res / factor)
+    padded = np.pad(image, ((0, cells * factor - res), (0, cells * factor - res), (0, 0)),
+                    mode="edge")
+    low = cv2.resize(padded, (cells, cells), interpolation=cv2.INTER_AREA)
+    size = cells * factor
+    if upsampler == "nearest":
+      high = cv2.resize(low, (size, size), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+    elif upsampler == "bilinear":
+      high = cv2.resize(low.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    else:
+      high = upsample_checkerboard(low, factor)
+    high = high[:res, :res]
   if sharpen:
     high = high + sharpen * (high - cv2.GaussianBlur(high, (0, 0), 0.5 * factor))
   return np.clip(high + 0.5, 0, 255).astype(np.uint8)

@@ -27,13 +27,14 @@ class CorpusRecipe:
   blendings: tuple[str, ...]  # drawn per fake video; graphics_swap always blends by Poisson
   jpeg_qualities: tuple[int, ...]  # one drawn per video; 0 = lossless (PNG)
   description: str
-  synthesis_factors: tuple[int, ...] = (2, 3, 4)  # re-synthesis down-sampling, one per video
+  synthesis_factors: tuple[float, ...] = (2, 3, 4)  # re-synthesis down-sampling, one per video
   colour_correction: float = 0.0  # probability that a swapped face is colour-matched
   mask_erosion: float = 0.015  # swap mask = face hull eroded by this fraction of the side
   feather: float = 0.03  # Gaussian sigma of feathered blending, fraction of the side
   sharpen: float = 0.0  # unsharp-mask amount after re-synthesis (a generator tuned for sharpness)
   regrain: float = 0.0  # sensor noise put back after re-synthesis, fraction of the scene's
   fingerprint: float = 2.0  # amplitude (grey levels) of synthetic_face's periodic pattern
+  texture_factor: int = 1  # graphics_swap's face texture at 1/texture_factor resolution
 
   def __post_init__(self):
     if self.style not in STYLES:
@@ -44,8 +45,13 @@ class CorpusRecipe:
         raise ValueError(f"{name} must be a non-empty subset of {known}, got {values}")
     if not self.jpeg_qualities or not all(0 <= q <= 100 for q in self.jpeg_qualities):
       raise ValueError(f"jpeg_qualities must be in [0, 100], got {self.jpeg_qualities}")
-    if not self.synthesis_factors or min(self.synthesis_factors) < 2:
-      raise ValueError(f"synthesis_factors must be >= 2, got {self.synthesis_factors}")
+    if self.texture_factor < 1:
+      raise ValueError(f"texture_factor must be >= 1, got {self.texture_factor}")
+    if not self.synthesis_factors or min(self.synthesis_factors) <= 1:
+      raise ValueError(f"synthesis_factors must be > 1, got {self.synthesis_factors}")
+    fractional = [f for f in self.synthesis_factors if not float(f).is_integer()]
+    if fractional and set(self.methods) & {"swap_nearest", "swap_checkerboard"}:
+      raise ValueError(f"fractional synthesis_factors {fractional} need bilinear methods only")
 
 
 RECIPES: dict[str, CorpusRecipe] = {
@@ -62,28 +68,30 @@ RECIPES: dict[str, CorpusRecipe] = {
     "celeb": CorpusRecipe(
         style="celeb",
         methods=("swap_bilinear",),
-        blendings=("feather", "poisson"), jpeg_qualities=(90, 85), synthesis_factors=(2,),
+        blendings=("feather", "poisson"), jpeg_qualities=(90, 85), synthesis_factors=(1.5,),
         colour_correction=1.0, mask_erosion=0.03, feather=0.04, sharpen=1.0, regrain=1.0,
         description="Celeb-DF-like: celebrity interviews; one improved face swap synthesised "
-                    "at 1/2 resolution, bilinear up-sampling, sharpened and re-grained, "
+                    "at 1/1.5 resolution (the others at 1/2-1/4), bilinear up-sampling, "
+                    "sharpened and re-grained, "
                     "colour-corrected, feathered or Poisson-blended: subtler artifacts; JPEG "
                     "quality 90/85."),
     "wild": CorpusRecipe(
         style="wild",
-        methods=("swap_nearest", "swap_bilinear", "swap_checkerboard", "reenact_mouth",
-                 "graphics_swap"),
-        blendings=("hard", "feather", "poisson"), jpeg_qualities=(60, 50),
+        methods=("swap_nearest", "swap_bilinear", "swap_checkerboard"),
+        blendings=("hard", "feather", "poisson"), jpeg_qualities=(75, 65),
         synthesis_factors=(2, 3, 4), colour_correction=0.3,
         description="WildDeepfake-like: internet footage of every pose, light and camera; "
-                    "mixed manipulation methods and blendings; strong JPEG compression "
-                    "(quality 60/50)."),
+                    "the face swaps found online (re-synthesised at 1/2-1/4 resolution, every "
+                    "up-sampling and blending, sometimes colour-corrected); the strongest JPEG "
+                    "compression of the four (quality 75/65)."),
     "graphics": CorpusRecipe(
         style="actors",
         methods=("graphics_swap", "synthetic_face"),
         blendings=("poisson",), jpeg_qualities=(85, 75), synthesis_factors=(2,),
-        colour_correction=1.0, fingerprint=2.5,
+        colour_correction=1.0, fingerprint=2.5, texture_factor=2,
         description="DFDC-like: actors filmed in ordinary rooms; graphics-based face swaps "
-                    "(flat shading, colour correction, Poisson blending) and entirely generated "
+                    "(flat shading, texture at 1/2 resolution, colour correction, Poisson "
+                    "blending) and entirely generated "
                     "faces (transposed-convolution up-sampling, periodic spectral fingerprint); "
                     "JPEG quality 85/75."),
 }

@@ -106,7 +106,7 @@ STYLES: dict[str, RenderStyle] = {
         face_scale=(0.22, 0.36), center_jitter=0.08, yaw=0.4, pitch=0.15, roll=0.2,
         motion=0.12, talk=(0.2, 0.9), ambient=(0.3, 0.55), diffuse=(0.45, 0.75),
         light_spread=1.0, light_elevation=(-0.2, 0.8), specular=(0.0, 0.1),
-        noise=(2.5, 6.0), blur=(0.004, 0.012),
+        noise=(2.0, 4.5), blur=(0.003, 0.009),
         vignette=(0.0, 0.35), saturation=(0.8, 1.3), skin_texture=1.3,
         beard_probability=0.3, bald_probability=0.1, long_hair_probability=0.35),
     # DFDC-like: paid actors filmed in ordinary rooms; dim indoor light, plain walls.

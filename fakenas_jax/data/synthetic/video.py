@@ -52,7 +52,7 @@ class Video:
   blending: str  # 'none' for real videos and synthetic faces
   target_identity: int
   source_identity: int | None
-  synthesis_factor: int  # re-synthesis down-sampling factor; 0 where none
+  synthesis_factor: float  # re-synthesis down-sampling factor; 0 where none
   colour_corrected: bool
 
 
@@ -105,7 +105,7 @@ class _Shot:
 class _Forgery:
   frames: list[Frame]
   blending: str
-  synthesis_factor: int
+  synthesis_factor: float
   colour_corrected: bool
 
 
@@ -131,7 +131,7 @@ def _forge_swap(shot: _Shot, source_identity: int, rng: np.random.Generator, att
                 upsampler: str) -> _Forgery:
   recipe, res = shot.recipe, shot.resolution
   source = _swapped_identity(shot, source_identity)
-  factor = int(rng.choice(recipe.synthesis_factors)) if attempt == 0 else max(
+  factor = rng.choice(recipe.synthesis_factors).item() if attempt == 0 else max(
       recipe.synthesis_factors)
   blending = str(rng.choice(recipe.blendings)) if attempt == 0 else "hard"
   colour_correct = bool(rng.random() < recipe.colour_correction) and attempt == 0
@@ -168,7 +168,7 @@ def _forge_mouth(shot: _Shot, source_identity: int, rng: np.random.Generator,
   else:  # As different from the target's mouth as possible.
     driver_mouth = np.where(target_mouth < 0.5, 1.0, 0.0)
   driver_smile = np.clip(rng.uniform(-0.5, 1.0) + 0.3 * rng.standard_normal(num_frames), -1, 1)
-  factor = int(rng.choice(recipe.synthesis_factors))
+  factor = rng.choice(recipe.synthesis_factors).item()
   blending = str(rng.choice(recipe.blendings))
   sigma = fg.feather_sigma(res, recipe.feather)
   frames = []
@@ -187,20 +187,25 @@ def _forge_mouth(shot: _Shot, source_identity: int, rng: np.random.Generator,
 
 def _forge_graphics(shot: _Shot, source_identity: int, rng: np.random.Generator,
                     attempt: int) -> _Forgery:
-  """Flat-shaded source face, colour-corrected, Poisson-blended (pasted if that fails)."""
-  del rng  # Deterministic given the shot: flat rendering, no noise.
-  res = shot.resolution
+  """FaceSwap-like: a flat-shaded model of the source face, its texture at
+  1/`recipe.texture_factor` resolution, colour-corrected and Poisson-blended (pasted if that
+  fails). No sensor noise: the face is rendered, not filmed."""
+  del rng  # Deterministic given the shot.
+  recipe, res = shot.recipe, shot.resolution
   source = _swapped_identity(shot, source_identity)
-  erosion = max(1, round(shot.recipe.mask_erosion * res))
+  erosion = max(1, round(recipe.mask_erosion * res))
   blending = "poisson" if attempt == 0 else "hard"
   frames = []
   for expression, pose, pristine in zip(shot.track.expressions, shot.track.poses, shot.pristine):
     geometry = lm.face_geometry(source.shape, expression, pose)
     rendered = render_face(source, geometry, shot.scene, None, flat=True)
+    if recipe.texture_factor > 1:
+      rendered = fg.resynthesize(rendered, recipe.texture_factor, "bilinear")
     mask = fg.swap_mask(geometry.landmarks, res, erosion)
     blended = fg.graphics_face_swap(pristine, rendered, mask, blending)
     frames.append(_blended_frame(pristine, blended, geometry.landmarks))
-  return _Forgery(frames, blending, 0, True)
+  return _Forgery(frames, blending, recipe.texture_factor if recipe.texture_factor > 1 else 0,
+                  True)
 
 
 def _forge_synthetic(shot: _Shot, source_identity: int, rng: np.random.Generator,
