@@ -103,7 +103,7 @@ def _best_seconds(fn, repeats: int = 3) -> float:
 
 def stage_costs(source, image_size: int) -> dict:
   """Microseconds per frame of each preprocessing stage, on one thread."""
-  reader = pipeline_lib._RecordReader(source)  # pylint: disable=protected-access
+  reader = pipeline_lib.RecordReader(source)
   count = min(_STAGE_SAMPLE, len(reader))
   mean = std = preprocess.channel_stats(0.5, "mean")
   names = ("image",) + preprocess.MASK_FEATURES

@@ -61,6 +61,17 @@ def _config(model: str, variant: str, batch: int):
   return config
 
 
+def _median_seconds(run, steps: int) -> float:
+  """Median wall time of `steps` calls of `run` (which waits for its result) after a warm-up."""
+  run()
+  times = []
+  for _ in range(steps):
+    begin = time.perf_counter()
+    run()
+    times.append(time.perf_counter() - begin)
+  return statistics.median(times)
+
+
 def measure(model: str, variant: str, batch: int, steps: int) -> dict:
   """Figures of one model's training step (run in a fresh process)."""
   import jax
@@ -94,28 +105,22 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
   state, metrics = step(state, batch_data, key, drop_path)
   jax.block_until_ready(metrics)
   first_step_s = time.perf_counter() - start
-  times = []
-  for _ in range(steps + 1):
-    begin = time.perf_counter()
+  def train_step():
+    nonlocal state, metrics
     state, metrics = step(state, batch_data, key, drop_path)
     jax.block_until_ready(metrics)
-    times.append(time.perf_counter() - begin)
-  median = statistics.median(times[1:])
+
+  median = _median_seconds(train_step, steps)
   predict = jax.jit(steps_lib.make_predict_step(network))
-  variables_now = state.variables
-  jax.block_until_ready(predict(variables_now, batch_data["image"]))
-  predict_times = []
-  for _ in range(steps):
-    begin = time.perf_counter()
-    jax.block_until_ready(predict(variables_now, batch_data["image"]))
-    predict_times.append(time.perf_counter() - begin)
+  predict_s = _median_seconds(
+      lambda: jax.block_until_ready(predict(state.variables, batch_data["image"])), steps)
   return {
       "model": model, "config": f"{MODELS[model]}{':quick' if variant == 'quick' else ''}",
       "image_size": size, "batch": batch_size, "outputs": sorted(
           train_state.output_names(network, variables, size)),
       "params": int(sum(np.size(leaf) for leaf in jax.tree.leaves(variables["params"]))),
       "first_step_s": first_step_s, "step_ms": 1e3 * median, "img_s": batch_size / median,
-      "predict_img_s": batch_size / statistics.median(predict_times),
+      "predict_img_s": batch_size / predict_s,
       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
       "loss": float(metrics["loss"]), "backend": jax.default_backend(),
   }

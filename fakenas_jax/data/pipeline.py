@@ -102,7 +102,7 @@ class Pipeline:
     return iter(self.dataset)
 
 
-class _RecordReader:
+class RecordReader:
   """Reads named features of single records, from a TFDS array_record source or any sequence.
 
   A TFDS `ArrayRecordDataSource` is read underneath its deserialiser: the raw record is parsed
@@ -153,7 +153,7 @@ def _parse_example(serialized: bytes, names: Sequence[str]) -> dict[str, Any]:
 
 def read_frame_table(source: Any, *, chunk_size: int = 4096) -> FrameTable:
   """The video, frame index, label and method of every record of `source`, no image decoded."""
-  reader = _RecordReader(source)
+  reader = RecordReader(source)
   missing = sorted(set(METADATA_FEATURES) - reader.available)
   if missing:
     raise ValueError(f"the source has no feature(s) {missing}; a face corpus needs "
@@ -251,7 +251,7 @@ class _EvaluationOrder:
 class _FrameLoader:
   """Record index -> example dict (decoded, augmented, resized uint8 arrays, and metadata)."""
 
-  reader: _RecordReader
+  reader: RecordReader
   table: FrameTable
   image_size: int
   masks: tuple[str, ...]
@@ -420,7 +420,7 @@ def make_pipeline(
   if unknown or len(set(masks)) != len(masks):
     raise ValueError(f"masks must be distinct names from {preprocess.MASK_FEATURES}, got {masks}")
 
-  reader = _RecordReader(source)
+  reader = RecordReader(source)
   missing = sorted(set(("image",) + masks) - reader.available)
   if missing:
     raise ValueError(f"the source has no feature(s) {missing} (has {sorted(reader.available)})")

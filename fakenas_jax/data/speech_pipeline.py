@@ -114,7 +114,7 @@ def _text(value: Any) -> str:
 
 def read_utterance_table(source: Any, *, chunk_size: int = 4096) -> UtteranceTable:
   """The label, attack, speaker and id of every record of `source`, no audio converted."""
-  reader = face_pipeline._RecordReader(source)  # pylint: disable=protected-access
+  reader = face_pipeline.RecordReader(source)
   missing = sorted(set(METADATA_FEATURES + ("audio",)) - reader.available)
   if missing:
     raise ValueError(f"the source has no feature(s) {missing}; a speech corpus needs "
@@ -256,7 +256,7 @@ def make_speech_pipeline(
   if num_samples < 1:
     raise ValueError(f"num_samples must be positive, got {num_samples}")
 
-  reader = face_pipeline._RecordReader(source)  # pylint: disable=protected-access
+  reader = face_pipeline.RecordReader(source)
   table = read_utterance_table(source) if table is None else table
   if len(table) != len(reader):
     raise ValueError(f"the utterance table has {len(table)} records, the source {len(reader)}")

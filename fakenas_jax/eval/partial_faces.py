@@ -209,7 +209,7 @@ def build_partial_sets(builder, split: str, source: Any, selected: np.ndarray,
     raise ValueError(f"partial-face sets need real and fake frames; the selection has "
                      f"{len(reals)} real and {len(fakes)} fake")
   pairs = paired_videos(builder, split, sorted({table.video_ids[v] for v in table.video[fakes]}))
-  reader = pipeline_lib._RecordReader(source)  # pylint: disable=protected-access
+  reader = pipeline_lib.RecordReader(source)
 
   def metadata(record: int, label: int, method: str) -> dict[str, Any]:
     return {"label": label, "video_id": table.video_ids[table.video[record]],

@@ -44,7 +44,7 @@ def save_roc_plot(runs: Mapping[str, tuple[Sequence, Sequence]], path: str | pat
   axis.set_title(title)
   axis.legend(loc="lower right", fontsize=8)
   axis.grid(alpha=0.3)
-  return _save(figure, path)
+  return save_figure(figure, path)
 
 
 def _matrix(values: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[str], np.ndarray]:
@@ -93,7 +93,7 @@ def save_cross_dataset_heatmap(values: Mapping[str, Mapping[str, float]],
   axis.set_ylabel("training corpus")
   axis.set_title(title or f"cross-dataset {metric}")
   figure.colorbar(image, ax=axis, label=metric)
-  return _save(figure, path)
+  return save_figure(figure, path)
 
 
 def _format_cell(value, digits: int) -> str:
@@ -131,7 +131,8 @@ def markdown_table(rows: Mapping[str, Mapping[str, object]], columns: Sequence[s
   return "\n".join(lines) + "\n"
 
 
-def _save(figure, path: str | pathlib.Path) -> pathlib.Path:
+def save_figure(figure, path: str | pathlib.Path) -> pathlib.Path:
+  """Lays out, writes (PNG, 100 dpi, parent folders made) and closes `figure`; returns the path."""
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   figure.tight_layout()

@@ -106,7 +106,7 @@ class DegradedSource(collections.abc.Sequence):
     if (transform is None) == (images is None):
       raise ValueError("give exactly one of transform and images")
     self.table = table
-    self._reader = pipeline_lib._RecordReader(source)  # pylint: disable=protected-access
+    self._reader = pipeline_lib.RecordReader(source)
     self._transform, self._images = transform, images
 
   def __len__(self) -> int:
@@ -130,7 +130,7 @@ def video_reencoded_images(source: Any, table: pipeline_lib.FrameTable, selected
                            crf: int, *, preset: str = "medium") -> dict[int, bytes]:
   """{selected record: PNG bytes of it after H.264 at `crf`}: every video with a selected frame
   is encoded whole (all its stored frames, by frame index) and decoded back."""
-  reader = pipeline_lib._RecordReader(source)  # pylint: disable=protected-access
+  reader = pipeline_lib.RecordReader(source)
   wanted = set(int(r) for r in selected)
   videos = np.unique(table.video[np.asarray(selected, np.int64)])
   images: dict[int, bytes] = {}
@@ -363,7 +363,7 @@ def save_robustness_plot(result: dict[str, Any], path: str | pathlib.Path,
   axes[0][0].legend(loc="lower left", fontsize=7)
   if title:
     figure.suptitle(title, fontsize=9)
-  return plots._save(figure, path)  # pylint: disable=protected-access
+  return plots.save_figure(figure, path)
 
 
 def save_partial_plot(partial: dict[str, Any], path: str | pathlib.Path,
@@ -382,4 +382,4 @@ def save_partial_plot(partial: dict[str, Any], path: str | pathlib.Path,
   if title:
     axis.set_title(title, fontsize=9)
   axis.grid(alpha=0.3, axis="y")
-  return plots._save(figure, path)  # pylint: disable=protected-access
+  return plots.save_figure(figure, path)

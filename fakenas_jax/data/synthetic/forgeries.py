@@ -110,26 +110,23 @@ def resynthesize(image: np.ndarray, factor: float, upsampler: str,
   if upsampler not in UPSAMPLERS:
     raise ValueError(f"Unknown upsampler {upsampler!r}; known: {', '.join(UPSAMPLERS)}")
   res = image.shape[0]
-  if not float(factor).is_integer():
-    if upsampler != "bilinear":
-      raise ValueError(f"a fractional factor ({factor}) needs bilinear up-sampling")
-    cells = round(res / factor)
-    low = cv2.resize(image, (cells, cells), interpolation=cv2.INTER_AREA)
-    high = cv2.resize(low.astype(np.float32), (res, res), interpolation=cv2.INTER_LINEAR)
-  else:
+  if float(factor).is_integer():  # a grid of factor × factor blocks, the image edge-padded
     factor = int(factor)
     cells = math.ceil(res / factor)
-    padded = np.pad(image, ((0, cells * factor - res), (0, cells * factor - res), (0, 0)),
-                    mode="edge")
-    low = cv2.resize(padded, (cells, cells), interpolation=cv2.INTER_AREA)
     size = cells * factor
-    if upsampler == "nearest":
-      high = cv2.resize(low, (size, size), interpolation=cv2.INTER_NEAREST).astype(np.float32)
-    elif upsampler == "bilinear":
-      high = cv2.resize(low.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
-    else:
-      high = upsample_checkerboard(low, factor)
-    high = high[:res, :res]
+    image = np.pad(image, ((0, size - res), (0, size - res), (0, 0)), mode="edge")
+  elif upsampler == "bilinear":  # no whole blocks: the low grid is stretched over the image
+    cells, size = round(res / factor), res
+  else:
+    raise ValueError(f"a fractional factor ({factor}) needs bilinear up-sampling")
+  low = cv2.resize(image, (cells, cells), interpolation=cv2.INTER_AREA)
+  if upsampler == "nearest":
+    high = cv2.resize(low, (size, size), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+  elif upsampler == "bilinear":
+    high = cv2.resize(low.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+  else:
+    high = upsample_checkerboard(low, factor)
+  high = high[:res, :res]
   if sharpen:
     high = high + sharpen * (high - cv2.GaussianBlur(high, (0, 0), 0.5 * factor))
   return np.clip(high + 0.5, 0, 255).astype(np.uint8)

@@ -34,7 +34,7 @@ class CorpusRecipe:
   sharpen: float = 0.0  # unsharp-mask amount after re-synthesis (a generator tuned for sharpness)
   regrain: float = 0.0  # sensor noise put back after re-synthesis, fraction of the scene's
   fingerprint: float = 2.0  # amplitude (grey levels) of synthetic_face's periodic pattern
-  texture_factor: int = 1  # graphics_swap's face texture at 1/texture_factor resolution
+  texture_factor: float = 0.0  # graphics_swap's face texture at 1/texture_factor resolution; 0: full
 
   def __post_init__(self):
     if self.style not in STYLES:
@@ -45,13 +45,16 @@ class CorpusRecipe:
         raise ValueError(f"{name} must be a non-empty subset of {known}, got {values}")
     if not self.jpeg_qualities or not all(0 <= q <= 100 for q in self.jpeg_qualities):
       raise ValueError(f"jpeg_qualities must be in [0, 100], got {self.jpeg_qualities}")
-    if self.texture_factor < 1:
-      raise ValueError(f"texture_factor must be >= 1, got {self.texture_factor}")
+    if self.texture_factor and self.texture_factor <= 1:
+      raise ValueError(f"texture_factor must be 0 (full resolution) or > 1, got "
+                       f"{self.texture_factor}")
     if not self.synthesis_factors or min(self.synthesis_factors) <= 1:
       raise ValueError(f"synthesis_factors must be > 1, got {self.synthesis_factors}")
     fractional = [f for f in self.synthesis_factors if not float(f).is_integer()]
-    if fractional and set(self.methods) & {"swap_nearest", "swap_checkerboard"}:
-      raise ValueError(f"fractional synthesis_factors {fractional} need bilinear methods only")
+    blocky = [m for m in self.methods if SWAP_UPSAMPLERS.get(m, "bilinear") != "bilinear"]
+    if fractional and blocky:
+      raise ValueError(f"fractional synthesis_factors {fractional} need bilinear up-sampling; "
+                       f"{blocky} up-sample by whole blocks")
 
 
 RECIPES: dict[str, CorpusRecipe] = {

@@ -199,13 +199,12 @@ def _forge_graphics(shot: _Shot, source_identity: int, rng: np.random.Generator,
   for expression, pose, pristine in zip(shot.track.expressions, shot.track.poses, shot.pristine):
     geometry = lm.face_geometry(source.shape, expression, pose)
     rendered = render_face(source, geometry, shot.scene, None, flat=True)
-    if recipe.texture_factor > 1:
+    if recipe.texture_factor:
       rendered = fg.resynthesize(rendered, recipe.texture_factor, "bilinear")
     mask = fg.swap_mask(geometry.landmarks, res, erosion)
     blended = fg.graphics_face_swap(pristine, rendered, mask, blending)
     frames.append(_blended_frame(pristine, blended, geometry.landmarks))
-  return _Forgery(frames, blending, recipe.texture_factor if recipe.texture_factor > 1 else 0,
-                  True)
+  return _Forgery(frames, blending, recipe.texture_factor, True)
 
 
 def _forge_synthetic(shot: _Shot, source_identity: int, rng: np.random.Generator,
