@@ -19,7 +19,8 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from fakenas_jax import checkpoints, cli
-from fakenas_jax.eval import evaluator, plots, report, score_files, speech_evaluator
+from fakenas_jax.eval import evaluator, plots, report, speech_evaluator
+from fakenas_jax.metrics import score_files
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/eval/default.py",
                                           "Evaluation configuration file.")

@@ -37,8 +37,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fakenas_jax.models.search_network import SearchNetwork
-from fakenas_jax.nas import bilevel, genotypes, network_loss, optimizers
+from fakenas_jax.nas.supernet import SearchNetwork
+from fakenas_jax.nas import bilevel, network_loss, optimizers
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nas import search as search_lib
 from fakenas_jax.nn import registry
 

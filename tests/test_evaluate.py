@@ -16,7 +16,8 @@ from fakenas_jax import checkpoints
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import evaluator
 from fakenas_jax.models import factory
-from fakenas_jax.training import corpus, losses, trainer
+from fakenas_jax.data import corpus
+from fakenas_jax.training import losses, trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -4,7 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from fakenas_jax.nas import cell_diagram, genotypes
+from fakenas_jax.nas import cell_diagram
+from fakenas_jax.nn import genotypes
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "sep_conv_3x3")
 

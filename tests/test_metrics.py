@@ -6,8 +6,8 @@ import pytest
 from scipy import interpolate, optimize
 from sklearn import metrics as sk
 
-from fakenas_jax.eval import metrics
-from fakenas_jax.eval import video_level
+from fakenas_jax.metrics import detection as metrics
+from fakenas_jax.metrics import video_level
 
 
 def _random_case(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fakenas_jax.models import add_net, c2pn, cells, darts_eval
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fakenas_jax.models import bigarts_heads, factory, meso
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 
 FDNAS_GENOTYPE = genotypes.Genotype(
     normal=(('SepCDC_3x3_0.7', 0), ('DilCDC_3x3_0.5', 1), ('skip_connect', 0),

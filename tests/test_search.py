@@ -9,7 +9,8 @@ import pytest
 
 from configs.search import default
 from fakenas_jax import checkpoints, parallel
-from fakenas_jax.nas import genotypes, network_loss, search, search_steps
+from fakenas_jax.nn import genotypes
+from fakenas_jax.nas import network_loss, search, search_steps
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
        "DilCDC_3x3_0.5")

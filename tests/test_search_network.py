@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from fakenas_jax.models import mixed_edges, search_network
+from fakenas_jax.nas import mixed_edges, supernet as search_network
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
        "DilCDC_3x3_0.5")

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fakenas_jax.eval import metrics
-from fakenas_jax.eval import score_files
-from fakenas_jax.eval import speech_metrics
+from fakenas_jax.metrics import detection as metrics
+from fakenas_jax.metrics import score_files
+from fakenas_jax.metrics import asvspoof as speech_metrics
 
 # The hand-made tandem case used below.
 # ASV: targets 1, 3, 4, 5; nontargets −1, 0, 2, 6. ASV DET (P_miss = targets ≤ t, P_fa =

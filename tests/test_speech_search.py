@@ -15,10 +15,12 @@ from configs.eval import speech as eval_speech
 from configs.search import pcdarts_synthetic_speech as search_speech
 from configs.train import pcdarts_synthetic_speech as train_speech
 from fakenas_jax.data import preparation
-from fakenas_jax.eval import score_files, speech_evaluator, speech_metrics
+from fakenas_jax.metrics import score_files, asvspoof as speech_metrics
+from fakenas_jax.eval import speech_evaluator
 from fakenas_jax.models import darts_eval, factory
-from fakenas_jax.models.search_network import SearchNetwork
-from fakenas_jax.nas import genotypes, search, speech_steps
+from fakenas_jax.nas.supernet import SearchNetwork
+from fakenas_jax.nn import genotypes
+from fakenas_jax.nas import search, speech_steps
 from fakenas_jax.training import trainer
 
 SPEC = "synthetic_speech/tiny"  # 2 speakers a split, 2 bona fide + 1 per attack each: 16 a split
@@ -64,7 +66,7 @@ def trained(data_dir, searched, tmp_path_factory):
 
 
 def test_the_speech_stem_reduces_lfcc_to_strides_4_and_8():
-  lfcc = jnp.zeros((2,) + speech_steps.feature_shape(64000))
+  lfcc = jnp.zeros((2,) + audio.feature_shape(64000))
   assert lfcc.shape == (2, 60, 251, 1)
   stem = darts_eval.ImageNetStem(16)
   (s0, s1, _), _ = jax.eval_shape(
@@ -155,7 +157,7 @@ def test_evaluation_writes_cm_scores_eer_and_min_tdcf(trained, tmp_path):
   report = json.loads(plain["paths"]["json"].read_text())
   model = factory.build_model(json.loads((workdir / "config.json").read_text())["model"])
   shapes = jax.eval_shape(lambda x: model.init(jax.random.key(0), x),
-                          jnp.zeros((1,) + speech_steps.feature_shape(NUM_SAMPLES)))
+                          jnp.zeros((1,) + audio.feature_shape(NUM_SAMPLES)))
   assert report["parameters"] == sum(np.prod(leaf.shape)
                                      for leaf in jax.tree.leaves(shapes["params"]))
   assert "EER per attack" in plain["paths"]["markdown"].read_text()

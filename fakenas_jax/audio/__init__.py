@@ -17,6 +17,7 @@ from fakenas_jax.audio.waveform import (
 
 _LAZY = {
     "features": ("fakenas_jax.audio.frontend", "features"),
+    "feature_shape": ("fakenas_jax.audio.frontend", "feature_shape"),
     "LFCCConfig": ("fakenas_jax.audio.lfcc", "LFCCConfig"),
     "MAX_MASK_WIDTH": ("fakenas_jax.audio.masking", "MAX_MASK_WIDTH"),
     "frequency_mask": ("fakenas_jax.audio.masking", "frequency_mask"),

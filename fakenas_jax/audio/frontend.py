@@ -10,6 +10,7 @@ the reference's (B, 1, 60, T).
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from fakenas_jax.audio import lfcc as lfcc_lib
 from fakenas_jax.audio import masking
@@ -33,3 +34,9 @@ def features(audio: jax.Array, key: jax.Array | None = None, mask: bool = False,
     coefficients = masking.frequency_mask(coefficients, key, max_width=max_mask_width, axis=1,
                                           per_example=per_example_mask)
   return coefficients[..., None]
+
+
+def feature_shape(num_samples: int) -> tuple[int, int, int]:
+  """(60, T, 1): the LFCC image of one `num_samples`-long waveform (T = 251 for 4 s)."""
+  shape = jax.eval_shape(features, jax.ShapeDtypeStruct((1, num_samples), jnp.float32))
+  return tuple(shape.shape[1:])

@@ -1,25 +1,7 @@
-"""Evaluation: detection metrics, video-level scores, ASVspoof metrics and score files, plots.
+"""Evaluation: restore a run, score the test splits, plots, reports, robustness, predictions.
 
-Pure NumPy (plots: matplotlib); importing this package does not start JAX.
+The metrics themselves are in `fakenas_jax.metrics`.
 """
-from fakenas_jax.eval.metrics import (MetricInputError, accuracy, auc, average_precision,
-                                      confusion_counts, detection_report, eer, f1, precision,
-                                      recall, roc_curve)
 from fakenas_jax.eval.plots import markdown_table, save_cross_dataset_heatmap, save_roc_plot
-from fakenas_jax.eval.score_files import (ASVScores, CMScores, ScoreFileError,
-                                          check_asv_matches_cm, read_asv_scores, read_cm_scores,
-                                          write_asv_scores, write_cm_scores)
-from fakenas_jax.eval.speech_metrics import (ASVSPOOF2019_COSTS, TDCFCosts, TDCFResult,
-                                             asv_error_rates, asvspoof_report, compute_det_curve,
-                                             compute_eer, min_tdcf, per_attack_eer)
-from fakenas_jax.eval.video_level import VideoScores, video_report, video_scores
 
-__all__ = [
-    'ASVSPOOF2019_COSTS', 'ASVScores', 'CMScores', 'MetricInputError', 'ScoreFileError',
-    'TDCFCosts', 'TDCFResult', 'VideoScores', 'accuracy', 'asv_error_rates', 'asvspoof_report',
-    'auc', 'average_precision', 'check_asv_matches_cm', 'compute_det_curve', 'compute_eer',
-    'confusion_counts', 'detection_report', 'eer', 'f1', 'markdown_table', 'min_tdcf',
-    'per_attack_eer', 'precision', 'read_asv_scores', 'read_cm_scores', 'recall', 'roc_curve',
-    'save_cross_dataset_heatmap', 'save_roc_plot', 'video_report', 'video_scores',
-    'write_asv_scores', 'write_cm_scores',
-]
+__all__ = ["markdown_table", "save_cross_dataset_heatmap", "save_roc_plot"]

@@ -37,9 +37,11 @@ import numpy as np
 
 from fakenas_jax import checkpoints, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.eval import metrics, plots, report, video_level
+from fakenas_jax.metrics import detection as metrics, video_level
+from fakenas_jax.eval import plots, report
 from fakenas_jax.models import factory
-from fakenas_jax.training import corpus, inference, optimizer, speech_data, steps, train_state
+from fakenas_jax.data import corpus
+from fakenas_jax.training import inference, optimizer, speech_data, steps, train_state
 
 BEST_METRIC = "val/auc"
 

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from fakenas_jax.eval import metrics  # noqa: E402
+from fakenas_jax.metrics import detection as metrics  # noqa: E402
 
 
 def save_roc_plot(runs: Mapping[str, tuple[Sequence, Sequence]], path: str | pathlib.Path,

@@ -43,8 +43,10 @@ import numpy as np
 from fakenas_jax import parallel
 from fakenas_jax.data import degradations, preprocess
 from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.eval import evaluator, metrics, partial_faces, plots, report, video_level
-from fakenas_jax.training import corpus, inference, steps
+from fakenas_jax.eval import evaluator, partial_faces, plots, report
+from fakenas_jax.metrics import detection as metrics, video_level
+from fakenas_jax.data import corpus
+from fakenas_jax.training import inference, steps
 
 TRANSFORMS = ("jpeg", "blur", "noise", "resize", "video")
 STRENGTH_NAMES = {"jpeg": "JPEG quality", "blur": "blur σ (3×3 kernel)",

@@ -28,8 +28,10 @@ import numpy as np
 
 from fakenas_jax import parallel
 from fakenas_jax.data import speech_pipeline
-from fakenas_jax.eval import evaluator, plots, report, score_files, speech_metrics
-from fakenas_jax.training import corpus, speech_data, speech_scoring
+from fakenas_jax.eval import evaluator, plots, report
+from fakenas_jax.metrics import score_files, asvspoof as speech_metrics
+from fakenas_jax.data import corpus
+from fakenas_jax.training import speech_data, speech_scoring
 
 NO_ASV_NOTE = ("min t-DCF not computed: it needs the organisers' ASV scores of the same "
                "protocol (e.g. ASVspoof2019.LA.asv.eval.gi.trl.scores.txt); give them with "

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from fakenas_jax.models import cells, darts_eval
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import batch_norm, conv, registry
 
 

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from fakenas_jax.models import cells, darts_eval
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import ops, registry
 
 PAPER_LAYOUT = 'NNRNNRNNRNNR'

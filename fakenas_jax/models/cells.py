@@ -21,7 +21,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import ops, registry
 
 Pairs = tuple[tuple[str, int], ...]

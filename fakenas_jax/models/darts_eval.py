@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from fakenas_jax.models import cells
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import batch_norm, conv, registry
 
 STEMS = ('cifar', 'imagenet')

@@ -45,7 +45,7 @@ from fakenas_jax.models import (
   resnet,
   xception,
 )
-from fakenas_jax.nas import genotypes
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
 # Fields every network has. A network without an auxiliary head, a region head or drop path

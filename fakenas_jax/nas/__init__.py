@@ -1,1 +1,1 @@
-"""The search strategy: bilevel updates, estimation indicator, pruning, genotypes."""
+"""The search: the supernet and its mixed edges, bilevel updates, estimation indicator, pruning."""

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import patches  # noqa: E402
 
-from fakenas_jax.nas.genotypes import Genotype  # noqa: E402
+from fakenas_jax.nn.genotypes import Genotype  # noqa: E402
 
 _COLOURS = {"input": "#9ecae1", "node": "#fdd0a2", "output": "#a1d99b"}
 

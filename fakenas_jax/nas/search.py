@@ -34,9 +34,9 @@ import numpy as np
 import tqdm
 
 from fakenas_jax import checkpoints, metrics_log, parallel
-from fakenas_jax.models.search_network import SearchNetwork
-from fakenas_jax.nas import (arch_plots, bilevel, cell_diagram, estimation, genotypes,
-                             network_loss, optimizers, pruning, search_steps)
+from fakenas_jax.nas.supernet import SearchNetwork
+from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
 
@@ -116,7 +116,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
   replicated = parallel.replicated_sharding(mesh)
   op_names, _ = search_space(config)
   n_ops = len(op_names)
-  steps = search_steps.make_steps(config, mesh)
+  steps = make_steps(config, mesh)
   steps_per_epoch = steps.steps_per_epoch
   if config.steps_per_epoch:
     steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
@@ -275,3 +275,20 @@ def finish(config, workdir, run: SearchRun, state, op_names) -> dict[str, Any]:
   return {"genotype": genotype, "alpha": np.asarray(state.arch["alpha"]),
           "beta": np.asarray(state.arch["beta"]), "history": run.history,
           "active": np.asarray(run.active)}
+
+
+MODALITIES = ("face", "speech")
+
+
+def make_steps(config, mesh) -> search_steps.InDatasetSteps:
+  """Speech steps when `config.modality` is 'speech'; else cross-dataset steps when
+  `config.cross_dataset.datasets` names corpora, else in-dataset."""
+  modality = config.get("modality", "face")
+  if modality not in MODALITIES:
+    raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+  if modality == "speech":
+    return speech_steps.SpeechSteps(config, mesh)
+  cross = config.get("cross_dataset")
+  if cross is not None and cross.datasets:
+    return search_steps.CrossDatasetSteps(config, mesh)
+  return search_steps.InDatasetSteps(config, mesh)

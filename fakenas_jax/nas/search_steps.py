@@ -22,7 +22,7 @@ import numpy as np
 from fakenas_jax import parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.nas import bilevel, cross_dataset, network_loss
-from fakenas_jax.training import corpus
+from fakenas_jax.data import corpus
 
 
 def corpus_sources(spec: str, config):
@@ -172,21 +172,3 @@ class CrossDatasetSteps(_Steps):
     count = self.config.estimation_batches
     return ([self.batch(f"train/{spec}") for spec in self.corpora for _ in range(count)],
             [self.batch(f"held_out/{spec}") for spec in self.corpora for _ in range(count)])
-
-
-MODALITIES = ("face", "speech")
-
-
-def make_steps(config, mesh) -> _Steps:
-  """Speech steps when `config.modality` is 'speech'; else cross-dataset steps when
-  `config.cross_dataset.datasets` names corpora, else in-dataset."""
-  modality = config.get("modality", "face")
-  if modality not in MODALITIES:
-    raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
-  if modality == "speech":
-    from fakenas_jax.nas import speech_steps  # pylint: disable=import-outside-toplevel
-    return speech_steps.SpeechSteps(config, mesh)
-  cross = config.get("cross_dataset")
-  if cross is not None and cross.datasets:
-    return CrossDatasetSteps(config, mesh)
-  return InDatasetSteps(config, mesh)

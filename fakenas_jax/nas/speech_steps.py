@@ -23,15 +23,9 @@ import jax.numpy as jnp
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline
 from fakenas_jax.nas import search_steps
-from fakenas_jax.training import corpus
+from fakenas_jax.data import corpus
 
 SPLITS = ("train", "dev")  # training protocol, held-out split
-
-
-def feature_shape(num_samples: int) -> tuple[int, int, int]:
-  """(60, T, 1): the LFCC image of one `num_samples`-long waveform (T = 251 for 4 s)."""
-  shape = jax.eval_shape(audio.features, jax.ShapeDtypeStruct((1, num_samples), jnp.float32))
-  return tuple(shape.shape[1:])
 
 
 class SpeechSteps(search_steps.InDatasetSteps):
@@ -57,7 +51,7 @@ class SpeechSteps(search_steps.InDatasetSteps):
 
   @property
   def input_shape(self) -> tuple[int, ...]:
-    return (self.config.batch_size,) + feature_shape(self.config.num_samples)
+    return (self.config.batch_size,) + audio.feature_shape(self.config.num_samples)
 
   def batch(self, name: str):
     batch = next(self.iterators[name])

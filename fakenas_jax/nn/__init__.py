@@ -1,4 +1,5 @@
-"""Network building blocks: CDC, fast conv primitives, candidate operations, search spaces."""
+"""Network building blocks: CDC, fast conv primitives, candidate operations, search spaces,
+genotypes (the searched cells every network is built from)."""
 from fakenas_jax.nn.batch_norm import BatchNorm
 from fakenas_jax.nn.cdc import fold_central_difference
 from fakenas_jax.nn.conv import conv2d, depthwise_conv, pointwise_conv

@@ -19,8 +19,8 @@ import jax
 
 from fakenas_jax import audio
 from fakenas_jax.data import speech_pipeline
-from fakenas_jax.nas.speech_steps import feature_shape
-from fakenas_jax.training import corpus, speech_scoring
+from fakenas_jax.data import corpus
+from fakenas_jax.training import speech_scoring
 
 BEST_METRIC, BEST_MODE = "val/eer", "min"
 
@@ -38,7 +38,7 @@ class SpeechData:
   @staticmethod
   def input_shape(config) -> tuple[int, int, int]:
     """(60, T, 1): one example as the network sees it."""
-    return feature_shape(config.num_samples)
+    return audio.feature_shape(config.num_samples)
 
   def __init__(self, config, builder, model):
     self.mask = bool(config.mask)

@@ -24,7 +24,7 @@ from jax.experimental import multihost_utils
 
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline
-from fakenas_jax.eval import score_files, speech_metrics
+from fakenas_jax.metrics import score_files, asvspoof as speech_metrics
 from fakenas_jax.training import losses
 
 _COLUMNS = ("label", "attack", "utterance", "valid")

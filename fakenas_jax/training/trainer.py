@@ -48,11 +48,11 @@ import tqdm
 from fakenas_jax import checkpoints, metrics_log, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import degradations, forgery_augmentation, preprocess
-from fakenas_jax.eval import metrics as eval_metrics
-from fakenas_jax.eval import video_level
+from fakenas_jax.metrics import detection as eval_metrics
+from fakenas_jax.metrics import video_level
 from fakenas_jax.models import factory
-from fakenas_jax.training import (corpus, curves, inference, losses, optimizer, speech_data,
-                                  steps)
+from fakenas_jax.data import corpus
+from fakenas_jax.training import curves, inference, losses, optimizer, speech_data, steps
 from fakenas_jax.training import train_state as train_state_lib
 
 BEST_METRIC = "val/auc"

@@ -28,7 +28,7 @@ import dataclasses
 
 import numpy as np
 
-from fakenas_jax.eval import score_files
+from fakenas_jax.metrics import score_files
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from fakenas_jax.eval import metrics
+from fakenas_jax.metrics import detection as metrics
 
 
 @dataclasses.dataclass(frozen=True)

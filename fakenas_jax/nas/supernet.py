@@ -30,8 +30,9 @@ import jax
 import jax.numpy as jnp
 
 from fakenas_jax.models.darts_eval import ImageNetStem
-from fakenas_jax.models.mixed_edges import MixedEdges
-from fakenas_jax.nas import estimation, genotypes
+from fakenas_jax.nas.mixed_edges import MixedEdges
+from fakenas_jax.nas import estimation
+from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import batch_norm, conv, ops as ops_lib
 
 NORMAL, REDUCE = 0, 1
