@@ -56,7 +56,7 @@ import numpy as np
 from tensorflow_datasets.core.data_sources import array_record as tfds_array_record
 from tensorflow_datasets.proto import tf_example_pb2
 
-from fakenas_jax.data import preprocess
+from fakenas_jax.data import integrity, preprocess
 
 METADATA_FEATURES = ("video_id", "frame_index", "label", "method")
 _SHUFFLE_SEED_PURPOSE = 0
@@ -124,15 +124,25 @@ class RecordReader:
   def __len__(self) -> int:
     return len(self._source)
 
+  def _raw_records(self, indices) -> list[bytes]:
+    """Raw records of a TFDS source; a damaged file is an `integrity.CorruptCorpusError`
+    naming it and the rebuild command."""
+    try:
+      return self._raw.__getitems__(indices)
+    except Exception as error:  # noqa: BLE001 — only array_record's read errors are translated
+      if integrity.is_corruption(error):
+        raise integrity.corrupt_corpus_error(self._source.dataset_info, error) from None
+      raise
+
   def read(self, index: int, names: Sequence[str]) -> dict[str, Any]:
     if self._raw is not None:
-      return _parse_example(self._raw[index], names)
+      return _parse_example(self._raw_records([index])[0], names)
     record = self._source[index]
     return {name: record[name] for name in names}
 
   def read_range(self, start: int, stop: int, names: Sequence[str]) -> list[dict[str, Any]]:
     if self._raw is not None:
-      return [_parse_example(raw, names) for raw in self._raw.__getitems__(range(start, stop))]
+      return [_parse_example(raw, names) for raw in self._raw_records(range(start, stop))]
     return [self.read(index, names) for index in range(start, stop)]
 
 
