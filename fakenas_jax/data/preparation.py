@@ -21,12 +21,13 @@ from typing import Any
 
 import tensorflow_datasets as tfds
 
+from fakenas_jax import errors
 from fakenas_jax.data import corpora
 
 REPORT_FILE = "prepare_report.json"
 
 
-class DataDirError(OSError):
+class DataDirError(OSError, errors.UserError):
   """The data directory cannot be created or written to."""
 
 

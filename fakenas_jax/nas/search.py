@@ -33,19 +33,17 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from fakenas_jax import checkpoints, metrics_log, parallel
+from fakenas_jax import checkpoints, errors, metrics_log, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss became NaN or infinite; the last good checkpoint is kept."""
+NonFiniteLossError = errors.NonFiniteLossError
 
 
-class Interrupted(Exception):
-  """SIGTERM arrived; a checkpoint was written."""
+Interrupted = errors.Interrupted
 
 
 def search_space(config) -> tuple[tuple[str, ...], str]:

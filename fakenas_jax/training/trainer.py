@@ -45,7 +45,7 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from fakenas_jax import checkpoints, metrics_log, parallel
+from fakenas_jax import checkpoints, errors, metrics_log, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.metrics import detection as eval_metrics
@@ -60,12 +60,10 @@ AUGMENTATIONS = {"none": None, "flip": preprocess.random_horizontal_flip,
                  "jpeg": degradations.random_jpeg}  # jpeg: BiG-Arts' quality in [75, 100]
 
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss became NaN or infinite; the last good checkpoint is kept."""
+NonFiniteLossError = errors.NonFiniteLossError
 
 
-class Interrupted(Exception):
-  """SIGTERM arrived; a checkpoint was written."""
+Interrupted = errors.Interrupted
 
 
 @dataclasses.dataclass
