@@ -92,6 +92,10 @@ def mask_to_float(mask: np.ndarray) -> np.ndarray:
   return out
 
 
+# The normalisation every face pipeline applies, (x / 255 - MEAN) / STD: [0, 255] -> [-1, 1].
+MEAN, STD = 0.5, 0.5
+
+
 def channel_stats(values: float | Sequence[float], name: str) -> np.ndarray:
   """A per-channel mean or std given as one number or three -> float32 (3,)."""
   array = np.broadcast_to(np.asarray(values, np.float32), (3,)).copy()

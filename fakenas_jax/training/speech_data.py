@@ -27,7 +27,7 @@ BEST_METRIC, BEST_MODE = "val/eer", "min"
 
 def is_speech(config) -> bool:
   """Whether a training config is a speech run."""
-  return config.get("modality", "face") == "speech"
+  return config.modality == "speech"
 
 
 class SpeechData:

@@ -14,7 +14,6 @@ from `fold_in(rng, step)`, so a resumed run draws what an uninterrupted one draw
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +31,8 @@ LOGIT_MAPS = ("intrinsic", "extrinsic")
 
 
 def takes_drop_path(model: nn.Module) -> bool:
-  """Whether the model's `__call__` takes the drop-path probability as an argument."""
-  return "drop_path_prob" in inspect.signature(type(model).__call__).parameters
+  """Whether the model's `__call__` takes the drop-path probability (its `takes_drop_path`)."""
+  return bool(getattr(model, "takes_drop_path", False))
 
 
 def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTransformation, *,
