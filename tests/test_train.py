@@ -239,6 +239,8 @@ def test_paper_settings_are_in_the_configs():
   add = add_ffpp.get_config()
   assert add.loss.region_weight == 1.0 and add.model.mask_head
   assert tuple(add.optimizer.decay_epochs) == (80, 140) and add.batch_size == 96
+  # ADD's 256×256 faces come from corpora built with 256-pixel crops (configs/data/add_ffpp.py).
+  assert (add.image_size, add.corpus_overrides.crop_size) == (256, 256)
   bigarts = bigarts_celebdf.get_config()
   assert (bigarts.loss.intrinsic_weight, bigarts.loss.extrinsic_weight,
           bigarts.loss.classification_weight) == (15.0, 15.0, 1.0)

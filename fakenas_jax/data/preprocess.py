@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
-MASK_FEATURES = ("face_hull", "intrinsic", "extrinsic")
+from fakenas_jax.data import masks
+
+MASK_FEATURES = masks.MASK_FEATURES
 
 Augment = Callable[[dict[str, np.ndarray], np.random.Generator], dict[str, np.ndarray]]
 

@@ -51,7 +51,6 @@ import jax
 import numpy as np
 
 from fakenas_jax import parallel
-from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import preprocess
 from fakenas_jax.data.faces import crop as crop_lib
 from fakenas_jax.data.faces import detection, video_io

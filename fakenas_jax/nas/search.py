@@ -143,7 +143,8 @@ class SearchTask:
   def start(self, run) -> None:
     if not run.extra:
       run.extra = self.initial_extra()
-    self.state = jax.device_put(self.state, self.replicated)
+    # Through the host: every process holds the same values, and a multi-host mesh takes them.
+    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
     self.steps.start(run.positions)
     self.compile()
 

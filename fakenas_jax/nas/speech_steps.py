@@ -18,7 +18,6 @@ The supernet needs a stem for one channel and non-square inputs: `config.stem = 
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline

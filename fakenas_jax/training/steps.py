@@ -22,10 +22,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fakenas_jax.data import masks
 from fakenas_jax.training import losses
 from fakenas_jax.training.train_state import TrainState
 
-DENSE_OUTPUTS = ("region", "intrinsic", "extrinsic")
+DENSE_OUTPUTS = masks.DENSE_OUTPUTS
 # Outputs that are per-pixel logits (BiG-Arts); ADD's region map is already a probability.
 LOGIT_MAPS = ("intrinsic", "extrinsic")
 

@@ -90,7 +90,7 @@ def _copy_genotype(model_config, workdir: pathlib.Path) -> None:
   genotype = model_config.get("genotype", "")
   if genotype and pathlib.Path(genotype).is_file():
     target = workdir / "genotype.json"
-    if pathlib.Path(genotype).resolve() != target.resolve():
+    if pathlib.Path(genotype).resolve() != target.resolve() and jax.process_index() == 0:
       shutil.copyfile(genotype, target)
     model_config.genotype = str(target.resolve())
 
@@ -203,7 +203,8 @@ class TrainTask:
     self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
 
   def start(self, run) -> None:
-    self.state = jax.device_put(self.state, self.replicated)
+    # Through the host: every process holds the same values, and a multi-host mesh takes them.
+    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
     self.iterator = iter(self.data.train)
     if run.positions:
       self.iterator.set_state(run.positions["train"])
