@@ -84,8 +84,8 @@ def test_bad_configs_are_refused_with_a_clear_message(config, message):
 def test_reducing_skip_follows_the_genotype_search_space(tmp_path):
   path = tmp_path / 'genotype.json'
   darts_cells = genotypes.PUBLISHED['DARTS_V2']
-  genotypes.save(darts_cells, path, search_space='fdnas')
-  assert factory.load_genotype(str(path)) == (darts_cells, 'avg_pool')
+  genotypes.save(FDNAS_GENOTYPE, path, search_space='fdnas')
+  assert factory.load_genotype(str(path)) == (FDNAS_GENOTYPE, 'avg_pool')
   genotypes.save(darts_cells, path, search_space='darts')
   assert factory.load_genotype(str(path))[1] == 'factorized_reduce'
   genotypes.save(FDNAS_GENOTYPE, path)  # no search_space: the CDC operations tell

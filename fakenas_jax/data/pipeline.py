@@ -56,7 +56,7 @@ import numpy as np
 from tensorflow_datasets.core.data_sources import array_record as tfds_array_record
 from tensorflow_datasets.proto import tf_example_pb2
 
-from fakenas_jax.data import preprocess
+from fakenas_jax.data import integrity, preprocess
 
 METADATA_FEATURES = ("video_id", "frame_index", "label", "method")
 _SHUFFLE_SEED_PURPOSE = 0
@@ -124,11 +124,21 @@ class RecordReader:
   def __len__(self) -> int:
     return len(self._source)
 
+  def _raw_records(self, indices) -> list[bytes]:
+    """Raw records of a TFDS source; a damaged file is an `integrity.CorruptCorpusError`
+    naming it and the rebuild command."""
+    try:
+      return self._raw.__getitems__(indices)
+    except Exception as error:  # noqa: BLE001 — only array_record's read errors are translated
+      if integrity.is_corruption(error):
+        raise integrity.corrupt_corpus_error(self._source.dataset_info, error) from None
+      raise
+
   def read(self, index: int, names: Sequence[str], optional: Sequence[str] = ()
            ) -> dict[str, Any]:
     """The `names` features of record `index` (and those of `optional` that it has)."""
     if self._raw is not None:
-      return _parse_example(self._raw[index], names, optional)
+      return _parse_example(self._raw_records([index])[0], names, optional)
     record = self._source[index]
     values = {name: record[name] for name in names}
     values.update({name: record[name] for name in optional if name in record})
@@ -146,7 +156,7 @@ class RecordReader:
     rows = []
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start:start + chunk_size]
-      rows += [_parse_example(raw, names, optional) for raw in self._raw.__getitems__(chunk)]
+      rows += [_parse_example(raw, names, optional) for raw in self._raw_records(chunk)]
     return rows
 
 
