@@ -12,7 +12,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from fakenas_jax import cli
-from fakenas_jax.nas import search
+from fakenas_jax.nas import search, strategies
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/search/default.py",
                                           "Search configuration file.")
@@ -23,7 +23,7 @@ def main(argv):
   del argv
   cli.quiet_library_logs()
   try:
-    result = search.run_search(_CONFIG.value, _WORKDIR.value)
+    result = strategies.run_strategy(_CONFIG.value, _WORKDIR.value)
   except (FileNotFoundError, ValueError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
@@ -31,7 +31,7 @@ def main(argv):
     print("interrupted: checkpoint written; re-run the same command to resume", file=sys.stderr)
     return 143
   print(f"genotype: {result['genotype']}")
-  print(f"written to {_WORKDIR.value}/genotype.json and genotype.png")
+  print(result["summary"])
   return 0
 
 

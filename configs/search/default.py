@@ -50,6 +50,9 @@ def get_config():
       weights="adam", learning_rate=3e-3, learning_rate_min=3e-4, momentum=0.9,
       weight_decay=3e-4, grad_clip_norm=5.0, arch_learning_rate=6e-4,
       arch_betas=(0.5, 0.999), arch_weight_decay=1e-3))
+  # 'gradient' (this search) | 'random' (uniform genotypes of the space, configs/search/random.py).
+  config.strategy = "gradient"
   config.seed = 0
+  config.seeds = ()  # several seeds, e.g. `--config.seeds=0,1,2`: one run each in seed_<s>/
   config.progress = True
   return config
