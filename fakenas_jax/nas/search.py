@@ -36,6 +36,7 @@ import tqdm
 from fakenas_jax import checkpoints, metrics_log, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
+from fakenas_jax.nas import search_hooks
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
@@ -182,7 +183,7 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
   last_epoch = config.epochs if stop_after_epochs is None else min(
       config.epochs, run.epoch + stop_after_epochs)
   try:
-    while run.epoch < last_epoch:
+    while run.epoch < last_epoch and not search_hooks.stop_reason(config, run.history):
       inputs = search_inputs()
       bar = tqdm.tqdm(range(run.step_in_epoch, steps_per_epoch), initial=run.step_in_epoch,
                       total=steps_per_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
@@ -226,6 +227,10 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
           jnp.asarray(run.estimation[t]) if config.indicator else None,
           jnp.asarray(run.active[t]), config.indicator_lambda) for t in (0, 1)]))
       genotype = genotypes.derive(importance[0], importance[1], op_names)
+      genotype, guard_metrics = search_hooks.end_of_epoch(  # collapse guards (nas/collapse.py)
+          config, genotype, importance, op_names, network=network, state=state, steps=steps,
+          inputs=inputs, epoch=run.epoch)
+      epoch_metrics.update(guard_metrics)
       run.history.append({
           "epoch": run.epoch, "k": k,
           "alpha": np.asarray(jax.nn.softmax(state.arch["alpha"], -1)).round(5).tolist(),
@@ -268,7 +273,8 @@ def finish(config, workdir, run: SearchRun, state, op_names) -> dict[str, Any]:
   last = run.history[-1]
   genotype = genotypes.Genotype.from_json(last["genotype"])
   genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
-                 ops=list(op_names))
+                 ops=list(op_names), **search_hooks.genotype_metadata(config, run.history, genotype))
+  search_hooks.write_plots(config, workdir, run.history)
   cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
   (workdir / "history.json").write_text(json.dumps(run.history))
   arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
