@@ -9,7 +9,7 @@ Re-running with the same workdir resumes from the last checkpoint.
 from absl import flags
 
 from fakenas_jax import cli
-from fakenas_jax.nas import search
+from fakenas_jax.nas import search, strategies
 
 _CONFIG = cli.define_config("configs/search/default.py", "Search configuration file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/search", "Where checkpoints and results go.")
@@ -17,9 +17,9 @@ _WORKDIR = flags.DEFINE_string("workdir", "runs/search", "Where checkpoints and 
 
 def main(argv):
   del argv
-  result = search.run_search(_CONFIG.value, _WORKDIR.value)
+  result = strategies.run_strategy(_CONFIG.value, _WORKDIR.value)
   print(f"genotype: {result['genotype']}")
-  print(f"written to {_WORKDIR.value}/genotype.json and genotype.png")
+  print(result["summary"])
   return 0
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from fakenas_jax import checkpoints, errors, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
+from fakenas_jax.nas import search_hooks
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 from fakenas_jax.run import loop
@@ -197,6 +198,10 @@ class SearchTask:
         jnp.asarray(extra["estimation"][t]) if config.indicator else None,
         jnp.asarray(extra["active"][t]), config.indicator_lambda) for t in (0, 1)]))
     genotype = genotypes.derive(importance[0], importance[1], self.op_names)
+    genotype, guard_metrics = search_hooks.end_of_epoch(  # collapse guards (nas/collapse.py)
+        config, genotype, importance, self.op_names, network=self.network, state=self.state,
+        steps=self.steps, inputs=self.inputs, epoch=run.epoch)
+    metrics.update(guard_metrics)
     record = {
         "k": self.k,
         "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
@@ -222,6 +227,10 @@ class SearchTask:
       self.state = jax.device_put(grow_like(jax.device_get(self.state), jax.device_get(fresh)),
                                   self.replicated)
       self.compile()
+
+  def should_stop(self, run) -> bool:
+    """DARTS+ early stopping and the other guards' stop rules (`search_hooks.stop_reason`)."""
+    return bool(search_hooks.stop_reason(self.config, run.history))
 
   def checkpoint_metrics(self, record):
     return None
@@ -257,7 +266,9 @@ def finish(config, workdir, run: loop.RunState, state, op_names) -> dict[str, An
   genotype = genotypes.Genotype.from_json(last["genotype"])
   if jax.process_index() == 0:
     genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
-                   ops=list(op_names))
+                   ops=list(op_names),
+                   **search_hooks.genotype_metadata(config, run.history, genotype))
+    search_hooks.write_plots(config, workdir, run.history)
     cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
     (workdir / "history.json").write_text(json.dumps(run.history))
     arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")

@@ -88,6 +88,9 @@ class Task(Protocol):
   def end_epoch(self, run: RunState, metrics: dict[str, float]) -> dict:
     """After the epoch's last step: the history record (`epoch` is set by the loop)."""
 
+  def should_stop(self, run: RunState) -> bool:
+    """Whether to stop before the next epoch (a search's early-stopping guard)."""
+
   def checkpoint_metrics(self, record: dict) -> dict[str, float] | None:
     """The metrics the checkpoint keeps (the best checkpoint's), or None."""
 
@@ -214,7 +217,7 @@ def run_epochs(task: Task, workdir: str | pathlib.Path, *, name: str, epochs: in
 
     last_epoch = epochs if stop_after_epochs is None else min(epochs, run.epoch + stop_after_epochs)
     try:
-      while run.epoch < last_epoch:
+      while run.epoch < last_epoch and not task.should_stop(run):
         task.begin_epoch(run)
         bar.start_epoch(run.epoch, run.step_in_epoch)
         epoch_start = time.perf_counter()

@@ -234,6 +234,9 @@ class TrainTask:
     record["time/validation_s"] = time.perf_counter() - val_start
     return record
 
+  def should_stop(self, run) -> bool:
+    return False
+
   def checkpoint_metrics(self, record):
     return {self.data.best_metric: record.get(self.data.best_metric, float("nan"))}
 
