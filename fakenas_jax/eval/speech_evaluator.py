@@ -53,14 +53,18 @@ def _markdown(summary: dict[str, Any]) -> str:
            f"(checkpoint step {summary['checkpoint_step']})\n",
            f"- parameters: {summary['parameters']:,}",
            f"- utterances: {summary['num_bonafide']} bona fide, {summary['num_spoof']} spoof",
-           f"- EER: {100 * summary['eer']:.2f} %"]
+           f"- EER: {100 * summary['eer']:.2f} %",
+           f"- minDCF (ASVspoof 5 costs): {summary['min_dcf']:.4f}, actDCF "
+           f"{summary['act_dcf']:.4f}, Cllr {summary['cllr']:.4f} bits (bona fide logit as LLR)"]
   if summary["min_tdcf"] is None:
     lines.append(f"- {summary['note']}")
   else:
     lines.append(f"- min t-DCF: {summary['min_tdcf']:.4f} "
                  f"(ASV EER {100 * summary['asv_eer']:.2f} %)")
   lines.append(f"- CM scores: {summary['cm_scores']}\n")
-  rows = {attack: {"eer %": 100 * value} for attack, value in summary["per_attack_eer"].items()}
+  rows = {attack: {"eer %": 100 * value["eer"], "minDCF": value["min_dcf"],
+                   "spoofs": value["num_spoof"]}
+          for attack, value in summary["per_attack"].items()}
   lines.append("## EER per attack (against all bona fide utterances)\n")
   lines.append(plots.markdown_table(rows, row_header="attack", digits=2))
   return "\n".join(lines)
