@@ -41,6 +41,7 @@ from fakenas_jax.models import (
   bigarts_heads,
   c2pn,
   darts_eval,
+  lcnn,
   meso,
   resnet,
   xception,
@@ -87,6 +88,13 @@ def _build_xception(config, genotype, expose_features):
   return xception.Xception(config.num_classes, expose_features=expose_features)
 
 
+def _build_lcnn(config, genotype, expose_features):
+  del genotype
+  if expose_features:
+    raise ValueError("model 'lcnn' exposes no feature pyramid; it cannot take BiG-Arts heads")
+  return lcnn.LCNN(num_classes=config.num_classes, dropout_rate=config.dropout_rate)
+
+
 def _reducing_skip(config, genotype_skip: str) -> str:
   skip = config.reducing_skip or genotype_skip
   if skip not in registry.REDUCING_SKIPS:
@@ -131,6 +139,9 @@ _NETWORKS: dict[str, _Network] = {
                                 'MesoInception-4 (Afchar et al. 2018)'),
     'resnet18': _Network({}, False, _build_resnet18, 'ResNet-18, torchvision layout'),
     'xception': _Network({}, False, _build_xception, 'Xception (Chollet 2017)'),
+    # The ASVspoof 2021 LFCC-LCNN baseline (speech; one logit as the baseline's sigmoid).
+    'lcnn': _Network({'num_classes': 1, 'dropout_rate': 0.7}, False, _build_lcnn,
+                     'LFCC-LCNN (ASVspoof 2021 baseline)'),
     # DARTS' CIFAR evaluation network; stem='imagenet', channels=48, layers=14 is its ImageNet one.
     'darts_eval': _Network(
         dict(_CELL_NETWORK, genotype='DARTS_V2', channels=36, layers=20, stem='cifar',
