@@ -100,3 +100,37 @@ def test_lcnn_trains_and_evaluates_with_the_speech_commands(tmp_path):
   assert report["model"] == "lcnn" and report["parameters"] == 269_729
   assert 0.0 <= report["eer"] <= 1.0 and report["min_dcf"] >= 0.0
   assert "minDCF" in report["paths"]["markdown"].read_text()
+
+
+def test_a_run_is_scored_per_condition_on_asvspoof2021_la(tmp_path):
+  """A run trained elsewhere (here: synthetic speech, as a 2019-trained one) scored on the 2021
+  LA dummy corpus: tables per codec and transmission, counts from the key file."""
+  from tfds_builders import asvspoof_protocol
+  from tfds_builders.asvspoof2021_la import asvspoof2021_la_dataset_builder as la21
+  data_dir = tmp_path / "tfds"
+  preparation.prepare("synthetic_speech/tiny", data_dir, builder_kwargs={"num_workers": 1})
+  rows = [("eval", f"LA_00{i % 3} LA_E_{i} {codec} {tx} {attack} {key} notrim eval".split(), "ok")
+          for i, (codec, tx, attack, key) in enumerate([
+              ("alaw", "ita_tx", "A07", "spoof"), ("alaw", "ita_tx", "bonafide", "bonafide"),
+              ("alaw", "sin_tx", "A08", "spoof"), ("none", "sin_tx", "bonafide", "bonafide"),
+              ("none", "sin_tx", "A07", "spoof"), ("none", "ita_tx", "bonafide", "bonafide")])]
+  asvspoof_protocol.write_dummy_corpus(tmp_path / "la21", la21.Builder, rows)
+  preparation.prepare("asvspoof2021_la", data_dir, manual_dir=str(tmp_path / "la21"))
+  config = lcnn_synthetic_speech.get_config()
+  config.dataset, config.data_dir = "synthetic_speech/tiny", str(data_dir)
+  config.batch_size, config.eval_batch_size, config.num_samples = 4, 8, 16000
+  config.epochs, config.steps_per_epoch, config.progress = 1, 1, False
+  trainer.train_and_evaluate(config, tmp_path / "train", devices=DEVICES)
+  eval_config = eval_speech.get_config()
+  eval_config.data_dir, eval_config.batch_size, eval_config.progress = str(data_dir), 8, False
+  eval_config.corpora = ["asvspoof2021_la"]
+  report = speech_evaluator.evaluate_speech_run(eval_config, tmp_path / "train", devices=DEVICES)
+  tables = report["per_condition"]
+  assert set(tables) == {"codec", "transmission", "trim", "subset"}
+  assert {k: (v["num_bonafide"], v["num_spoof"]) for k, v in tables["codec"].items()} == {
+      "alaw": (1, 2), "none": (2, 1)}
+  cm = report["scores"].cm_scores()
+  alaw = np.isin(cm.utterances, ["LA_E_0", "LA_E_1", "LA_E_2"])
+  assert tables["codec"]["alaw"]["eer"] == pytest.approx(speech_evaluator.speech_metrics.compute_eer(
+      cm.scores[alaw & (cm.keys == "bonafide")], cm.scores[alaw & (cm.keys == "spoof")])[0])
+  assert "## Per transmission" in report["paths"]["markdown"].read_text()

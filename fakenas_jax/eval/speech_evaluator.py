@@ -67,7 +67,21 @@ def _markdown(summary: dict[str, Any]) -> str:
           for attack, value in summary["per_attack"].items()}
   lines.append("## EER per attack (against all bona fide utterances)\n")
   lines.append(plots.markdown_table(rows, row_header="attack", digits=2))
+  for column, table in summary.get("per_condition", {}).items():
+    lines.append(f"\n## Per {column} (bona fide and spoof of each condition)\n")
+    lines.append(plots.markdown_table(
+        {value: {"eer %": None if row["eer"] is None else 100 * row["eer"],
+                 "minDCF": row["min_dcf"], "bona fide": row["num_bonafide"],
+                 "spoof": row["num_spoof"]} for value, row in table.items()},
+        row_header=column, digits=2))
   return "\n".join(lines)
+
+
+def condition_tables(cm: score_files.CMScores, source) -> dict[str, dict]:
+  """Per-condition tables (`metrics.asvspoof.per_condition_table`) of every metadata column of
+  the corpus (ASVspoof 2021's codec/transmission/source, ASVspoof 5's codec, …)."""
+  return {column: speech_metrics.per_condition_table(cm, values)
+          for column, values in speech_pipeline.read_conditions(source).items()}
 
 
 def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
@@ -95,8 +109,9 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
     overrides = train_config.corpus_overrides.to_dict()
   builder = corpus.prepared_builder(spec, config.data_dir or train_config.data_dir, overrides,
                                     verbose=config.progress)
+  source = corpus.split_source(builder, split)
   pipe = speech_pipeline.make_speech_pipeline(
-      source=corpus.split_source(builder, split), global_batch_size=config.batch_size,
+      source=source, global_batch_size=config.batch_size,
       training=False, num_samples=train_config.num_samples, num_threads=config.data_threads)
   scores = speech_scoring.score_split(
       jax.jit(speech_scoring.make_score_step(model)), variables, pipe, mesh,
@@ -109,6 +124,7 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
                                         cm.attacks, cm.scores, cm.keys)
   asv = score_files.read_asv_scores(asv_path) if asv_path else None
   metrics = speech_metrics.asvspoof_report(cm, asv)
+  metrics["per_condition"] = condition_tables(cm, source)
   summary = {
       "workdir": str(workdir), "model": train_config.model.name,
       "genotype": train_config.model.get("genotype", ""), "corpus": spec, "split": split,
