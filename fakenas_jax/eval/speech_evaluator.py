@@ -114,7 +114,8 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
       source=source, global_batch_size=config.batch_size,
       training=False, num_samples=train_config.num_samples, num_threads=config.data_threads)
   scores = speech_scoring.score_split(
-      jax.jit(speech_scoring.make_score_step(model)), variables, pipe, mesh,
+      jax.jit(speech_scoring.make_score_step(model, speech_data.frontend(train_config))),
+      variables, pipe, mesh,
       progress=config.progress, description=f"{spec}:{split}")
 
   output_dir = pathlib.Path(config.output_dir or pathlib.Path(workdir) / "eval")

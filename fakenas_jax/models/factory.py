@@ -44,17 +44,23 @@ from fakenas_jax.models import (
   lcnn,
   meso,
   resnet,
+  sinc_frontend,
   xception,
 )
+from fakenas_jax.audio import sinc
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
 # Fields every network has. A network without an auxiliary head, a region head or drop path
 # refuses `auxiliary`, `mask_head` or a non-zero `drop_path_prob`. `decoder_channels`: widths of
 # the BiG-Arts decoder blocks, deepest first; () = 256, 128, 64, 32, 16, … (see bigarts_heads).
+# `frontend` (speech): 'lfcc' (the network takes the LFCC image) or 'sinc' (it takes the
+# waveform and starts with the sinc-filter layer of `sinc_frontend`, set by `sinc`, fields of
+# `audio.sinc.SincConfig`).
 _COMMON = {'name': '', 'num_classes': 2, 'genotype': '', 'drop_path_prob': 0.0,
            'auxiliary': False, 'mask_head': False, 'bigarts_heads': False,
-           'decoder_channels': ()}
+           'decoder_channels': (), 'frontend': 'lfcc', 'sinc': {}}
+FRONTENDS = ('lfcc', 'sinc')
 # Fields of the networks built from genotypes. `reducing_skip`: '' = the genotype's own (see
 # load_genotype), or 'factorized_reduce' / 'avg_pool'.
 _CELL_NETWORK = {'channels': 16, 'stem_multiplier': 3, 'dropout_rate': 0.0, 'reducing_skip': ''}
@@ -182,6 +188,8 @@ def resolve_config(config: ml_collections.ConfigDict | dict) -> ml_collections.C
     raise ValueError(f'model {config["name"]!r} has no field(s) {", ".join(unknown)}; '
                      f'its fields: {", ".join(sorted(resolved))}')
   resolved.update(config)
+  if resolved.frontend not in FRONTENDS:
+    raise ValueError(f'frontend must be one of {", ".join(FRONTENDS)}, got {resolved.frontend!r}')
   if int(resolved.num_classes) < 1:
     raise ValueError(f'num_classes must be >= 1, got {resolved.num_classes}')
   network = _NETWORKS[resolved.name]
@@ -232,4 +240,11 @@ def build_model(config: ml_collections.ConfigDict | dict) -> nn.Module:
   if config.bigarts_heads:
     model = bigarts_heads.WithArtifactHeads(
         backbone=model, decoder_channels=tuple(int(c) for c in config.decoder_channels))
+  if config.frontend == 'sinc':
+    model = sinc_frontend.WithSincFrontend(backbone=model, config=sinc_config(config))
   return model
+
+
+def sinc_config(config: ml_collections.ConfigDict | dict) -> sinc.SincConfig:
+  """The `audio.sinc.SincConfig` of a model config's `sinc` block."""
+  return sinc.config_from(dict(resolve_config(config).sinc))
