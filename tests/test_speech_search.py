@@ -14,6 +14,7 @@ import pytest
 from configs.eval import speech as eval_speech
 from configs.search import pcdarts_synthetic_speech as search_speech
 from configs.train import pcdarts_synthetic_speech as train_speech
+from fakenas_jax import audio
 from fakenas_jax.data import preparation
 from fakenas_jax.metrics import score_files, asvspoof as speech_metrics
 from fakenas_jax.eval import speech_evaluator

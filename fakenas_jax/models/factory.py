@@ -40,10 +40,13 @@ from fakenas_jax.models import (
   bigarts_heads,
   c2pn,
   darts_eval,
+  lcnn,
   meso,
   resnet,
+  sinc_frontend,
   xception,
 )
+from fakenas_jax.audio import sinc
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
@@ -53,6 +56,11 @@ from fakenas_jax.nn import registry
 GENOTYPE_FIELDS = {'genotype': '', 'reducing_skip': ''}
 HEAD_FIELDS = {'bigarts_heads': False,
                'decoder_channels': bigarts_heads.WithArtifactHeads.decoder_channels}
+# `frontend` (speech): 'lfcc' (the network takes the LFCC image) or 'sinc' (it takes the
+# waveform and starts with the sinc-filter layer of `sinc_frontend`, set by `sinc`, fields of
+# `audio.sinc.SincConfig`).
+FRONTEND_FIELDS = {'frontend': 'lfcc', 'sinc': {}}
+FRONTENDS = ('lfcc', 'sinc')
 _NOT_CONFIGURABLE = ('parent', 'name', 'genotype', 'expose_features')
 
 
@@ -92,6 +100,8 @@ _NETWORKS: dict[str, _Network] = {
     'resnet18': _Network(resnet.ResNet, 'ResNet-18, torchvision layout',
                          {'stage_sizes': (2, 2, 2, 2)}),
     'xception': _Network(xception.Xception, 'Xception (Chollet 2017)'),
+    # The ASVspoof 2021 LFCC-LCNN baseline (speech; one logit as the baseline's sigmoid).
+    'lcnn': _Network(lcnn.LCNN, 'LFCC-LCNN (ASVspoof 2021 baseline)'),
     # DARTS' CIFAR evaluation network; stem='imagenet', channels=48, layers=14 is its ImageNet one.
     'darts_eval': _Network(darts_eval.DartsEvalNetwork, 'the DARTS evaluation network'),
     'c2pn': _Network(c2pn.C2PN, 'FD-NAS C2PN'),
@@ -110,7 +120,7 @@ def default_model_config(name: str) -> ml_collections.ConfigDict:
   """All fields of network ``name`` with their defaults (a config overrides a few of them):
   the module's own fields, the genotype fields for cell networks, the BiG-Arts head fields."""
   network = _network(name)
-  fields = {'name': name, **network.fields(), **HEAD_FIELDS}
+  fields = {'name': name, **network.fields(), **HEAD_FIELDS, **FRONTEND_FIELDS}
   if network.needs_genotype:
     fields.update(GENOTYPE_FIELDS, genotype=getattr(network.module, 'default_genotype', ''))
   return ml_collections.ConfigDict(fields)
@@ -135,6 +145,8 @@ def resolve_config(config: ml_collections.ConfigDict | dict) -> ml_collections.C
     raise ValueError(f'model {config["name"]!r} ({network.description}) has no field '
                      f'{field}{where}')
   resolved.update(config)
+  if resolved.frontend not in FRONTENDS:
+    raise ValueError(f'frontend must be one of {", ".join(FRONTENDS)}, got {resolved.frontend!r}')
   if int(resolved.num_classes) < 1:
     raise ValueError(f'num_classes must be >= 1, got {resolved.num_classes}')
   return resolved
@@ -171,8 +183,20 @@ def build_model(config: ml_collections.ConfigDict | dict) -> nn.Module:
                        f'published name ({", ".join(genotypes.PUBLISHED)}) or a genotype JSON')
     genotype, skip = load_genotype(config.genotype)
     kwargs.update(genotype=genotype, reducing_skip=_reducing_skip(config, skip))
-  model = network.module(**network.preset, **kwargs, expose_features=bool(config.bigarts_heads))
+  if 'expose_features' in network.module.__dataclass_fields__:
+    kwargs['expose_features'] = bool(config.bigarts_heads)
+  elif config.bigarts_heads:
+    raise ValueError(f'model {config.name!r} exposes no feature pyramid; it cannot take BiG-Arts '
+                     'heads')
+  model = network.module(**network.preset, **kwargs)
   if config.bigarts_heads:
     model = bigarts_heads.WithArtifactHeads(
         backbone=model, decoder_channels=tuple(int(c) for c in config.decoder_channels))
+  if config.frontend == 'sinc':
+    model = sinc_frontend.WithSincFrontend(backbone=model, config=sinc_config(config))
   return model
+
+
+def sinc_config(config: ml_collections.ConfigDict | dict) -> sinc.SincConfig:
+  """The `audio.sinc.SincConfig` of a model config's `sinc` block."""
+  return sinc.config_from(dict(resolve_config(config).sinc))
