@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from fakenas_jax.nas import estimation
+from fakenas_jax.nas.network_loss import classification_loss
 from fakenas_jax.nas.mixed_edges import MixedEdges
 from fakenas_jax.nas.supernet import NORMAL, REDUCE, ReLUConvBN, channel_shuffle, max_pool_2x2
 from fakenas_jax.nn import batch_norm, conv, genotypes
@@ -112,3 +113,22 @@ class ReferenceNetwork(nn.Module):
       reduction_prev = reduction
     features = jnp.mean(s1, axis=(1, 2))
     return nn.Dense(self.num_classes, name="classifier")(features)
+
+
+def reference_override_errors(network, variables, inputs, batch, *, chunk: int = 8):
+  """The estimation errors as they were computed before: one full forward pass per override."""
+  types, edges, n_ops = inputs.active.shape
+  estimation_scores = jnp.where(inputs.use_estimation, inputs.estimation, 0.0)
+  t, e, o = jnp.meshgrid(jnp.arange(types), jnp.arange(edges), jnp.arange(n_ops), indexing="ij")
+  t, e, o = t.ravel(), e.ravel(), o.ravel()
+
+  def one(index):
+    mask = (jnp.arange(types)[:, None] == t[index]) & (jnp.arange(edges)[None, :] == e[index])
+    weights = jnp.broadcast_to(jax.nn.one_hot(o[index], n_ops), (types, edges, n_ops))
+    logits, _ = network.apply(variables, batch["image"], train=True, active=inputs.active,
+                              estimation_scores=estimation_scores, override_weights=weights,
+                              override_mask=mask, mutable=["batch_stats"])
+    return classification_loss(logits, batch["label"])[0]
+
+  losses = jax.lax.map(one, jnp.arange(types * edges * n_ops), batch_size=chunk)
+  return losses.reshape(types, edges, n_ops)

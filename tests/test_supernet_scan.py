@@ -106,19 +106,32 @@ def test_same_gradients_of_params_and_arch():
 
 
 def test_same_estimation_errors_and_genotype():
+  """The estimation (prefix reused, pruned pairs skipped) against one forward pass per override.
+
+  In the layout 'RN' the reduction overrides start at the stem and the normal ones from the
+  states after cell 0; pruned (edge, operation) pairs are NaN and get E = 0 (Eq. 4)."""
   new_net, ref_net, x, new, ref = _pair()
-  inputs = network_loss.SearchInputs(active=jnp.ones((2, 14, len(OPS)), bool),
-                                     estimation=jnp.zeros((2, 14, len(OPS))),
-                                     use_estimation=jnp.asarray(False))
+  active = np.ones((2, 14, len(OPS)), bool)
+  active[:, :, [1, 4]] = False  # pruned everywhere: whole chunks of pruned pairs are skipped
+  active[1, 3, 2] = False
+  inputs = network_loss.SearchInputs(
+      active=jnp.asarray(active), use_estimation=jnp.asarray(True),
+      estimation=jax.random.uniform(jax.random.key(6), (2, 14, len(OPS))) * active)
   batch = {"image": x, "label": jnp.array([0, 1, 1, 0])}
-  errors = [jax.jit(lambda v, net=net: network_loss.override_errors(net, v, inputs, batch))(v)
-            for net, v in ((new_net, new), (ref_net, ref))]
-  _close(errors[0], errors[1], tol=1e-5)
-  held_out = errors[0] * 0.9
+  got = jax.jit(lambda v: network_loss.override_errors(new_net, v, inputs, batch, chunk=4))(new)
+  want = jax.jit(lambda v: reference_supernet.reference_override_errors(
+      ref_net, v, inputs, batch))(ref)
+  got, want = np.asarray(got), np.asarray(want)
+  assert np.isnan(got[~active]).all() and np.isfinite(got[active]).all()
+  np.testing.assert_allclose(got[active], want[active], rtol=1e-5, atol=1e-5)
+  assert np.ptp(got[active]) > 1e-3  # the overrides do change the loss
+  held_out = want * 0.9 + 0.01 * np.random.default_rng(0).normal(size=want.shape)
   genotype = []
-  for e in errors:
-    scores = estimation.estimation_scores(e[..., None], held_out[..., None])
-    h = [estimation.importance(new["arch"]["alpha"][t], new["arch"]["beta"][t], scores[t])
-         for t in (0, 1)]
+  for errors in (got, want):
+    scores = estimation.estimation_scores(errors[..., None], held_out[..., None],
+                                          jnp.asarray(active))
+    assert np.isfinite(np.asarray(scores)).all()
+    h = [estimation.importance(new["arch"]["alpha"][t], new["arch"]["beta"][t], scores[t],
+                               jnp.asarray(active[t])) for t in (0, 1)]
     genotype.append(genotypes.derive(np.asarray(h[0]), np.asarray(h[1]), OPS))
   assert genotype[0] == genotype[1]

@@ -169,7 +169,11 @@ class SearchCell(nn.Module):
 
 class SearchNetwork(nn.Module):
   """The supernet (module docstring). Call: `(x, train, active=None, estimation=None,
-  override_weights=None, override_mask=None) -> logits`."""
+  override_weights=None, override_mask=None) -> logits`.
+
+  `stop_cell=i` returns the states (s0, s1) that cell i takes instead of the logits;
+  `start_cell=i` takes such states as `x` and runs cells i, i+1, … and the classifier (the
+  estimation reuses the cells an override does not change, `network_loss.override_errors`)."""
 
   op_names: tuple[str, ...]
   layout: str = "NNRNNR"
@@ -187,7 +191,8 @@ class SearchNetwork(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = True, active=None, estimation_scores=None,
-               override_weights=None, override_mask=None):
+               override_weights=None, override_mask=None, *, start_cell: int = 0,
+               stop_cell: int | None = None):
     edges, n_ops = genotypes.edges_per_cell(self.steps), len(self.op_names)
     init = lambda key, shape: 1e-3 * jax.random.normal(key, shape)
     alpha = self.variable("arch", "alpha", lambda: init(self.make_rng("params"), (2, edges, n_ops)))
@@ -198,7 +203,10 @@ class SearchNetwork(nn.Module):
     edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
                               for t in (NORMAL, REDUCE)])
 
-    if self.stem == "cifar":
+    if start_cell:
+      s0, s1 = x
+      reduction_prev = self.layout[start_cell - 1] == "R"
+    elif self.stem == "cifar":
       stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
                                (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
       s = conv.conv2d(x, stem_kernel)
@@ -209,8 +217,12 @@ class SearchNetwork(nn.Module):
       s0, s1, reduction_prev = ImageNetStem(self.channels, name="stem")(x, train)
     else:
       raise ValueError(f"unknown stem {self.stem!r}; known: {', '.join(STEMS)}")
-    channels = self.channels
+    channels = self.channels * 2 ** self.layout[:start_cell].count("R")
     for index, kind in enumerate(self.layout):
+      if index < start_cell:
+        continue
+      if index == stop_cell:
+        return s0, s1
       reduction = kind == "R"
       if reduction:
         channels *= 2
