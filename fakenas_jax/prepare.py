@@ -6,9 +6,7 @@
     python -m fakenas_jax.prepare --list
     python -m fakenas_jax.prepare --dataset=synthetic_faces/studio --rebuild   # a damaged build
 """
-import sys
-
-from absl import app, flags
+from absl import flags
 
 from fakenas_jax import cli
 from fakenas_jax.data import corpora, overrides, preparation
@@ -26,21 +24,16 @@ _REBUILD = flags.DEFINE_bool(
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
   if _LIST.value:
     print(corpora.catalogue())
     return 0
-  try:
-    config = corpora.resolve_config(_DATASET.value)
-    summary = preparation.prepare(
-        _DATASET.value, _DATA_DIR.value, manual_dir=_MANUAL_DIR.value,
-        overrides=overrides.parse(_OVERRIDE.value, config), rebuild=_REBUILD.value)
-  except (corpora.UnknownCorpusError, preparation.DataDirError, overrides.OverrideError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
+  config = corpora.resolve_config(_DATASET.value)
+  summary = preparation.prepare(
+      _DATASET.value, _DATA_DIR.value, manual_dir=_MANUAL_DIR.value,
+      overrides=overrides.parse(_OVERRIDE.value, config), rebuild=_REBUILD.value)
   print(summary.render())
   return 0
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, workdir_flag="data_dir")

@@ -13,11 +13,13 @@ import pathlib
 import shutil
 import tempfile
 
+from fakenas_jax import errors
+
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
-class StorageError(OSError):
+class StorageError(OSError, errors.UserError):
   """A write that failed, with a one-line message: what, which file, what to do."""
 
   def __init__(self, message: str, *, errno_code: int | None = None, path: str | None = None):
