@@ -21,6 +21,9 @@ def get_config():
   config.batch_size = 32
   config.frames_per_video = 4
   config.data_threads = 2
+  # Speech searches only: samples a waveform is cut or repeated to, frequency masking.
+  config.num_samples = 64000
+  config.mask = False
   # Search space and supernet.
   config.space = "fdnas"
   config.ops = ()  # an explicit list of operation names overrides `space`
@@ -28,6 +31,7 @@ def get_config():
   config.layout = "NNRNNR"
   config.channels = 16
   config.stem_multiplier = 3
+  config.stem = "cifar"  # 'cifar' (3×3 conv) | 'imagenet' (strided, for speech's 1-channel LFCC)
   config.k = 8
   config.num_classes = 2
   config.class_weights = ()
@@ -68,4 +72,5 @@ def get_config():
   config.seed = 0
   config.seeds = ()  # several seeds, e.g. `--config.seeds=0,1,2`: one run each in seed_<s>/
   config.progress = True
+  config.log_every = 10  # steps between fetches of the step metrics (NaN check, progress)
   return config

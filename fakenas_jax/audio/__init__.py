@@ -6,7 +6,7 @@
 
 Modules: `waveform` (NumPy: PCM conversion, cut-or-repeat to 4 s), `lfcc` (the LFCC definition
 of the PC-DARTS spoofing code), `masking` (torchaudio-style frequency masking), `frontend`
-(`features`: what a network sees). The package attribute `lfcc` is the module; the function is
+(`features`: what a network sees), `sinc` (the sinc-filter front end on the raw waveform). The package attribute `lfcc` is the module; the function is
 `lfcc.lfcc`. The JAX modules load on first use, so host-side code (corpus builders) that needs
 only `waveform` does not import JAX.
 """
@@ -23,6 +23,7 @@ _LAZY = {
     "frequency_mask": ("fakenas_jax.audio.masking", "frequency_mask"),
     "lfcc": ("fakenas_jax.audio.lfcc", None),
     "masking": ("fakenas_jax.audio.masking", None),
+    "sinc": ("fakenas_jax.audio.sinc", None),
 }
 
 __all__ = ["FIXED_LENGTH", "SAMPLE_RATE", "fit_length", "float_to_pcm16", "pcm16_to_float",

@@ -280,3 +280,21 @@ def make_speech_pipeline(
       dataset=dataset, table=table, selected=selected, global_batch_size=global_batch_size,
       local_batch_size=local_batch_size, num_samples=num_samples,
       steps_per_epoch=steps_per_epoch, num_batches=num_batches)
+
+
+def read_conditions(source: Any, *, chunk_size: int = 4096) -> dict[str, dict[str, str]]:
+  """{column: {utterance id: value}} of the text metadata a corpus has beyond the speech fields
+  (ASVspoof 2021: codec, transmission, source; ASVspoof 5: codec, codec_q, …), no audio read.
+  Empty for corpora without such columns (ASVspoof 2019 LA, synthetic speech)."""
+  reader = face_pipeline.RecordReader(source)
+  columns = sorted(reader.available - set(METADATA_FEATURES) - {"audio"})
+  result: dict[str, dict[str, str]] = {name: {} for name in columns}
+  if not columns:
+    return result
+  names = tuple(columns) + ("utterance_id",)
+  for start in range(0, len(reader), chunk_size):
+    for record in reader.read_range(start, min(start + chunk_size, len(reader)), names):
+      utterance = _text(record["utterance_id"])
+      for name in columns:
+        result[name][utterance] = _text(record[name])
+  return result

@@ -53,17 +53,35 @@ def _markdown(summary: dict[str, Any]) -> str:
            f"(checkpoint step {summary['checkpoint_step']})\n",
            f"- parameters: {summary['parameters']:,}",
            f"- utterances: {summary['num_bonafide']} bona fide, {summary['num_spoof']} spoof",
-           f"- EER: {100 * summary['eer']:.2f} %"]
+           f"- EER: {100 * summary['eer']:.2f} %",
+           f"- minDCF (ASVspoof 5 costs): {summary['min_dcf']:.4f}, actDCF "
+           f"{summary['act_dcf']:.4f}, Cllr {summary['cllr']:.4f} bits (bona fide logit as LLR)"]
   if summary["min_tdcf"] is None:
     lines.append(f"- {summary['note']}")
   else:
     lines.append(f"- min t-DCF: {summary['min_tdcf']:.4f} "
                  f"(ASV EER {100 * summary['asv_eer']:.2f} %)")
   lines.append(f"- CM scores: {summary['cm_scores']}\n")
-  rows = {attack: {"eer %": 100 * value} for attack, value in summary["per_attack_eer"].items()}
+  rows = {attack: {"eer %": 100 * value["eer"], "minDCF": value["min_dcf"],
+                   "spoofs": value["num_spoof"]}
+          for attack, value in summary["per_attack"].items()}
   lines.append("## EER per attack (against all bona fide utterances)\n")
   lines.append(plots.markdown_table(rows, row_header="attack", digits=2))
+  for column, table in summary.get("per_condition", {}).items():
+    lines.append(f"\n## Per {column} (bona fide and spoof of each condition)\n")
+    lines.append(plots.markdown_table(
+        {value: {"eer %": None if row["eer"] is None else 100 * row["eer"],
+                 "minDCF": row["min_dcf"], "bona fide": row["num_bonafide"],
+                 "spoof": row["num_spoof"]} for value, row in table.items()},
+        row_header=column, digits=2))
   return "\n".join(lines)
+
+
+def condition_tables(cm: score_files.CMScores, source) -> dict[str, dict]:
+  """Per-condition tables (`metrics.asvspoof.per_condition_table`) of every metadata column of
+  the corpus (ASVspoof 2021's codec/transmission/source, ASVspoof 5's codec, …)."""
+  return {column: speech_metrics.per_condition_table(cm, values)
+          for column, values in speech_pipeline.read_conditions(source).items()}
 
 
 def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
@@ -73,7 +91,7 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
   Returns the summary (as `speech_report.json`) with `scores` (the `SplitScores`) and `paths`.
   """
   checkpoint = config.checkpoint if checkpoint is None else checkpoint
-  asv_path = config.get("asv_scores", "") if asv_scores is None else asv_scores
+  asv_path = config.asv_scores if asv_scores is None else asv_scores
   mesh = parallel.make_data_mesh(devices)
   if config.batch_size < 1 or config.batch_size % mesh.size:
     raise ValueError(f"batch_size ({config.batch_size}) must be a positive multiple of the "
@@ -91,11 +109,13 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
     overrides = train_config.corpus_overrides.to_dict()
   builder = corpus.prepared_builder(spec, config.data_dir or train_config.data_dir, overrides,
                                     verbose=config.progress)
+  source = corpus.split_source(builder, split)
   pipe = speech_pipeline.make_speech_pipeline(
-      source=corpus.split_source(builder, split), global_batch_size=config.batch_size,
+      source=source, global_batch_size=config.batch_size,
       training=False, num_samples=train_config.num_samples, num_threads=config.data_threads)
   scores = speech_scoring.score_split(
-      jax.jit(speech_scoring.make_score_step(model)), variables, pipe, mesh,
+      jax.jit(speech_scoring.make_score_step(model, speech_data.frontend(train_config))),
+      variables, pipe, mesh,
       progress=config.progress, description=f"{spec}:{split}")
 
   output_dir = pathlib.Path(config.output_dir or pathlib.Path(workdir) / "eval")
@@ -105,6 +125,7 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
                                         cm.attacks, cm.scores, cm.keys)
   asv = score_files.read_asv_scores(asv_path) if asv_path else None
   metrics = speech_metrics.asvspoof_report(cm, asv)
+  metrics["per_condition"] = condition_tables(cm, source)
   summary = {
       "workdir": str(workdir), "model": train_config.model.name,
       "genotype": train_config.model.get("genotype", ""), "corpus": spec, "split": split,

@@ -21,6 +21,20 @@ Odyssey 2018) of a CM threshold s, with the ASV system fixed at its own EER thre
 
 and min t-DCF is its minimum over the DET thresholds s. The ASV rates at τ count a trial with
 score ≥ τ as accepted, as the organisers' code does (so that published numbers can be matched).
+
+ASVspoof 5 (evaluation plan, track 1) ranks countermeasures by the normalised detection cost
+
+    DCF(t) = [C_miss (1 − π_spoof) P_miss(t) + C_fa π_spoof P_fa(t)] / min(C_miss (1 − π_spoof),
+             C_fa π_spoof),   π_spoof = 0.05, C_miss = 1, C_fa = 10  (= 1.9 P_miss + P_fa),
+
+minDCF being its minimum over the DET thresholds and actDCF its value at the Bayes threshold of
+scores read as natural-log likelihood ratios, t = −ln β with β = C_miss (1 − π_spoof) /
+(C_fa π_spoof) (there a bona fide score < t is a miss and a spoof score ≥ t a false alarm, as
+in the organisers' code). Cllr, the cost of the scores as log-likelihood ratios, is
+
+    Cllr = ½ [mean_bonafide log2(1 + e^{−s}) + mean_spoof log2(1 + e^{s})]   (bits),
+
+1 for an uninformative system (s ≡ 0) and 0 for a perfect, confident one.
 """
 from __future__ import annotations
 
@@ -156,6 +170,113 @@ def min_tdcf(bonafide_cm, spoof_cm, asv_target, asv_nontarget, asv_spoof,
                     c1=float(c1), c2=float(c2))
 
 
+@dataclasses.dataclass(frozen=True)
+class DCFCosts:
+  """Prior and costs of the ASVspoof 5 DCF (evaluation plan, track 1)."""
+  p_spoof: float = 0.05
+  c_miss: float = 1.0
+  c_fa: float = 10.0
+
+  def __post_init__(self):
+    if not 0.0 < self.p_spoof < 1.0:
+      raise ValueError(f"DCF prior p_spoof must lie in (0, 1), got {self.p_spoof}")
+    if self.c_miss <= 0 or self.c_fa <= 0:
+      raise ValueError(f"DCF costs must be > 0, got c_miss {self.c_miss}, c_fa {self.c_fa}")
+
+  @property
+  def weights(self) -> tuple[float, float]:
+    """(C_miss (1 − π), C_fa π): the unnormalised weights of P_miss and P_fa."""
+    return self.c_miss * (1.0 - self.p_spoof), self.c_fa * self.p_spoof
+
+  @property
+  def bayes_threshold(self) -> float:
+    """−ln β, β = C_miss (1 − π) / (C_fa π): the LLR threshold of the Bayes decision."""
+    miss_weight, fa_weight = self.weights
+    return float(-np.log(miss_weight / fa_weight))
+
+
+ASVSPOOF5_COSTS = DCFCosts()
+
+
+def min_dcf(bonafide_scores, spoof_scores,
+            costs: DCFCosts = ASVSPOOF5_COSTS) -> tuple[float, float]:
+  """Minimum normalised DCF over the DET thresholds and its threshold: (min_dcf, threshold)."""
+  miss, false_alarm, thresholds = compute_det_curve(bonafide_scores, spoof_scores)
+  miss_weight, fa_weight = costs.weights
+  curve = (miss_weight * miss + fa_weight * false_alarm) / min(miss_weight, fa_weight)
+  best = int(np.argmin(curve))
+  return float(curve[best]), float(thresholds[best])
+
+
+def act_dcf(bonafide_scores, spoof_scores,
+            costs: DCFCosts = ASVSPOOF5_COSTS) -> tuple[float, float]:
+  """Normalised DCF at the Bayes threshold of LLR scores: (act_dcf, threshold)."""
+  bonafide = _scores(bonafide_scores, "bona fide scores")
+  spoof = _scores(spoof_scores, "spoof scores")
+  threshold = costs.bayes_threshold
+  miss_weight, fa_weight = costs.weights
+  cost = miss_weight * np.mean(bonafide < threshold) + fa_weight * np.mean(spoof >= threshold)
+  return float(cost / min(miss_weight, fa_weight)), threshold
+
+
+def cllr(bonafide_scores, spoof_scores) -> float:
+  """Log-likelihood-ratio cost in bits of scores read as natural-log LLRs (bona fide vs spoof)."""
+  bonafide = _scores(bonafide_scores, "bona fide scores")
+  spoof = _scores(spoof_scores, "spoof scores")
+  return float((np.mean(np.logaddexp(0.0, -bonafide)) + np.mean(np.logaddexp(0.0, spoof)))
+               / (2.0 * np.log(2.0)))
+
+
+def cm_summary(bonafide_scores, spoof_scores, costs: DCFCosts = ASVSPOOF5_COSTS) -> dict:
+  """EER, minDCF, actDCF, Cllr and the counts of one set of CM scores."""
+  bonafide = _scores(bonafide_scores, "bona fide scores")
+  spoof = _scores(spoof_scores, "spoof scores")
+  return {"eer": compute_eer(bonafide, spoof)[0], "min_dcf": min_dcf(bonafide, spoof, costs)[0],
+          "act_dcf": act_dcf(bonafide, spoof, costs)[0], "cllr": cllr(bonafide, spoof),
+          "num_bonafide": int(bonafide.size), "num_spoof": int(spoof.size)}
+
+
+def per_attack_table(cm: score_files.CMScores,
+                     costs: DCFCosts = ASVSPOOF5_COSTS) -> dict[str, dict]:
+  """`cm_summary` of all bona fide scores against the spoofs of each attack, by attack id."""
+  return {str(attack): cm_summary(cm.bonafide_scores, cm.spoof_scores[cm.spoof_attacks == attack],
+                                  costs)
+          for attack in np.unique(cm.spoof_attacks)}
+
+
+def per_condition_table(cm: score_files.CMScores, conditions,
+                        costs: DCFCosts = ASVSPOOF5_COSTS) -> dict[str, dict]:
+  """`cm_summary` of the bona fide and spoof utterances of each condition (ASVspoof 2021's
+  per-condition pooled results: codec, transmission, source), by condition value.
+
+  `conditions` maps every utterance of `cm` to its condition (a dict, or an array aligned with
+  `cm.utterances`); a condition with no bona fide or no spoof utterance is reported with its
+  counts and None metrics.
+  """
+  if isinstance(conditions, dict):
+    missing = [u for u in cm.utterances.tolist() if u not in conditions]
+    if missing:
+      raise ValueError(f"{len(missing)} utterance(s) have no condition, e.g. "
+                       f"{', '.join(missing[:3])}")
+    values = np.array([str(conditions[u]) for u in cm.utterances.tolist()])
+  else:
+    values = np.asarray(conditions).astype(str)
+    if values.shape != cm.utterances.shape:
+      raise ValueError(f"conditions have shape {values.shape}, the CM scores "
+                       f"{cm.utterances.shape}; every utterance needs its condition")
+  table = {}
+  for value in np.unique(values):
+    here = values == value
+    bonafide = cm.scores[here & (cm.keys == "bonafide")]
+    spoof = cm.scores[here & (cm.keys == "spoof")]
+    if bonafide.size and spoof.size:
+      table[str(value)] = cm_summary(bonafide, spoof, costs)
+    else:
+      table[str(value)] = {"eer": None, "min_dcf": None, "act_dcf": None, "cllr": None,
+                           "num_bonafide": int(bonafide.size), "num_spoof": int(spoof.size)}
+  return table
+
+
 def per_attack_eer(bonafide_scores, spoof_scores, spoof_attacks) -> dict[str, float]:
   """EER of all bona fide scores against the spoofs of each attack, by attack id (sorted)."""
   spoof = _scores(spoof_scores, "spoof scores")
@@ -168,8 +289,10 @@ def per_attack_eer(bonafide_scores, spoof_scores, spoof_attacks) -> dict[str, fl
 
 
 def asvspoof_report(cm: score_files.CMScores, asv: score_files.ASVScores | None = None,
-                    costs: TDCFCosts = ASVSPOOF2019_COSTS) -> dict:
-  """EER, its threshold, per-attack EER, counts and (with ASV scores) min t-DCF of CM scores.
+                    costs: TDCFCosts = ASVSPOOF2019_COSTS,
+                    dcf_costs: DCFCosts = ASVSPOOF5_COSTS) -> dict:
+  """EER, its threshold, minDCF / actDCF / Cllr (ASVspoof 5), per-attack EER and table, counts
+  and (with ASV scores) min t-DCF of CM scores.
 
   Raises:
     score_files.ScoreFileError: ASV scores that do not belong to the CM scores' protocol.
@@ -183,7 +306,11 @@ def asvspoof_report(cm: score_files.CMScores, asv: score_files.ASVScores | None 
   report = {"eer": eer, "eer_threshold": threshold,
             "num_bonafide": int(cm.bonafide_scores.size), "num_spoof": int(cm.spoof_scores.size),
             "per_attack_eer": per_attack_eer(cm.bonafide_scores, cm.spoof_scores,
-                                             cm.spoof_attacks)}
+                                             cm.spoof_attacks),
+            "min_dcf": min_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
+            "act_dcf": act_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
+            "cllr": cllr(cm.bonafide_scores, cm.spoof_scores),
+            "per_attack": per_attack_table(cm, dcf_costs)}
   if asv is not None:
     score_files.check_asv_matches_cm(asv, cm)
     tdcf = min_tdcf(cm.bonafide_scores, cm.spoof_scores, asv.scores_of("target"),

@@ -6,7 +6,11 @@ CM score file, one utterance a line (the format of the ASVspoof 2019 evaluation 
                                             LA_E_1000147 - bonafide 2.07
 
 ``key`` is ``bonafide`` or ``spoof``; ``attack`` is the system id (``A01`` … ``A19``) of a spoof
-and ``-`` for bona fide speech; a higher score means more bona fide.
+and ``-`` for bona fide speech; a higher score means more bona fide. An utterance may appear on
+several lines (the organisers' example score files repeat lines): as in their evaluation code,
+which reads the file with ``genfromtxt`` and uses every line, each line counts; `read_cm_scores`
+warns with the number of repeats (`CMScores.repeated`). Lines of one utterance that disagree on
+its key or attack are refused.
 
 ASV score files, one trial a line, ``key`` being ``target``, ``nontarget`` or ``spoof``:
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -34,6 +39,10 @@ BONAFIDE_ATTACKS = ("-", "bonafide")  # how bona fide speech is named in the att
 
 class ScoreFileError(ValueError):
   """A score file that is malformed or does not belong to the protocol it is used with."""
+
+
+class RepeatedLinesWarning(UserWarning):
+  """A CM score file names some utterances on more than one line (each line is counted)."""
 
 
 def _strings(values, name: str) -> np.ndarray:
@@ -82,14 +91,22 @@ class CMScores:
     _check_lengths(utterances=self.utterances, attacks=self.attacks, keys=self.keys,
                    scores=self.scores)
     _check_keys(self.keys, CM_KEYS, "CM")
-    unique, counts = np.unique(self.utterances, return_counts=True)
-    if (counts > 1).any():
-      raise ScoreFileError(f"{int((counts > 1).sum())} utterance(s) appear more than once "
-                           f"(e.g. {', '.join(unique[counts > 1][:3])})")
+    first: dict[str, tuple[str, str]] = {}
+    for utterance, attack, key in zip(self.utterances.tolist(), self.attacks.tolist(),
+                                      self.keys.tolist()):
+      seen = first.setdefault(utterance, (attack, key))
+      if seen != (attack, key):
+        raise ScoreFileError(f"utterance {utterance} appears more than once with different "
+                             f"attack/key ({' '.join(seen)} and {attack} {key})")
     unnamed = (self.keys == "spoof") & np.isin(self.attacks, BONAFIDE_ATTACKS)
     if unnamed.any():
       raise ScoreFileError(f"spoof utterance {self.utterances[unnamed][0]} has attack "
                            f"{self.attacks[unnamed][0]!r}; a spoof needs its attack id (A01 …)")
+
+  @property
+  def repeated(self) -> int:
+    """Lines beyond the first of their utterance (each is counted in the metrics)."""
+    return len(self.utterances) - len(np.unique(self.utterances))
 
   @property
   def bonafide_scores(self) -> np.ndarray:
@@ -174,9 +191,14 @@ def read_cm_scores(path: str | pathlib.Path) -> CMScores:
     rows.append((*fields[:3], _parse_score(path, number, fields[3])))
   utterances, attacks, keys, scores = zip(*rows)
   try:
-    return CMScores(utterances, attacks, keys, scores)
+    table = CMScores(utterances, attacks, keys, scores)
   except ScoreFileError as error:
     raise ScoreFileError(f"{path}: {error}") from None
+  if table.repeated:
+    warnings.warn(f"{path}: {table.repeated} line(s) repeat an utterance already scored; every "
+                  "line is counted, as the ASVspoof organisers' evaluation code does",
+                  RepeatedLinesWarning, stacklevel=2)
+  return table
 
 
 def write_cm_scores(path: str | pathlib.Path, utterances, attacks, scores,
@@ -270,3 +292,119 @@ def check_asv_matches_cm(asv: ASVScores, cm: CMScores) -> None:
           f"the CM scores contain attacks {_examples(uncovered, 5)} that the ASV score file has "
           f"no spoof trials of (it has {_examples(asv_attacks, 5)}): the ASV score file does "
           f"not belong to this CM protocol (e.g. a development file with evaluation scores)")
+
+
+# Score files in each challenge's submission format, and their check against a protocol.
+#
+# * ``asvspoof2019``: ``utterance attack key score`` (above; keys inside the file);
+# * ``asvspoof2021``: ``utterance score`` a line (the LA/DF submission format, scored against
+#   the organisers' ``trial_metadata.txt``);
+# * ``asvspoof5``: tab-separated with the header ``filename<TAB>cm-score`` (the ASVspoof 5
+#   evaluation package's CM score file, scored against its key file).
+
+SCORE_FORMATS = ("asvspoof2019", "asvspoof2021", "asvspoof5")
+ASVSPOOF5_HEADER = ("filename", "cm-score")
+
+
+def _check_format(score_format: str) -> None:
+  if score_format not in SCORE_FORMATS:
+    raise ScoreFileError(f"unknown score file format {score_format!r}; formats are "
+                         f"{', '.join(SCORE_FORMATS)}")
+
+
+def write_scores(path: str | pathlib.Path, cm: CMScores, score_format: str) -> pathlib.Path:
+  """Writes `cm` in `score_format` (one of SCORE_FORMATS; 2021 and 5 drop keys and attacks)."""
+  _check_format(score_format)
+  path = pathlib.Path(path)
+  if score_format == "asvspoof2019":
+    return write_cm_scores(path, cm.utterances, cm.attacks, cm.scores, cm.keys)
+  if score_format == "asvspoof2021":
+    path.write_text("".join(f"{u} {float(s)!r}\n" for u, s in zip(cm.utterances, cm.scores)))
+  else:
+    path.write_text("\t".join(ASVSPOOF5_HEADER) + "\n" + "".join(
+        f"{u}\t{float(s)!r}\n" for u, s in zip(cm.utterances, cm.scores)))
+  return path
+
+
+def read_scores(path: str | pathlib.Path, score_format: str) -> tuple[np.ndarray, np.ndarray]:
+  """(utterances, scores) of a score file in `score_format`, in file order."""
+  _check_format(score_format)
+  path = pathlib.Path(path)
+  if score_format == "asvspoof2019":
+    table = read_cm_scores(path)
+    return table.utterances, table.scores
+  lines = _read_fields(path)
+  if score_format == "asvspoof5":
+    number, header = lines[0]
+    if tuple(header) != ASVSPOOF5_HEADER:
+      raise ScoreFileError(f"{path}:{number}: an ASVspoof 5 score file starts with the header "
+                           f"'filename<TAB>cm-score', got {' '.join(header)!r}")
+    lines = lines[1:]
+    if not lines:
+      raise ScoreFileError(f"score file {path} has no scores")
+  utterances, scores = [], []
+  for number, fields in lines:
+    if len(fields) != 2:
+      raise ScoreFileError(f"{path}:{number}: expected 2 fields 'utterance score', got "
+                           f"{len(fields)}: {' '.join(fields)!r}")
+    utterances.append(fields[0])
+    scores.append(_parse_score(path, number, fields[1]))
+  utterances = np.array(utterances, dtype=str)
+  unique, counts = np.unique(utterances, return_counts=True)
+  if (counts > 1).any():
+    raise ScoreFileError(f"{path}: {int((counts > 1).sum())} utterance(s) appear more than once "
+                         f"(e.g. {', '.join(unique[counts > 1][:3])})")
+  return utterances, np.array(scores, dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class CMProtocol:
+  """The keys of a CM protocol: attack and key per utterance, and metadata columns (codec,
+  transmission, source, …) aligned with `utterances`."""
+  utterances: np.ndarray
+  attacks: np.ndarray
+  keys: np.ndarray
+  metadata: dict = dataclasses.field(default_factory=dict)
+
+  def __post_init__(self):
+    for name in ("utterances", "attacks", "keys"):
+      object.__setattr__(self, name, _strings(getattr(self, name), name))
+    _check_lengths(utterances=self.utterances, attacks=self.attacks, keys=self.keys)
+    _check_keys(self.keys, CM_KEYS, "CM")
+    object.__setattr__(self, "metadata", {name: _strings(column, name) for name, column in
+                                          self.metadata.items()})
+    _check_lengths(utterances=self.utterances, **self.metadata)
+
+
+def match_protocol(utterances, scores, protocol: CMProtocol, *,
+                   source: str = "the scores") -> CMScores:
+  """CM scores of `protocol`'s utterances (in protocol order) from scored `utterances`.
+
+  Raises:
+    ScoreFileError: utterances of the protocol without a score or scored utterances that are
+      not in the protocol; the message names the first few of each.
+  """
+  utterances = _strings(utterances, "utterances")
+  scores = _finite_scores(scores)
+  _check_lengths(utterances=utterances, scores=scores)
+  missing = np.setdiff1d(protocol.utterances, utterances)
+  extra = np.setdiff1d(utterances, protocol.utterances)
+  if missing.size or extra.size:
+    parts = []
+    if missing.size:
+      parts.append(f"{missing.size} utterance(s) of the protocol have no score "
+                   f"({_examples(missing, 5)})")
+    if extra.size:
+      parts.append(f"{extra.size} scored utterance(s) are not in the protocol "
+                   f"({_examples(extra, 5)})")
+    raise ScoreFileError(f"{source} do not match the protocol: {'; '.join(parts)}")
+  by_utterance = dict(zip(utterances.tolist(), scores.tolist()))
+  return CMScores(protocol.utterances, protocol.attacks, protocol.keys,
+                  [by_utterance[u] for u in protocol.utterances.tolist()])
+
+
+def read_scores_for_protocol(path: str | pathlib.Path, score_format: str,
+                             protocol: CMProtocol) -> CMScores:
+  """A score file in `score_format` joined with `protocol`'s keys (errors as `match_protocol`)."""
+  utterances, scores = read_scores(path, score_format)
+  return match_protocol(utterances, scores, protocol, source=f"the scores of {path}")

@@ -14,11 +14,15 @@ PC-DARTS anti-spoofing"):
   reference's bona fide : spoof weighting from `speech_pipeline.class_weights()`).
 
 The supernet needs a stem for one channel and non-square inputs: `config.stem = 'imagenet'`.
+
+`config.frontend = 'sinc'` searches on the raw waveform instead (Raw PC-DARTS): the step's
+features are the sinc-filter front end of `config.sinc` (`audio.sinc`, fields of `SincConfig`)
+with its initial (mel / inverse-mel / linear) bands held fixed during the search; the trained
+network can learn them (`model.frontend = 'sinc'`). No frequency masking on sinc features.
 """
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline
@@ -44,13 +48,22 @@ class SpeechSteps(search_steps.InDatasetSteps):
           num_samples=config.num_samples, utterance_fold=fold, table=table,
           num_threads=config.data_threads)
 
-    self._features = jax.jit(audio.features)  # unmasked: the estimation batches
+    self._features = jax.jit(self.features)  # unmasked: the estimation batches
     return {"weights": pipeline(train, config.seed, (0, 2), table),
             "arch": pipeline(train, config.seed + 1, (1, 2), table),
             "held_out": pipeline(dev, config.seed + 2)}
 
+  def features(self, waveforms, key=None, mask=False):
+    """The step's input image: LFCC (optionally masked) or fixed sinc features."""
+    if self.config.get("frontend", "lfcc") == "sinc":
+      return audio.sinc.fixed_features(waveforms, audio.sinc.config_from(self.config.get("sinc")))
+    return audio.features(waveforms, key, mask=mask)
+
   @property
   def input_shape(self) -> tuple[int, ...]:
+    if self.config.get("frontend", "lfcc") == "sinc":
+      return (self.config.batch_size,) + audio.sinc.feature_shape(
+          self.config.num_samples, audio.sinc.config_from(self.config.get("sinc")))
     return (self.config.batch_size,) + audio.feature_shape(self.config.num_samples)
 
   def batch(self, name: str):
@@ -64,7 +77,7 @@ class SpeechSteps(search_steps.InDatasetSteps):
 
     def speech_loss_fn(params, arch, batch_stats, batch, rng):
       mask_rng, rng = jax.random.split(rng)
-      images = audio.features(batch["audio"], mask_rng, mask=mask)
+      images = self.features(batch["audio"], mask_rng, mask=mask)
       return loss_fn(params, arch, batch_stats, {"image": images, "label": batch["label"]}, rng)
     return speech_loss_fn
 

@@ -20,14 +20,20 @@ import jax
 from fakenas_jax import audio
 from fakenas_jax.data import speech_pipeline
 from fakenas_jax.data import corpus
+from fakenas_jax.models import factory
 from fakenas_jax.training import speech_scoring
 
 BEST_METRIC, BEST_MODE = "val/eer", "min"
 
 
+def frontend(config) -> str:
+  """'lfcc' or 'sinc' (`config.model.frontend`): what the network of a speech run takes."""
+  return factory.resolve_config(config.model).frontend
+
+
 def is_speech(config) -> bool:
   """Whether a training config is a speech run."""
-  return config.get("modality", "face") == "speech"
+  return config.modality == "speech"
 
 
 class SpeechData:
@@ -36,12 +42,15 @@ class SpeechData:
   best_metric, best_mode = BEST_METRIC, BEST_MODE
 
   @staticmethod
-  def input_shape(config) -> tuple[int, int, int]:
-    """(60, T, 1): one example as the network sees it."""
+  def input_shape(config) -> tuple[int, ...]:
+    """(60, T, 1): one example as the network sees it; (N,) for a sinc front end."""
+    if frontend(config) == "sinc":
+      return (config.num_samples,)
     return audio.feature_shape(config.num_samples)
 
   def __init__(self, config, builder, model):
-    self.mask = bool(config.mask)
+    self.frontend = frontend(config)
+    self.mask = bool(config.mask) and self.frontend == "lfcc"  # masking is of the LFCC
     common = dict(num_samples=config.num_samples, num_threads=config.data_threads)
     self.train = speech_pipeline.make_speech_pipeline(
         source=corpus.split_source(builder, "train"), global_batch_size=config.batch_size,
@@ -49,14 +58,17 @@ class SpeechData:
     self.validation = speech_pipeline.make_speech_pipeline(
         source=corpus.split_source(builder, config.validation_split),
         global_batch_size=config.eval_batch_size, training=False, **common)
-    self._score = jax.jit(speech_scoring.make_score_step(model))
+    self._score = jax.jit(speech_scoring.make_score_step(model, self.frontend))
 
   @staticmethod
   def device_batch(batch: dict[str, Any]) -> dict[str, Any]:
     return {"audio": batch["audio"], "label": batch["label"]}
 
   def network_input(self, batch, rng: jax.Array) -> jax.Array:
-    """LFCC of `batch['audio']`, frequency-masked when configured (inside the step)."""
+    """LFCC of `batch['audio']`, frequency-masked when configured (inside the step); the
+    waveform itself for a sinc front end (the network's first layer)."""
+    if self.frontend == "sinc":
+      return batch["audio"]
     return audio.features(batch["audio"], rng, mask=self.mask)
 
   def validate(self, variables, mesh, *, max_batches: int | None = None,

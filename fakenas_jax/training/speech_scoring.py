@@ -35,10 +35,16 @@ def bonafide_score(logits: jax.Array) -> jax.Array:
   return -logits[:, 0] if logits.shape[-1] == 1 else logits[:, 0]
 
 
-def make_score_step(model) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
-  """score(variables, audio (B, N)) → {'score': bona fide logit [B], 'p_fake': P(spoof) [B]}."""
+def make_score_step(model, frontend: str = "lfcc"
+                    ) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
+  """score(variables, audio (B, N)) → {'score': bona fide logit [B], 'p_fake': P(spoof) [B]}.
+
+  `frontend` 'sinc': the network takes the waveform itself (its first layer is the sinc front
+  end, `models.sinc_frontend`); 'lfcc': the LFCC image is computed here.
+  """
   def score(variables, waveforms):
-    logits = model.apply(variables, audio.features(waveforms), train=False)["logits"]
+    inputs = waveforms if frontend == "sinc" else audio.features(waveforms)
+    logits = model.apply(variables, inputs, train=False)["logits"]
     return {"score": bonafide_score(logits.astype(np.float32)),
             "p_fake": losses.fake_probability(logits)}
   return score

@@ -34,10 +34,12 @@ class TrainState:
 
 
 def _dummy_images(image_size: int | tuple[int, ...]) -> jax.Array:
-  """One zero input: S×S RGB for an int S, or of the given (H, W, C) (e.g. speech LFCC)."""
+  """One zero input: S×S RGB for an int S, or of the given (H, W, C) (e.g. speech LFCC), or
+  (N,) (a waveform, for networks with a sinc front end)."""
   shape = (image_size, image_size, 3) if isinstance(image_size, int) else tuple(image_size)
-  if len(shape) != 3 or min(shape) < 1:
-    raise ValueError(f"image_size must be positive (or a positive (H, W, C)), got {image_size}")
+  if len(shape) not in (1, 3) or min(shape) < 1:
+    raise ValueError(f"image_size must be positive (or a positive (H, W, C) or (N,)), got "
+                     f"{image_size}")
   return jnp.zeros((1, *shape), jnp.float32)
 
 
