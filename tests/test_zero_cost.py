@@ -103,3 +103,23 @@ def test_proxies_of_a_genotypes_network(tmp_path):
            "label": np.array([0, 1, 0, 1])}
   scores = zero_cost.network_proxies(model, variables, batch)
   assert all(np.isfinite(v) for v in scores.values()) and scores["grad_norm"] > 0
+
+
+@pytest.mark.slow
+def test_zero_cost_script_end_to_end_at_tiny_size(tmp_path):
+  import json
+  import pathlib
+  import subprocess
+  import sys
+  root = pathlib.Path(__file__).resolve().parent.parent
+  result = subprocess.run(
+      [sys.executable, "scripts/zero_cost.py", "--config=configs/demo.py:tiny", "--num=3",
+       "--train_subset=2", "--epochs=1", "--batch=4", f"--workdir={tmp_path}"],
+      cwd=root, capture_output=True, text=True, timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  report = json.loads((tmp_path / "zero_cost.json").read_text())
+  assert len(report["rows"]) == 3
+  assert all("in_corpus_auc" in row for row in report["rows"][:2])
+  assert "in_corpus_auc" not in report["rows"][2]
+  assert set(report["kendall_tau"]["in_corpus_auc"]) == set(zero_cost.PROXIES)
+  assert "Kendall τ" in (tmp_path / "zero_cost.md").read_text()
