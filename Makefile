@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= runs/demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo test lint format venv clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (pyproject.toml): unused and undefined names, import order, formatting.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 clean:
 	rm -rf $(VENV) runs .jax_cache .pytest_cache

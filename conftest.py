@@ -15,6 +15,8 @@ import jax  # noqa: E402
 NUM_CPU_DEVICES = 4
 CACHE_DIR = pathlib.Path(__file__).resolve().parent / ".jax_cache"
 
+# Entry points started as subprocesses use the same cache (cli.CACHE_ENV).
+os.environ.setdefault("FAKENAS_JAX_COMPILATION_CACHE", str(CACHE_DIR))
 jax.config.update("jax_num_cpu_devices", NUM_CPU_DEVICES)
 jax.config.update("jax_compilation_cache_dir", str(CACHE_DIR))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)

@@ -23,8 +23,7 @@ import time
 from typing import Any
 
 import ml_collections
-from absl import app, flags
-from ml_collections import config_flags
+from absl import flags
 
 from fakenas_jax import cli, demo_speech
 from fakenas_jax.data import corpora, corpus_report, preparation
@@ -32,7 +31,7 @@ from fakenas_jax.eval import evaluator, plots
 from fakenas_jax.nas import search
 from fakenas_jax.training import trainer
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/demo.py", "The demo's config file.")
+_CONFIG = cli.define_config("configs/demo.py", "The demo's config file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/demo", "Where the demo writes everything.")
 
 
@@ -154,9 +153,8 @@ def write_report(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluati
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
   run_demo(_CONFIG.value, _WORKDIR.value)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, config=_CONFIG)

@@ -13,17 +13,12 @@ scores (`eval.speech_evaluator`):
     python -m fakenas_jax.evaluate --config=configs/eval/speech.py --workdir=runs/t_speech \
         [--config.asv_scores=ASVspoof2019.LA.asv.eval.gi.trl.scores.txt]
 """
-import sys
+from absl import flags
 
-from absl import app, flags
-from ml_collections import config_flags
-
-from fakenas_jax import checkpoints, cli
+from fakenas_jax import cli
 from fakenas_jax.eval import evaluator, plots, report, speech_evaluator
-from fakenas_jax.metrics import score_files
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/eval/default.py",
-                                          "Evaluation configuration file.")
+_CONFIG = cli.define_config("configs/eval/default.py", "Evaluation configuration file.")
 _WORKDIR = flags.DEFINE_list("workdir", ["runs/train"],
                              "Training workdir(s), comma-separated; several give the rows of "
                              "the cross-dataset matrix.")
@@ -31,15 +26,9 @@ _WORKDIR = flags.DEFINE_list("workdir", ["runs/train"],
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
-  try:
-    if speech_evaluator.is_speech_run(_WORKDIR.value[0]):
-      return _evaluate_speech(_CONFIG.value, _WORKDIR.value)
-    result = evaluator.evaluate_run(_CONFIG.value, _WORKDIR.value)
-  except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError,
-          score_files.ScoreFileError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
+  if speech_evaluator.is_speech_run(_WORKDIR.value[0]):
+    return _evaluate_speech(_CONFIG.value, _WORKDIR.value)
+  result = evaluator.evaluate_run(_CONFIG.value, _WORKDIR.value)
   rows = report.summary_rows({name: run["corpora"] for name, run in result["runs"].items()})
   columns = ["frame auc", "frame accuracy", "frame eer", "video auc", "frames", "videos"]
   print(plots.markdown_table(rows, columns=columns, row_header="run → corpus"), end="")
@@ -57,4 +46,4 @@ def _evaluate_speech(config, workdirs) -> int:
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, config=_CONFIG)

@@ -12,7 +12,7 @@ reported with its reason; the others are still scored.
 """
 import sys
 
-from absl import app, flags
+from absl import flags
 
 from fakenas_jax import checkpoints, cli
 
@@ -65,4 +65,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -9,31 +9,23 @@ Results go to <workdir>/robustness/ (or --config.output_dir): robustness.json an
 against strength per transform and corpus, AUC per partial-face region), robustness_<corpus>.png
 and partial_faces_<corpus>.png.
 """
-import sys
+from absl import flags
 
-from absl import app, flags
-from ml_collections import config_flags
-
-from fakenas_jax import checkpoints, cli
+from fakenas_jax import cli
 from fakenas_jax.eval import robustness
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/eval/robustness.py",
-                                          "Robustness evaluation configuration file.")
+_CONFIG = cli.define_config("configs/eval/robustness.py",
+                            "Robustness evaluation configuration file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/train", "The training run to evaluate.")
 
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
-  try:
-    result = robustness.evaluate_robustness(_CONFIG.value, _WORKDIR.value)
-  except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
+  result = robustness.evaluate_robustness(_CONFIG.value, _WORKDIR.value)
   print(result["paths"]["markdown"].read_text(), end="")
   print(f"written to {result['paths']['json'].parent}")
   return 0
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, config=_CONFIG)

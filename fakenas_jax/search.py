@@ -6,34 +6,22 @@
 
 Re-running with the same workdir resumes from the last checkpoint.
 """
-import sys
-
-from absl import app, flags
-from ml_collections import config_flags
+from absl import flags
 
 from fakenas_jax import cli
-from fakenas_jax.nas import search
+from fakenas_jax.nas import search, strategies
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/search/default.py",
-                                          "Search configuration file.")
+_CONFIG = cli.define_config("configs/search/default.py", "Search configuration file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/search", "Where checkpoints and results go.")
 
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
-  try:
-    result = search.run_search(_CONFIG.value, _WORKDIR.value)
-  except (FileNotFoundError, ValueError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
-  except search.Interrupted:
-    print("interrupted: checkpoint written; re-run the same command to resume", file=sys.stderr)
-    return 143
+  result = strategies.run_strategy(_CONFIG.value, _WORKDIR.value)
   print(f"genotype: {result['genotype']}")
-  print(f"written to {_WORKDIR.value}/genotype.json and genotype.png")
+  print(result["summary"])
   return 0
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, config=_CONFIG)

@@ -6,30 +6,18 @@
 
 Re-running with the same workdir resumes from the last checkpoint.
 """
-import sys
-
-from absl import app, flags
-from ml_collections import config_flags
+from absl import flags
 
 from fakenas_jax import cli
 from fakenas_jax.training import trainer
 
-_CONFIG = config_flags.DEFINE_config_file("config", "configs/train/default.py",
-                                          "Training configuration file.")
+_CONFIG = cli.define_config("configs/train/default.py", "Training configuration file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/train", "Where checkpoints and results go.")
 
 
 def main(argv):
   del argv
-  cli.quiet_library_logs()
-  try:
-    result = trainer.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
-  except (FileNotFoundError, ValueError, trainer.NonFiniteLossError) as error:
-    print(f"error: {error}", file=sys.stderr)
-    return 2
-  except trainer.Interrupted:
-    print("interrupted: checkpoint written; re-run the same command to resume", file=sys.stderr)
-    return 143
+  result = trainer.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   best = result["best"]
   if best is not None:
     metric = next(name for name in best if name.startswith("val/"))  # val/auc; speech: val/eer
@@ -39,4 +27,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main, config=_CONFIG)

@@ -15,6 +15,10 @@ the weights as in ``configs/search/default.py``) and measures, on random data:
 * ``weight_img_s`` / ``arch_img_s`` — steady images per second of the weight step and of the
   architecture step (from the median of ``--steps`` timed steps after one warm-up);
 * ``peak_rss_mib`` — peak resident memory of the process;
+* ``estimation_s`` (``--estimation``) — the estimation errors of one batch
+  (``network_loss.override_errors``, every (cell type, edge, operation) override; ``--pruned``
+  operations pruned from every edge), steady, and ``estimation_compile_s``; also as a multiple
+  of the weight step (``estimation_weight_steps``);
 * ``prune_s`` — cost of a pruning step: rebuild with k/2 and initialise it, ``search.grow_like``,
   and compile + first run of the new weight step.
 
@@ -52,6 +56,10 @@ _CHANNELS = flags.DEFINE_integer('channels', 16, 'Initial channels C.')
 _STEPS = flags.DEFINE_integer('steps', 10, 'Timed steady steps per step kind.')
 _PRUNE = flags.DEFINE_boolean('prune', True, 'Also time a pruning step (k → k/2).')
 _ARCH = flags.DEFINE_boolean('arch', True, 'Also time the architecture step.')
+_ESTIMATION = flags.DEFINE_boolean('estimation', False,
+                                   'Also time the estimation errors of one batch (Eq. 4).')
+_CHUNK = flags.DEFINE_integer('estimation_chunk', 8, 'Overrides vmapped together (estimation).')
+_PRUNED = flags.DEFINE_integer('pruned', 0, 'Operations pruned from every edge (estimation).')
 _OUT = flags.DEFINE_string('out', 'runs/benchmark_search', 'Directory of the JSON results.')
 _TAG = flags.DEFINE_string('tag', '', 'Free text stored with the results.')
 
@@ -169,6 +177,25 @@ def main(argv):
     result.update(arch_step_ms=1e3 * median, arch_img_s=_BATCH.value / median,
                   arch_img_s_best=_BATCH.value / best)
 
+  if _ESTIMATION.value:
+    active = np.ones((2, edges, n_ops), bool)
+    prunable = [i for i, name in enumerate(op_names) if name != 'none']
+    active[:, :, prunable[len(prunable) - _PRUNED.value:]] = False  # never 'none'
+    est_inputs = inputs.replace(active=jnp.asarray(active))
+
+    @jax.jit
+    def errors(state, batch, inputs):
+      variables = {'params': state.params, 'arch': state.arch, 'batch_stats': state.model_state}
+      return network_loss.override_errors(network, variables, inputs, batch, chunk=_CHUNK.value)
+    start = time.perf_counter()
+    compiled = errors.lower(state, batch, est_inputs).compile()
+    result['estimation_compile_s'] = time.perf_counter() - start
+    jax.block_until_ready(compiled(state, batch, est_inputs))
+    start = time.perf_counter()
+    jax.block_until_ready(compiled(state, batch, est_inputs))
+    result['estimation_s'] = time.perf_counter() - start
+    result['estimation_weight_steps'] = result['estimation_s'] / (result['weight_step_ms'] / 1e3)
+
   if _PRUNE.value and _K.value >= 2 and (_CHANNELS.value % (_K.value // 2) == 0):
     start = time.perf_counter()
     small_network, x = _build(op_names, reducing_skip, _K.value // 2)
@@ -187,7 +214,9 @@ def main(argv):
           ('init (s)', 'init_s'), ('HLO ops (weight step)', 'hlo_ops'),
           ('weight step img/s', 'weight_img_s'), ('weight step ms', 'weight_step_ms'),
           ('arch first step (s)', 'arch_first_step_s'), ('arch step img/s', 'arch_img_s'),
-          ('pruning step (s)', 'prune_s'), ('peak RSS (MiB)', 'peak_rss_mib'),
+          ('estimation compile (s)', 'estimation_compile_s'),
+          ('estimation of a batch (s)', 'estimation_s'),
+          ('  in weight steps', 'estimation_weight_steps'), ('pruning step (s)', 'prune_s'), ('peak RSS (MiB)', 'peak_rss_mib'),
           ('load average (start, end)', None)]
   print(f"supernet {_SPACE.value} {_LAYOUT.value} C={_CHANNELS.value} k={_K.value} "
         f"batch={_BATCH.value} {_IMAGE_SIZE.value}x{_IMAGE_SIZE.value} on {result['backend']}")

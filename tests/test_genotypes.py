@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from fakenas_jax.nas import cell_diagram
-from fakenas_jax.nn import genotypes
+from fakenas_jax.nn import genotypes, registry
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "sep_conv_3x3")
 
@@ -83,3 +83,29 @@ def test_diagram_is_a_png(tmp_path):
   path = cell_diagram.save_genotype_diagram(genotypes.PUBLISHED["DARTS_V2"], tmp_path / "c.png",
                                             title="DARTS_V2")
   assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_a_genotype_file_must_use_the_operations_it_declares(tmp_path):
+  path = tmp_path / "g.json"
+  darts = genotypes.PUBLISHED["DARTS_V2"]
+  genotypes.save(darts, path, search_space="fdnas")  # DARTS cells declared as FD-NAS
+  with pytest.raises(genotypes.GenotypeError,
+                     match=r"g.json: genotype uses dil_conv_3x3, sep_conv_3x3, not in search "
+                     r"space 'fdnas', which it declares"):
+    genotypes.load(path)
+  # An explicit `ops` list (what the search writes) governs over the space's name.
+  genotypes.save(darts, path, search_space="fdnas", ops=list(registry.SEARCH_SPACES["darts"]))
+  assert genotypes.load(path) == darts
+  genotypes.save(darts, path, search_space="darts", ops=["none", "sep_conv_3x3"])
+  with pytest.raises(genotypes.GenotypeError, match="uses .*dil_conv_3x3.*not in the operations"):
+    genotypes.load(path)
+  genotypes.save(darts, path, search_space="cifar_space")
+  with pytest.raises(genotypes.GenotypeError, match="unknown search_space 'cifar_space'"):
+    genotypes.load(path)
+  for space, ops in registry.SEARCH_SPACES.items():  # every space accepts its own operations
+    cells = tuple((ops[i % len(ops)] if ops[i % len(ops)] != "none" else "skip_connect", i % 2)
+                  for i in range(8))
+    genotype = genotypes.Genotype(normal=cells, normal_concat=(2, 3, 4, 5), reduce=cells,
+                                  reduce_concat=(2, 3, 4, 5))
+    genotypes.save(genotype, path, search_space=space)
+    assert genotypes.load(path) == genotype

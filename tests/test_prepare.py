@@ -125,6 +125,114 @@ def test_an_interrupted_build_never_reads_as_complete(tmp_path):
                            corpora.resolve_config("synthetic_faces/wild"))
   builder = corpora.load_builder("synthetic_faces/wild", str(tmp_path), **config)
   assert not builder.is_prepared()
+  left = list(tmp_path.glob("synthetic_faces/*/incomplete*"))
+  assert left  # what the killed build left behind
   summary = preparation.prepare("synthetic_faces/wild", tmp_path, overrides=config)
   assert not summary.already_prepared and builder.is_prepared()
   assert summary.splits["train"].examples == 12 * 4 * 4
+  assert not any(path.exists() for path in left)  # removed under the build lock
+
+
+# ---- Faults: damaged builds, full disks, two builds at once.
+
+SMALL = ["--override=identities=2,2,2", "--override=frames_per_video=2",
+         "--override=resolution=32", "--override=real_videos_per_identity=1",
+         "--override=fake_videos_per_identity=1"]
+
+
+def _small_overrides():
+  return overrides.parse([arg.split("=", 1)[1] for arg in SMALL],
+                         corpora.resolve_config("synthetic_faces/studio"))
+
+
+def _decoded(builder):
+  """Every decoded example of every split, in order (arrays as bytes)."""
+  out = {}
+  for split in builder.info.splits:
+    source = builder.as_data_source(split)
+    out[split] = [{k: (v.tobytes() if hasattr(v, "tobytes") else v) for k, v in source[i].items()}
+                  for i in range(len(source))]
+  return out
+
+
+def test_a_damaged_build_names_the_file_and_is_rebuilt(tmp_path):
+  from fakenas_jax.data import integrity, pipeline
+  config = _small_overrides()
+  preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
+                      builder_kwargs={"num_workers": 1})
+  builder = corpora.load_builder("synthetic_faces/studio", str(tmp_path), **config)
+  before = _decoded(builder)
+  damaged = next(pathlib.Path(builder.data_dir).glob("*-train.array_record-*"))
+  original_bytes = damaged.read_bytes()
+  data = bytearray(original_bytes)
+  data[len(data) // 2] ^= 0xFF
+  damaged.write_bytes(bytes(data))
+  assert integrity.damaged_files(builder.data_dir) == [
+      (str(damaged), integrity.check_file(damaged))]
+  # Reading it for training: the pipeline's reader names the file and the command.
+  reader = pipeline.RecordReader(builder.as_data_source("train"))
+  with pytest.raises(integrity.CorruptCorpusError) as error:
+    reader.read_range(0, len(reader), ["label"])
+  message = str(error.value)
+  assert str(damaged) in message and "\n" not in message
+  assert "--dataset=synthetic_faces/studio " in message and "--rebuild" in message
+  assert all(flag in message for flag in SMALL)
+  # `prepare` on the damaged build: one line, exit 2, the rebuild command.
+  result = _run_prepare("--dataset=synthetic_faces/studio", f"--data_dir={tmp_path}", *SMALL)
+  assert result.returncode == 2 and "Traceback" not in result.stderr
+  assert str(damaged) in result.stderr and "--rebuild" in result.stderr
+  # The command it names rebuilds it; the decoded examples are those of the first build.
+  command = message.split("rebuild the corpus: ", 1)[1].split()
+  assert command[:3] == ["python", "-m", "fakenas_jax.prepare"]
+  rebuilt = _run_prepare(*command[3:])
+  assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+  assert "built in" in rebuilt.stdout
+  builder = corpora.load_builder("synthetic_faces/studio", str(tmp_path), **config)
+  assert integrity.damaged_files(builder.data_dir) == []
+  assert _decoded(builder) == before
+
+
+def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, capsys):
+  import errno
+
+  from tensorflow_datasets.core import file_adapters
+  config = _small_overrides()
+  calls = []
+
+  def full_disk(cls, path, iterator):
+    calls.append(path)
+    raise OSError(errno.ENOSPC, "No space left on device", str(path))
+  monkeypatch.setattr(file_adapters.ArrayRecordFileAdapter, "write_examples",
+                      classmethod(full_disk))
+  with pytest.raises(preparation.DataDirError) as error:
+    preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
+                        builder_kwargs={"num_workers": 1})
+  message = str(error.value)
+  assert calls and message.startswith("no space left on the device while writing ")
+  assert str(calls[0]) in message and "free there" in message and "\n" not in message
+  assert "run the same command again" in message
+  monkeypatch.undo()
+  summary = preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
+                                builder_kwargs={"num_workers": 1})
+  assert not summary.already_prepared and summary.splits["train"].examples == 8
+  assert not list(tmp_path.glob("synthetic_faces/*/incomplete*"))
+  assert "Downloading and preparing" not in capsys.readouterr().out  # no TFDS download noise
+
+
+def test_describe_os_error_says_what_to_do():
+  import errno
+
+  from fakenas_jax import storage
+  for code, words in ((errno.ENOSPC, "no space left"), (errno.EACCES, "permission denied"),
+                      (errno.EROFS, "read-only file system")):
+    text = storage.describe_os_error(OSError(code, os.strerror(code), "/x/y.bin"),
+                                     action="re-run it")
+    assert words in text and "/x/y.bin" in text and text.endswith("re-run it")
+
+
+def test_one_build_of_a_config_at_a_time(tmp_path):
+  config = _small_overrides()
+  builder = corpora.load_builder("synthetic_faces/studio", str(tmp_path), **config)
+  with preparation.build_lock(pathlib.Path(builder.data_dir).parent):
+    with pytest.raises(preparation.DataDirError, match=r"being built by pid \d+ on"):
+      preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config)

@@ -96,8 +96,8 @@ def test_a_nan_loss_stops_the_search_and_keeps_the_last_good_checkpoint(tiny_cor
   config = tiny_config(tiny_corpus, epochs=2)
   search.run_search(config, tmp_path, devices=jax.devices()[:1], stop_after_epochs=1)
   config.optimizer.learning_rate = float("nan")  # the next weight update poisons every weight
-  with pytest.raises(search.NonFiniteLossError, match="non-finite loss at epoch 2; the last "
-                     "good checkpoint is kept"):
+  with pytest.raises(search.NonFiniteLossError, match=r"non-finite loss \(nan\) at epoch 2, "
+                     r"step \d of the search; the last good checkpoint, step 2, is kept"):
     search.run_search(config, tmp_path, devices=jax.devices()[:1])
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:

@@ -164,7 +164,7 @@ def test_cm_score_file_round_trip(tmp_path):
     ("u1 - bonafide 1.0\nu2 A01 fake 0.3\n", ":2: key 'fake'"),
     ("u1 - bonafide one\n", ":1: score 'one' is not a number"),
     ("u1 - bonafide nan\n", ":1: score 'nan' is not finite"),
-    ("u1 - bonafide 1\nu1 A01 spoof 0\n", "more than once"),
+    ("u1 - bonafide 1\nu1 A01 spoof 0\n", "more than once with different attack/key"),
     ("u1 - spoof 1\n", "needs its attack id"),
     ("\n\n", "has no scores"),
 ])
@@ -173,6 +173,31 @@ def test_malformed_cm_score_files(tmp_path, text, message):
   path.write_text(text)
   with pytest.raises(score_files.ScoreFileError, match=message):
     score_files.read_cm_scores(path)
+
+
+def test_cm_score_files_with_repeated_lines_count_every_line(tmp_path):
+  """The organisers' example CM files repeat lines; their code (genfromtxt, then every line)
+  counts each one: so do we, with a warning naming how many repeat."""
+  lines = ["LA_E_1 - bonafide 2.5", "LA_E_2 - bonafide 0.1", "LA_E_3 A07 spoof 0.4",
+           "LA_E_4 A08 spoof -1.0", "LA_E_3 A07 spoof 0.4", "LA_E_3 A07 spoof 0.4",
+           "LA_E_2 - bonafide 0.1"]
+  path = tmp_path / "cm.txt"
+  path.write_text("\n".join(lines) + "\n")
+  with pytest.warns(score_files.RepeatedLinesWarning, match=r"cm.txt: 3 line\(s\) repeat"):
+    table = score_files.read_cm_scores(path)
+  assert table.repeated == 3 and len(table.scores) == 7
+  # What the organisers' reader keeps: every line's key and score, in order.
+  fields = [line.split() for line in lines]
+  bona = [float(f[3]) for f in fields if f[2] == "bonafide"]
+  spoof = [float(f[3]) for f in fields if f[2] == "spoof"]
+  assert table.bonafide_scores.tolist() == bona and table.spoof_scores.tolist() == spoof
+  assert speech_metrics.compute_eer(table.bonafide_scores, table.spoof_scores) == (
+      speech_metrics.compute_eer(bona, spoof))
+  path.write_text("u1 - bonafide 1\nu2 A01 spoof 0\n")
+  import warnings
+  with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    assert score_files.read_cm_scores(path).repeated == 0
 
 
 def test_missing_score_file(tmp_path):

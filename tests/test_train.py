@@ -126,10 +126,12 @@ def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(uninterrupted, tiny_c
       os.kill(os.getpid(), signal.SIGTERM)
     return preprocess.random_horizontal_flip(images, rng)
 
-  monkeypatch.setitem(trainer.AUGMENTATIONS, "flip_then_terminate", flip_then_terminate)
+  # The same config as the resumed run (a resume checks it): only the flip is wrapped.
+  monkeypatch.setitem(trainer.AUGMENTATIONS, "flip", flip_then_terminate)
   with pytest.raises(trainer.Interrupted):
-    trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip_then_terminate"), tmp_path,
+    trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip"), tmp_path,
                                devices=DEVICES)
+  monkeypatch.undo()
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:
     meta = ckpt.read_meta(ckpt.latest_step())
@@ -137,16 +139,50 @@ def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(uninterrupted, tiny_c
     ckpt.close()
   # Usually after the first step (the handler runs once the step returns), at the latest there.
   assert meta["epoch"] == 0 and meta["step_in_epoch"] < 6
-  resumed = trainer.train_and_evaluate(tiny_config(tiny_corpus), tmp_path, devices=DEVICES)
+  resumed = trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip"), tmp_path,
+                                       devices=DEVICES)
   _assert_same_state(resumed["state"], expected["state"])
   assert _training_part(resumed["history"]) == _training_part(expected["history"])
+
+
+def test_a_finished_run_is_not_changed_by_another_config(uninterrupted, tmp_path):
+  """A typo'd re-run on a finished workdir is refused before it writes anything."""
+  workdir, _ = uninterrupted
+  before = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
+  config = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
+  config.model = ml_collections.ConfigDict({"name": "c2pn", "genotype": "DARTS_V2"})
+  config.seed = 3
+  with pytest.raises(trainer.errors.UserError,
+                     match=r"holds a run of another config.*: model\..*Nothing was written"):
+    trainer.train_and_evaluate(config, workdir, devices=DEVICES)
+  after = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
+  assert after == before
+
+
+def test_a_run_killed_after_its_last_checkpoint_leaves_complete_history(uninterrupted,
+                                                                         tiny_corpus, tmp_path):
+  """History, curves and metrics are rebuilt from the checkpoint on resume: none stale."""
+  import shutil
+  workdir, result = uninterrupted
+  copy = tmp_path / "run"
+  shutil.copytree(workdir, copy)
+  history = json.loads((copy / "history.json").read_text())
+  (copy / "history.json").write_text(json.dumps(history[:1]))  # killed before the last write
+  (copy / "training_curves.png").unlink()
+  lines = (copy / "metrics.jsonl").read_text().splitlines()
+  (copy / "metrics.jsonl").write_text("\n".join(lines + lines[:1]) + "\n")  # a redone epoch
+  again = trainer.train_and_evaluate(tiny_config(tiny_corpus), copy, devices=DEVICES)
+  assert again["history"] == result["history"]
+  assert json.loads((copy / "history.json").read_text()) == result["history"]
+  assert (copy / "training_curves.png").exists()
+  assert [r["step"] for r in metrics_log.read(copy)] == [1, 2]
 
 
 def test_a_non_finite_loss_stops_with_a_clear_error(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, epochs=1, steps_per_epoch=3)
   config.optimizer.learning_rate = float("nan")  # the first update makes every weight NaN
   with pytest.raises(trainer.NonFiniteLossError, match=r"non-finite loss \(nan\) at epoch 1, "
-                     r"step 2; the last good checkpoint is kept"):
+                     r"step 2 of the training; no checkpoint was written yet"):
     trainer.train_and_evaluate(config, tmp_path, devices=DEVICES)
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:
@@ -203,6 +239,8 @@ def test_paper_settings_are_in_the_configs():
   add = add_ffpp.get_config()
   assert add.loss.region_weight == 1.0 and add.model.mask_head
   assert tuple(add.optimizer.decay_epochs) == (80, 140) and add.batch_size == 96
+  # ADD's 256×256 faces come from corpora built with 256-pixel crops (configs/data/add_ffpp.py).
+  assert (add.image_size, add.corpus_overrides.crop_size) == (256, 256)
   bigarts = bigarts_celebdf.get_config()
   assert (bigarts.loss.intrinsic_weight, bigarts.loss.extrinsic_weight,
           bigarts.loss.classification_weight) == (15.0, 15.0, 1.0)

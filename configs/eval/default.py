@@ -27,4 +27,5 @@ def get_config():
   config.output_dir = ""  # empty: <first workdir>/eval
   config.data_threads = 2
   config.progress = True
+  config.asv_scores = ""  # speech runs: the organisers' ASV score file, for min t-DCF
   return config

@@ -21,6 +21,9 @@ def get_config():
   config.batch_size = 32
   config.frames_per_video = 4
   config.data_threads = 2
+  # Speech searches only: samples a waveform is cut or repeated to, frequency masking.
+  config.num_samples = 64000
+  config.mask = False
   # Search space and supernet.
   config.space = "fdnas"
   config.ops = ()  # an explicit list of operation names overrides `space`
@@ -28,6 +31,7 @@ def get_config():
   config.layout = "NNRNNR"
   config.channels = 16
   config.stem_multiplier = 3
+  config.stem = "cifar"  # 'cifar' (3×3 conv) | 'imagenet' (strided, for speech's 1-channel LFCC)
   config.k = 8
   config.num_classes = 2
   config.class_weights = ()
@@ -50,6 +54,23 @@ def get_config():
       weights="adam", learning_rate=3e-3, learning_rate_min=3e-4, momentum=0.9,
       weight_decay=3e-4, grad_clip_norm=5.0, arch_learning_rate=6e-4,
       arch_betas=(0.5, 0.999), arch_weight_decay=1e-3))
+  # Collapse guards (nas/collapse.py), recorded in the log and in genotype.json.
+  config.guards = ml_collections.ConfigDict(dict(
+      max_skips=0,  # P-DARTS: at most this many skips in the normal cell (0 = no cap; paper: 2)
+      early_stop=False,  # DARTS+: stop when the normal cell's parameter-free ops grow or settle
+      early_stop_patience=3,  # ... settle = unchanged for this many epochs
+      hessian=False,  # RobustDARTS: dominant eigenvalue of the α-Hessian of L_val per epoch
+      hessian_iterations=20, hessian_batches=1))
+  # Cost-aware search (nas/cost.py): λ_cost · E_α[cost] (millions of `metric`) in the loss.
+  config.cost = ml_collections.ConfigDict(dict(penalty=0.0, metric="macs"))
+  # The network built from the genotype, whose parameters and MACs genotype.json records
+  # (name '' = none); the demo's C2PN at the default search's resolution.
+  config.network = ml_collections.ConfigDict(dict(
+      name="c2pn", channels=8, layout="NNRNNR", image_size=32))
+  # 'gradient' (this search) | 'random' (uniform genotypes of the space, configs/search/random.py).
+  config.strategy = "gradient"
   config.seed = 0
+  config.seeds = ()  # several seeds, e.g. `--config.seeds=0,1,2`: one run each in seed_<s>/
   config.progress = True
+  config.log_every = 10  # steps between fetches of the step metrics (NaN check, progress)
   return config

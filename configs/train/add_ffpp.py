@@ -14,13 +14,14 @@ C = 8, rate 1e-3, the decays moved to epochs 3 and 5).
 """
 import ml_collections
 
+from configs.data import add_ffpp
 from configs.train import default
 
 
 def get_config(variant: str = ""):
   config = default.get_config()
-  config.dataset = "faceforensics/all_c23"
-  config.image_size, config.batch_size, config.eval_batch_size = 256, 96, 96
+  default.with_data(config, add_ffpp.get_config())  # FF++ c23, 256-pixel crops
+  config.batch_size, config.eval_batch_size = 96, 96
   config.model = ml_collections.ConfigDict(dict(
       name="add", genotype="", channels=16, cells_per_block=4, mask_head=True,
       stem="imagenet"))  # 256×256 inputs: DARTS' stride-8 ImageNet stem

@@ -11,13 +11,14 @@ the fakes a third original, a third (Real, Real), a third (Fake, Real) composite
 quality in [75, 100] as the only augmentation (`augment = 'jpeg'`). The quick variant trains on the synthetic celeb
 corpus (Celeb-DF-like) at 64×64 for 6 epochs with a 3-epoch cosine period.
 """
+from configs.data import bigarts_celeb_df
 from configs.train import default
 
 
 def get_config(variant: str = ""):
   config = default.get_config()
-  config.dataset = "celeb_df/official"
-  config.image_size, config.batch_size, config.eval_batch_size = 256, 32, 64
+  default.with_data(config, bigarts_celeb_df.get_config())  # Celeb-DF, 256-pixel crops
+  config.batch_size, config.eval_batch_size = 32, 64
   config.model.name = "resnet18"
   config.model.bigarts_heads = True
   config.loss.update(dict(classification_weight=1.0, intrinsic_weight=15.0,

@@ -23,9 +23,19 @@ def check_variant(variant: str) -> str:
   return variant
 
 
+def with_data(config: ml_collections.ConfigDict,
+              data: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The corpus fields of a `configs/data/*` protocol: the corpus, where it is built, the
+  builder overrides it was built with (its crop size) and the network input size."""
+  config.dataset, config.data_dir, config.image_size = data.dataset, data.data_dir, data.image_size
+  config.corpus_overrides = ml_collections.ConfigDict(data.corpus_overrides.to_dict())
+  return config
+
+
 def quick(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """CPU scale: the synthetic studio corpus at 64×64, batches of 32, 6 epochs."""
-  config.dataset = "synthetic_faces/studio"
+  config.dataset, config.data_dir = "synthetic_faces/studio", "runs/tfds"
+  config.corpus_overrides = ml_collections.ConfigDict()
   config.image_size, config.batch_size, config.eval_batch_size = 64, 32, 64
   config.epochs = 6
   return config
@@ -34,6 +44,7 @@ def quick(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 def get_config():
   config = ml_collections.ConfigDict()
   # Data.
+  config.modality = "face"  # 'face' | 'speech' (LFCC of a speech corpus: pcdarts_asvspoof.py)
   config.dataset = "synthetic_faces/studio"
   config.data_dir = "runs/tfds"
   config.corpus_overrides = ml_collections.ConfigDict()
@@ -46,6 +57,9 @@ def get_config():
   config.validation_batches = 0  # 0 = the whole split every epoch
   config.augment = "flip"  # 'none' | 'flip' | 'jpeg' (quality in [75, 100])
   config.data_threads = 2
+  # Speech runs only: samples a waveform is cut or repeated to, frequency masking.
+  config.num_samples = 64000
+  config.mask = False
   # BiG-Arts §3.3 forgery-face augmentation (data.forgery_augmentation): batches half real, the
   # fakes a third original, a third (Real, Real), a third (Fake, Real) composites.
   config.forgery_augmentation = False
@@ -68,4 +82,5 @@ def get_config():
   config.checkpoint_keep = 2
   config.seed = 0
   config.progress = True
+  config.log_every = 10  # steps between fetches of the step metrics (NaN check, progress)
   return config

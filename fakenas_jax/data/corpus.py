@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import jax
+from jax.experimental import multihost_utils
+
 from fakenas_jax.data import corpora, preparation
 
 
@@ -24,8 +27,13 @@ def prepared_builder(spec: str, data_dir: str, overrides: Mapping[str, Any] | No
         f"corpus {spec} is not built in {data_dir}; run: python -m fakenas_jax.prepare "
         f"--dataset={spec} --data_dir={data_dir} --manual_dir=<where you downloaded it> "
         f"{flags}".strip())
-  summary = preparation.prepare(spec, data_dir, overrides=overrides)
-  if verbose:
+  if jax.process_count() > 1:  # process 0 builds, the others wait for it
+    if jax.process_index() == 0:
+      summary = preparation.prepare(spec, data_dir, overrides=overrides)
+    multihost_utils.sync_global_devices(f"prepared {spec}")
+  else:
+    summary = preparation.prepare(spec, data_dir, overrides=overrides)
+  if verbose and jax.process_index() == 0:
     print(summary.render(), flush=True)
   return corpora.load_builder(spec, data_dir, **overrides)
 

@@ -5,8 +5,11 @@ as `VideoItem`s, each with its split, label, method and identity. This base does
 
 * checks the manual directory (missing or lacking expected files -> `ManualDirError`, naming
   what was expected where);
-* skips, and reports in `skipped`, every listed video that is not on disk, cannot be decoded or
-  shows no face, and every sampled frame without a face (never a crash on one bad video);
+* skips, and reports in `skipped`, every listed video that resolves (symlinks followed) outside
+  the manual directory, is not on disk, cannot be decoded or shows no face, and every sampled
+  frame without a face (never a crash on one bad video). A split or metadata file is data, not
+  a licence to read anywhere: `outside_manual_dir` is the one check every builder applies to
+  the paths it derives from such files (`..` components, absolute paths, symlinks out);
 * turns each video into one example per sampled frame through `data.faces.process_video`
   (`frames_per_video` frames, evenly spaced; largest face, cropped with a margin, 68 landmarks,
   masks), in worker processes (in this process when the pool breaks), with a progress bar.
@@ -198,6 +201,39 @@ def hold_out_validation(items: Sequence[VideoItem], config: FaceCorpusConfig, *,
           if item.split == "train" and group_of(item) in assignment else item for item in items]
 
 
+def outside_manual_dir(path: str | os.PathLike, manual_dir: str | os.PathLike) -> str | None:
+  """Why `path` may not be read, or None: it must resolve inside `manual_dir`.
+
+  Both are resolved first (`..` components and every symlink followed, also for paths that do
+  not exist), so `original_videos/../../x.mp4`, an absolute path in a split file and a symlink
+  that points out of the manual directory are all refused. A symlink between folders of the
+  manual directory is fine.
+  """
+  root = os.path.realpath(manual_dir)
+  resolved = os.path.realpath(path)
+  if resolved == root or os.path.commonpath([resolved, root]) != root:
+    return f"resolves outside the manual directory (to {resolved})"
+  return None
+
+
+def _outside_reason(item: VideoItem, manual_dir: pathlib.Path) -> str | None:
+  """`outside_manual_dir` of every file an item would read: the video (every frame of a frame
+  folder), its aligned real video and its mask video."""
+  reason = outside_manual_dir(item.path, manual_dir)
+  if reason:
+    return reason
+  if os.path.isdir(item.path):
+    for frame in frame_files(item.path):
+      reason = outside_manual_dir(frame, manual_dir)
+      if reason:
+        return f"frame {frame.name} {reason}"
+  for what, path in (("aligned real video", item.source_path), ("mask video", item.mask_path)):
+    reason = path and outside_manual_dir(path, manual_dir)
+    if reason:
+      return f"{what} {reason}"
+  return None
+
+
 def _skip(item: VideoItem, reason: str, frame: int | None = None) -> dict[str, str]:
   name = item.video_id if frame is None else f"{item.video_id} frame {frame}"
   return {"split": item.split, "item": name, "reason": reason}
@@ -383,11 +419,21 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
 
   def _split_generators(self, dl_manager):
     manual_dir = self.checked_manual_dir(dl_manager)
+    by_split = self.videos_by_split(manual_dir)
+    return {split: self._generate_examples(split, by_split[split]) for split in SPLITS}
+
+  def videos_by_split(self, manual_dir: pathlib.Path) -> dict[str, list[VideoItem]]:
+    """The videos a build reads, per split, after the checks; what fails one is in `skipped`
+    (reset here): outside the manual directory, listed twice, not found."""
     self.skipped = []
     items = self.list_videos(manual_dir)
     seen: set[str] = set()
     by_split: dict[str, list[VideoItem]] = {split: [] for split in SPLITS}
     for item in items:
+      outside = _outside_reason(item, manual_dir)
+      if outside:
+        self.skipped.append(_skip(item, outside))
+        continue
       if item.video_id in seen:
         self.skipped.append(_skip(item, "listed twice"))
         continue
@@ -402,7 +448,7 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
       if item.mask_path and not _exists(item.mask_path):
         item = dataclasses.replace(item, mask_path=None)
       by_split[item.split].append(item)
-    return {split: self._generate_examples(split, by_split[split]) for split in SPLITS}
+    return by_split
 
   def _generate_examples(self, split: str, items: list[VideoItem]) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
@@ -452,6 +498,11 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
 
 
 def relative_id(path: pathlib.Path, root: pathlib.Path) -> str:
-  """A video id: `path` below `root`, '/'-separated, without the file suffix."""
-  relative = path.relative_to(root)
+  """A video id: `path` below `root`, '/'-separated, without the file suffix (a path that is
+  not below `root`, such as an absolute one from a split file, gets its relative form with
+  `..`; `outside_manual_dir` then refuses it)."""
+  try:
+    relative = path.relative_to(root)
+  except ValueError:
+    relative = pathlib.PurePosixPath(os.path.relpath(path, root))
   return (relative.with_suffix("") if relative.suffix else relative).as_posix()

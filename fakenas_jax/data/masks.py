@@ -11,6 +11,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# Which mask of a corpus supervises which dense output of a detector: ADD's region map the face
+# hull (ADD Eq. 7), the BiG-Arts maps the intrinsic and extrinsic masks (BiG-Arts §3.2). The
+# one statement of that fact; losses, steps, pipelines and reports read it here.
+MASK_OF_OUTPUT = {"region": "face_hull", "intrinsic": "intrinsic", "extrinsic": "extrinsic"}
+DENSE_OUTPUTS = tuple(MASK_OF_OUTPUT)
+MASK_FEATURES = tuple(MASK_OF_OUTPUT.values())
+
 CHANGE_THRESHOLD = 4  # gamma: a pixel is manipulated if a channel changed by more (grey levels)
 
 

@@ -56,7 +56,7 @@ import numpy as np
 from tensorflow_datasets.core.data_sources import array_record as tfds_array_record
 from tensorflow_datasets.proto import tf_example_pb2
 
-from fakenas_jax.data import preprocess
+from fakenas_jax.data import integrity, preprocess
 
 METADATA_FEATURES = ("video_id", "frame_index", "label", "method")
 _SHUFFLE_SEED_PURPOSE = 0
@@ -124,30 +124,59 @@ class RecordReader:
   def __len__(self) -> int:
     return len(self._source)
 
-  def read(self, index: int, names: Sequence[str]) -> dict[str, Any]:
+  def _raw_records(self, indices) -> list[bytes]:
+    """Raw records of a TFDS source; a damaged file is an `integrity.CorruptCorpusError`
+    naming it and the rebuild command."""
+    try:
+      return self._raw.__getitems__(indices)
+    except Exception as error:  # noqa: BLE001 — only array_record's read errors are translated
+      if integrity.is_corruption(error):
+        raise integrity.corrupt_corpus_error(self._source.dataset_info, error) from None
+      raise
+
+  def read(self, index: int, names: Sequence[str], optional: Sequence[str] = ()
+           ) -> dict[str, Any]:
+    """The `names` features of record `index` (and those of `optional` that it has)."""
     if self._raw is not None:
-      return _parse_example(self._raw[index], names)
+      return _parse_example(self._raw_records([index])[0], names, optional)
     record = self._source[index]
-    return {name: record[name] for name in names}
+    values = {name: record[name] for name in names}
+    values.update({name: record[name] for name in optional if name in record})
+    return values
 
   def read_range(self, start: int, stop: int, names: Sequence[str]) -> list[dict[str, Any]]:
-    if self._raw is not None:
-      return [_parse_example(raw, names) for raw in self._raw.__getitems__(range(start, stop))]
-    return [self.read(index, names) for index in range(start, stop)]
+    return self.read_many(range(start, stop), names)
+
+  def read_many(self, indices: Sequence[int], names: Sequence[str],
+                optional: Sequence[str] = (), *, chunk_size: int = 4096) -> list[dict[str, Any]]:
+    """`read` of every index, the raw records fetched `chunk_size` at a time."""
+    indices = [int(i) for i in indices]
+    if self._raw is None:
+      return [self.read(index, names, optional) for index in indices]
+    rows = []
+    for start in range(0, len(indices), chunk_size):
+      chunk = indices[start:start + chunk_size]
+      rows += [_parse_example(raw, names, optional) for raw in self._raw_records(chunk)]
+    return rows
 
 
-def _parse_example(serialized: bytes, names: Sequence[str]) -> dict[str, Any]:
+def _parse_example(serialized: bytes, names: Sequence[str],
+                   optional: Sequence[str] = ()) -> dict[str, Any]:
   features = tf_example_pb2.Example.FromString(serialized).features.feature
   values = {}
-  for name in names:
+  for name in (*names, *optional):
+    if name in optional and name not in features:
+      continue
     feature = features[name]
     kind = feature.WhichOneof("kind")
     if kind == "bytes_list":
       values[name] = feature.bytes_list.value[0]
     elif kind == "int64_list":
       values[name] = feature.int64_list.value[0]
+    elif kind == "float_list":
+      values[name] = np.asarray(feature.float_list.value, np.float32)
     else:
-      raise ValueError(f"feature {name!r} is stored as {kind}, expected bytes or int64")
+      raise ValueError(f"feature {name!r} is stored as {kind}, expected bytes, int64 or floats")
   return values
 
 
@@ -367,8 +396,8 @@ def make_pipeline(
     num_epochs: int | None = None,
     frames_per_video: int | None = None,
     masks: Sequence[str] = (),
-    mean: float | Sequence[float] = 0.5,
-    std: float | Sequence[float] = 0.5,
+    mean: float | Sequence[float] = preprocess.MEAN,
+    std: float | Sequence[float] = preprocess.STD,
     augment: preprocess.Augment | None = None,
     process_index: int | None = None,
     process_count: int | None = None,

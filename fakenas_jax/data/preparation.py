@@ -7,27 +7,38 @@ leaves a build that reads as complete when it was interrupted (TFDS writes into 
 complete, and ends with a summary: examples per split and class, and anything a builder skipped
 with the reason (builders report skips through their `skipped` attribute: a list of
 `{"split", "item", "reason"}` dicts).
+
+Faults end in one line (a `DataDirError`, printed by `prepare` without a traceback): a full disk
+or an unwritable directory (`storage.describe_os_error`: which file, the free space, what to
+do), a build that fails its checksums (`integrity.CorruptCorpusError`, with the `--rebuild`
+command). `rebuild=True` deletes a complete build and builds it again. One `prepare` of a config
+runs at a time (an advisory lock beside the build), so the `incomplete.*` directories found
+under the lock are left by dead builds: they are removed.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import pathlib
-import tempfile
+import shutil
+import socket
 import time
 from typing import Any
 
 import tensorflow_datasets as tfds
 
+from fakenas_jax import storage
 from fakenas_jax.data import corpora
 
 REPORT_FILE = "prepare_report.json"
 
 
-class DataDirError(OSError):
-  """The data directory cannot be created or written to."""
+class DataDirError(storage.StorageError):
+  """The data directory cannot be created or written to, or what it holds cannot be used."""
 
 
 @dataclasses.dataclass
@@ -77,14 +88,38 @@ class PrepareSummary:
 
 def ensure_writable(data_dir: str | os.PathLike) -> pathlib.Path:
   """Creates `data_dir` if needed and checks a file can be written into it."""
-  path = pathlib.Path(data_dir).expanduser()
   try:
-    path.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path, prefix=".write_check_"):
-      pass
-  except OSError as error:
-    raise DataDirError(f"data_dir {str(path)!r} is not writable: {error.strerror or error}") from error
-  return path
+    return storage.ensure_writable(data_dir, "data_dir")
+  except storage.StorageError as error:
+    raise DataDirError(str(error), errno_code=error.errno_code, path=error.path) from None
+
+
+@contextlib.contextmanager
+def build_lock(config_dir: pathlib.Path):
+  """Holds the advisory lock of one corpus config's builds; under it, the `incomplete.*`
+  directories TFDS leaves behind belong to dead builds and are removed."""
+  config_dir.mkdir(parents=True, exist_ok=True)
+  lock_path = config_dir / ".prepare.lock"
+  with open(lock_path, "a+") as handle:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      handle.seek(0)
+      owner = handle.read().strip() or "another process"
+      raise DataDirError(f"{config_dir} is being built by {owner} (lock {lock_path}); wait for "
+                         "it to finish, then run again") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+    handle.flush()
+    for stale in sorted(config_dir.glob("incomplete.*")):
+      shutil.rmtree(stale, ignore_errors=True)
+    try:
+      yield
+    finally:
+      handle.seek(0)
+      handle.truncate()
+      fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def count_examples(builder: tfds.core.DatasetBuilder) -> dict[str, SplitCounts]:
@@ -104,28 +139,64 @@ def count_examples(builder: tfds.core.DatasetBuilder) -> dict[str, SplitCounts]:
   return counts
 
 
+def _count(builder) -> dict[str, SplitCounts]:
+  from fakenas_jax.data import integrity
+
+  try:
+    return count_examples(builder)
+  except Exception as error:  # noqa: BLE001 — only array_record's read errors are translated
+    if integrity.is_corruption(error):
+      raise integrity.corrupt_corpus_error(builder.info, error) from None
+    raise
+
+
 def prepare(spec: str, data_dir: str | os.PathLike, *, manual_dir: str | None = None,
             overrides: dict[str, Any] | None = None,
-            builder_kwargs: dict[str, Any] | None = None) -> PrepareSummary:
-  """Builds corpus `spec` ('name[/config]') into `data_dir` unless it is already complete."""
+            builder_kwargs: dict[str, Any] | None = None, rebuild: bool = False) -> PrepareSummary:
+  """Builds corpus `spec` ('name[/config]') into `data_dir` unless it is already complete
+  (`rebuild`: delete a complete build first, e.g. one whose files fail their checksums)."""
   data_dir = ensure_writable(data_dir)
   builder = corpora.load_builder(spec, str(data_dir), builder_kwargs, **(overrides or {}))
-  report_path = pathlib.Path(builder.data_dir) / REPORT_FILE
-  already = builder.is_prepared()
-  start = time.perf_counter()
-  skipped: list[dict[str, str]] = []
-  if already:
-    if report_path.exists():
-      skipped = json.loads(report_path.read_text())["skipped"]
-  else:
-    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    builder.download_and_prepare(file_format="array_record", download_config=download_config)
-    skipped = list(getattr(builder, "skipped", []))
-  summary = PrepareSummary(
-      dataset=corpora.parse_spec(spec)[0],
-      config=builder.builder_config.name if builder.builder_config else None,
-      path=str(builder.data_dir), already_prepared=already,
-      seconds=time.perf_counter() - start, splits=count_examples(builder), skipped=skipped)
-  if not already:
-    report_path.write_text(json.dumps(summary.to_json(), indent=2))
+  build_dir = pathlib.Path(builder.data_dir)
+  with build_lock(build_dir.parent):
+    if rebuild and builder.is_prepared():
+      shutil.rmtree(build_dir)
+      builder = corpora.load_builder(spec, str(data_dir), builder_kwargs, **(overrides or {}))
+    report_path = build_dir / REPORT_FILE
+    already = builder.is_prepared()
+    start = time.perf_counter()
+    skipped: list[dict[str, str]] = []
+    if already:
+      if report_path.exists():
+        skipped = json.loads(report_path.read_text())["skipped"]
+    else:
+      download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+      # TFDS prints "Downloading and preparing dataset Unknown size ..." and "... Subsequent
+      # calls will reuse this data." to stdout; nothing downloads here and the summary says
+      # where the build is.
+      builder._log_download_bytes = builder._log_download_done = lambda: None
+      try:
+        builder.download_and_prepare(file_format="array_record",
+                                     download_config=download_config)
+      except DataDirError:
+        raise
+      except OSError as error:
+        cause = storage.root_os_error(error)
+        raise DataDirError(storage.describe_os_error(
+            error, build_dir, action="run the same command again (the partial build is "
+            "discarded)"), errno_code=getattr(cause, "errno", None),
+            path=getattr(cause, "filename", None)) from None
+      skipped = list(getattr(builder, "skipped", []))
+    summary = PrepareSummary(
+        dataset=corpora.parse_spec(spec)[0],
+        config=builder.builder_config.name if builder.builder_config else None,
+        path=str(builder.data_dir), already_prepared=already,
+        seconds=time.perf_counter() - start, splits=_count(builder), skipped=skipped)
+    if not already:
+      try:
+        report_path.write_text(json.dumps(summary.to_json(), indent=2))
+      except OSError as error:
+        raise DataDirError(storage.describe_os_error(
+            error, report_path, action="run the same command again"),
+            errno_code=error.errno, path=str(report_path)) from None
   return summary

@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
-MASK_FEATURES = ("face_hull", "intrinsic", "extrinsic")
+from fakenas_jax.data import masks
+
+MASK_FEATURES = masks.MASK_FEATURES
 
 Augment = Callable[[dict[str, np.ndarray], np.random.Generator], dict[str, np.ndarray]]
 
@@ -90,6 +92,10 @@ def mask_to_float(mask: np.ndarray) -> np.ndarray:
   out = mask.astype(np.float32)
   out *= np.float32(1.0 / 255.0)
   return out
+
+
+# The normalisation every face pipeline applies, (x / 255 - MEAN) / STD: [0, 255] -> [-1, 1].
+MEAN, STD = 0.5, 0.5
 
 
 def channel_stats(values: float | Sequence[float], name: str) -> np.ndarray:

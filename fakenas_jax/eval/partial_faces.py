@@ -125,11 +125,10 @@ class PairedVideo:
 def _synthetic_pairs(builder, split: str, video_ids: Sequence[str]) -> dict[str, PairedVideo]:
   """Re-renders each fake video and the real video of its seed and target, uncompressed."""
   from fakenas_jax.data import synthetic  # pylint: disable=import-outside-toplevel
-  # pylint: disable-next=import-outside-toplevel
-  from tfds_builders.synthetic_faces import synthetic_faces_dataset_builder as builder_lib
+  from fakenas_jax.data.synthetic import plan  # pylint: disable=import-outside-toplevel
 
   config = builder.builder_config
-  specs = {spec.video_id: spec for spec in builder_lib.video_specs(config, split)}
+  specs = {spec.video_id: spec for spec in plan.video_specs(config, split)}
   recipe = synthetic.RECIPES[config.recipe]
   pairs = {}
   for video_id in video_ids:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import inspect
 import json
 import os
 import pathlib
@@ -52,7 +51,6 @@ import jax
 import numpy as np
 
 from fakenas_jax import parallel
-from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import preprocess
 from fakenas_jax.data.faces import crop as crop_lib
 from fakenas_jax.data.faces import detection, video_io
@@ -138,10 +136,6 @@ def crop_geometry(train_config, margin: float | None = None) -> CropGeometry:
   return geometry
 
 
-def _pipeline_default(name: str) -> float:
-  return inspect.signature(pipeline_lib.make_pipeline).parameters[name].default
-
-
 def restore_detector(workdir: str | os.PathLike, checkpoint: str | int = "best", mesh=None):
   """`evaluator.restore_run` with errors that say how to get a trained detector; `best` falls
   back to `latest` when no checkpoint has a validation AUC. Returns (config, model, variables,
@@ -222,10 +216,8 @@ class Predictor:
      self.checkpoint) = restore_detector(workdir, options.checkpoint, mesh)
     self.image_size = int(self.train_config.image_size)
     self.geometry = crop_geometry(self.train_config, options.margin)
-    self.mean = preprocess.channel_stats(self.train_config.get("mean", _pipeline_default("mean")),
-                                         "mean")
-    self.std = preprocess.channel_stats(self.train_config.get("std", _pipeline_default("std")),
-                                        "std")
+    self.mean = preprocess.channel_stats(preprocess.MEAN, "mean")  # what training applied
+    self.std = preprocess.channel_stats(preprocess.STD, "std")
     self.layer = ""
     if options.overlays:
       self.layer = options.gradcam_layer or gradcam.default_layer(self.model, self.variables,

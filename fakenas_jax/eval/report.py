@@ -23,8 +23,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from fakenas_jax.data import masks  # noqa: E402
+
 # Predicted map → the ground-truth mask it is trained against.
-TRUE_MASK_OF_MAP = {"region": "face_hull", "intrinsic": "intrinsic", "extrinsic": "extrinsic"}
+TRUE_MASK_OF_MAP = masks.MASK_OF_OUTPUT
 SUMMARY_METRICS = ("auc", "accuracy", "eer", "ap", "precision", "recall", "f1")
 
 

@@ -91,7 +91,7 @@ def evaluate_speech_run(config, workdir: str | pathlib.Path, *, checkpoint=None,
   Returns the summary (as `speech_report.json`) with `scores` (the `SplitScores`) and `paths`.
   """
   checkpoint = config.checkpoint if checkpoint is None else checkpoint
-  asv_path = config.get("asv_scores", "") if asv_scores is None else asv_scores
+  asv_path = config.asv_scores if asv_scores is None else asv_scores
   mesh = parallel.make_data_mesh(devices)
   if config.batch_size < 1 or config.batch_size % mesh.size:
     raise ValueError(f"batch_size ({config.batch_size}) must be a positive multiple of the "

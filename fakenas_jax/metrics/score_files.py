@@ -6,7 +6,11 @@ CM score file, one utterance a line (the format of the ASVspoof 2019 evaluation 
                                             LA_E_1000147 - bonafide 2.07
 
 ``key`` is ``bonafide`` or ``spoof``; ``attack`` is the system id (``A01`` … ``A19``) of a spoof
-and ``-`` for bona fide speech; a higher score means more bona fide.
+and ``-`` for bona fide speech; a higher score means more bona fide. An utterance may appear on
+several lines (the organisers' example score files repeat lines): as in their evaluation code,
+which reads the file with ``genfromtxt`` and uses every line, each line counts; `read_cm_scores`
+warns with the number of repeats (`CMScores.repeated`). Lines of one utterance that disagree on
+its key or attack are refused.
 
 ASV score files, one trial a line, ``key`` being ``target``, ``nontarget`` or ``spoof``:
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -34,6 +39,10 @@ BONAFIDE_ATTACKS = ("-", "bonafide")  # how bona fide speech is named in the att
 
 class ScoreFileError(ValueError):
   """A score file that is malformed or does not belong to the protocol it is used with."""
+
+
+class RepeatedLinesWarning(UserWarning):
+  """A CM score file names some utterances on more than one line (each line is counted)."""
 
 
 def _strings(values, name: str) -> np.ndarray:
@@ -82,14 +91,22 @@ class CMScores:
     _check_lengths(utterances=self.utterances, attacks=self.attacks, keys=self.keys,
                    scores=self.scores)
     _check_keys(self.keys, CM_KEYS, "CM")
-    unique, counts = np.unique(self.utterances, return_counts=True)
-    if (counts > 1).any():
-      raise ScoreFileError(f"{int((counts > 1).sum())} utterance(s) appear more than once "
-                           f"(e.g. {', '.join(unique[counts > 1][:3])})")
+    first: dict[str, tuple[str, str]] = {}
+    for utterance, attack, key in zip(self.utterances.tolist(), self.attacks.tolist(),
+                                      self.keys.tolist()):
+      seen = first.setdefault(utterance, (attack, key))
+      if seen != (attack, key):
+        raise ScoreFileError(f"utterance {utterance} appears more than once with different "
+                             f"attack/key ({' '.join(seen)} and {attack} {key})")
     unnamed = (self.keys == "spoof") & np.isin(self.attacks, BONAFIDE_ATTACKS)
     if unnamed.any():
       raise ScoreFileError(f"spoof utterance {self.utterances[unnamed][0]} has attack "
                            f"{self.attacks[unnamed][0]!r}; a spoof needs its attack id (A01 …)")
+
+  @property
+  def repeated(self) -> int:
+    """Lines beyond the first of their utterance (each is counted in the metrics)."""
+    return len(self.utterances) - len(np.unique(self.utterances))
 
   @property
   def bonafide_scores(self) -> np.ndarray:
@@ -174,9 +191,14 @@ def read_cm_scores(path: str | pathlib.Path) -> CMScores:
     rows.append((*fields[:3], _parse_score(path, number, fields[3])))
   utterances, attacks, keys, scores = zip(*rows)
   try:
-    return CMScores(utterances, attacks, keys, scores)
+    table = CMScores(utterances, attacks, keys, scores)
   except ScoreFileError as error:
     raise ScoreFileError(f"{path}: {error}") from None
+  if table.repeated:
+    warnings.warn(f"{path}: {table.repeated} line(s) repeat an utterance already scored; every "
+                  "line is counted, as the ASVspoof organisers' evaluation code does",
+                  RepeatedLinesWarning, stacklevel=2)
+  return table
 
 
 def write_cm_scores(path: str | pathlib.Path, utterances, attacks, scores,

@@ -24,6 +24,8 @@ With ``expose_features``, ``'features'``: the last state of every resolution, fi
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -82,6 +84,7 @@ class ADDNetwork(nn.Module):
   drop_path_prob: float = 0.0
   reducing_skip: registry.ReducingSkip = 'factorized_reduce'
   expose_features: bool = False
+  takes_drop_path: ClassVar[bool] = True  # `__call__(..., drop_path_prob=)`
 
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False,

@@ -26,7 +26,6 @@ and without the heads).
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import flax.linen as nn
@@ -126,8 +125,8 @@ class ArtifactDecoder(nn.Module):
 
 
 def takes_drop_path(module: nn.Module) -> bool:
-  """Whether the module's ``__call__`` takes ``drop_path_prob`` (a schedule value)."""
-  return 'drop_path_prob' in inspect.signature(type(module).__call__).parameters
+  """Whether the module's ``__call__`` takes ``drop_path_prob`` (its ``takes_drop_path``)."""
+  return bool(getattr(module, 'takes_drop_path', False))
 
 
 class WithArtifactHeads(nn.Module):
@@ -139,6 +138,10 @@ class WithArtifactHeads(nn.Module):
   """
   backbone: nn.Module
   decoder_channels: tuple[int, ...] = ()
+
+  @property
+  def takes_drop_path(self) -> bool:
+    return takes_drop_path(self.backbone)
 
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False,

@@ -22,6 +22,8 @@ Outputs: ``'logits'`` [B, num_classes] (class 1 = fake). With ``expose_features`
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -70,6 +72,7 @@ class C2PN(nn.Module):
   dropout_rate: float = 0.0
   reducing_skip: registry.ReducingSkip = 'avg_pool'  # the FD-NAS space's; see factory
   expose_features: bool = False
+  takes_drop_path: ClassVar[bool] = True  # `__call__(..., drop_path_prob=)`
 
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False,

@@ -22,6 +22,8 @@ Outputs: ``'logits'`` [B, num_classes]; ``'aux_logits'`` [B, num_classes] when `
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -124,16 +126,18 @@ def make_stem(stem: str, channels: int, stem_multiplier: int) -> nn.Module:
 class DartsEvalNetwork(nn.Module):
   """DARTS' evaluation network from a genotype (module docstring)."""
   genotype: genotypes.Genotype
-  num_classes: int = 10
+  num_classes: int = 2
   channels: int = 36
   layers: int = 20
-  auxiliary: bool = False
-  drop_path_prob: float = 0.0
+  auxiliary: bool = True
+  drop_path_prob: float = 0.2
   stem: str = 'cifar'
   stem_multiplier: int = 3
   dropout_rate: float = 0.0
   reducing_skip: registry.ReducingSkip = 'factorized_reduce'
   expose_features: bool = False
+  takes_drop_path: ClassVar[bool] = True  # `__call__(..., drop_path_prob=)`
+  default_genotype: ClassVar[str] = 'DARTS_V2'  # DARTS' own cells (DARTS §3.3)
 
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False,

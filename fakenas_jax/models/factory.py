@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
-from collections.abc import Callable
 from typing import Any
 
 import flax.linen as nn
@@ -51,54 +50,39 @@ from fakenas_jax.audio import sinc
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
 
-# Fields every network has. A network without an auxiliary head, a region head or drop path
-# refuses `auxiliary`, `mask_head` or a non-zero `drop_path_prob`. `decoder_channels`: widths of
-# the BiG-Arts decoder blocks, deepest first; () = 256, 128, 64, 32, 16, … (see bigarts_heads).
+# The factory's own fields, beside the module's: how the genotype is read (`genotype`: a
+# published name or a JSON; `reducing_skip`: '' = the genotype's own, see `load_genotype`) and
+# whether the BiG-Arts heads are attached (`decoder_channels`: their widths, deepest first).
+GENOTYPE_FIELDS = {'genotype': '', 'reducing_skip': ''}
+HEAD_FIELDS = {'bigarts_heads': False,
+               'decoder_channels': bigarts_heads.WithArtifactHeads.decoder_channels}
 # `frontend` (speech): 'lfcc' (the network takes the LFCC image) or 'sinc' (it takes the
 # waveform and starts with the sinc-filter layer of `sinc_frontend`, set by `sinc`, fields of
 # `audio.sinc.SincConfig`).
-_COMMON = {'name': '', 'num_classes': 2, 'genotype': '', 'drop_path_prob': 0.0,
-           'auxiliary': False, 'mask_head': False, 'bigarts_heads': False,
-           'decoder_channels': (), 'frontend': 'lfcc', 'sinc': {}}
+FRONTEND_FIELDS = {'frontend': 'lfcc', 'sinc': {}}
 FRONTENDS = ('lfcc', 'sinc')
-# Fields of the networks built from genotypes. `reducing_skip`: '' = the genotype's own (see
-# load_genotype), or 'factorized_reduce' / 'avg_pool'.
-_CELL_NETWORK = {'channels': 16, 'stem_multiplier': 3, 'dropout_rate': 0.0, 'reducing_skip': ''}
+_NOT_CONFIGURABLE = ('parent', 'name', 'genotype', 'expose_features')
 
 
 @dataclasses.dataclass(frozen=True)
 class _Network:
-  defaults: dict[str, Any]
-  needs_genotype: bool
-  # (resolved config, (genotype, reducing skip) or None, expose_features) → module.
-  build: Callable[[ml_collections.ConfigDict, Any, bool], nn.Module]
+  module: type[nn.Module]
   description: str
-  options: frozenset[str] = frozenset()  # of 'auxiliary', 'mask_head', 'drop_path'
+  preset: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed by the name
 
+  @property
+  def needs_genotype(self) -> bool:
+    return 'genotype' in self.module.__dataclass_fields__
 
-def _build_meso(inception: bool):
-  def build(config, genotype, expose_features):
-    del genotype
-    return meso.MesoNet(num_classes=config.num_classes, inception=inception,
-                        dropout_rate=config.dropout_rate, expose_features=expose_features)
-  return build
-
-
-def _build_resnet18(config, genotype, expose_features):
-  del genotype
-  return resnet.resnet18(config.num_classes, expose_features=expose_features)
-
-
-def _build_xception(config, genotype, expose_features):
-  del genotype
-  return xception.Xception(config.num_classes, expose_features=expose_features)
-
-
-def _build_lcnn(config, genotype, expose_features):
-  del genotype
-  if expose_features:
-    raise ValueError("model 'lcnn' exposes no feature pyramid; it cannot take BiG-Arts heads")
-  return lcnn.LCNN(num_classes=config.num_classes, dropout_rate=config.dropout_rate)
+  def fields(self) -> dict[str, Any]:
+    """The module's own configurable fields with their defaults (the only defaults)."""
+    fields = {}
+    for field in dataclasses.fields(self.module):
+      if field.name in _NOT_CONFIGURABLE or field.name in self.preset:
+        continue
+      if field.default is not dataclasses.MISSING:
+        fields[field.name] = field.default
+    return fields
 
 
 def _reducing_skip(config, genotype_skip: str) -> str:
@@ -109,58 +93,19 @@ def _reducing_skip(config, genotype_skip: str) -> str:
   return skip
 
 
-def _build_darts_eval(config, genotype, expose_features):
-  genotype, skip = genotype
-  return darts_eval.DartsEvalNetwork(
-      genotype, num_classes=config.num_classes, channels=config.channels, layers=config.layers,
-      auxiliary=config.auxiliary, drop_path_prob=config.drop_path_prob, stem=config.stem,
-      stem_multiplier=config.stem_multiplier, dropout_rate=config.dropout_rate,
-      reducing_skip=_reducing_skip(config, skip), expose_features=expose_features)
-
-
-def _build_c2pn(config, genotype, expose_features):
-  genotype, skip = genotype
-  return c2pn.C2PN(
-      genotype, num_classes=config.num_classes, channels=config.channels, layout=config.layout,
-      fusion_channels=config.fusion_channels, drop_path_prob=config.drop_path_prob,
-      stem_multiplier=config.stem_multiplier, dropout_rate=config.dropout_rate,
-      reducing_skip=_reducing_skip(config, skip), expose_features=expose_features)
-
-
-def _build_add(config, genotype, expose_features):
-  genotype, skip = genotype
-  return add_net.ADDNetwork(
-      genotype, num_classes=config.num_classes, channels=config.channels, blocks=config.blocks,
-      cells_per_block=config.cells_per_block, stem=config.stem,
-      stem_multiplier=config.stem_multiplier, mask_head=config.mask_head,
-      head_channels=config.head_channels, hidden_units=config.hidden_units,
-      dropout_rate=config.dropout_rate, drop_path_prob=config.drop_path_prob,
-      reducing_skip=_reducing_skip(config, skip), expose_features=expose_features)
-
-
 _NETWORKS: dict[str, _Network] = {
-    'meso4': _Network({'dropout_rate': 0.5}, False, _build_meso(False),
-                      'Meso-4 (Afchar et al. 2018)'),
-    'meso_inception4': _Network({'dropout_rate': 0.5}, False, _build_meso(True),
-                                'MesoInception-4 (Afchar et al. 2018)'),
-    'resnet18': _Network({}, False, _build_resnet18, 'ResNet-18, torchvision layout'),
-    'xception': _Network({}, False, _build_xception, 'Xception (Chollet 2017)'),
+    'meso4': _Network(meso.MesoNet, 'Meso-4 (Afchar et al. 2018)', {'inception': False}),
+    'meso_inception4': _Network(meso.MesoNet, 'MesoInception-4 (Afchar et al. 2018)',
+                                {'inception': True}),
+    'resnet18': _Network(resnet.ResNet, 'ResNet-18, torchvision layout',
+                         {'stage_sizes': (2, 2, 2, 2)}),
+    'xception': _Network(xception.Xception, 'Xception (Chollet 2017)'),
     # The ASVspoof 2021 LFCC-LCNN baseline (speech; one logit as the baseline's sigmoid).
-    'lcnn': _Network({'num_classes': 1, 'dropout_rate': 0.7}, False, _build_lcnn,
-                     'LFCC-LCNN (ASVspoof 2021 baseline)'),
+    'lcnn': _Network(lcnn.LCNN, 'LFCC-LCNN (ASVspoof 2021 baseline)'),
     # DARTS' CIFAR evaluation network; stem='imagenet', channels=48, layers=14 is its ImageNet one.
-    'darts_eval': _Network(
-        dict(_CELL_NETWORK, genotype='DARTS_V2', channels=36, layers=20, stem='cifar',
-             auxiliary=True, drop_path_prob=0.2),
-        True, _build_darts_eval, 'the DARTS evaluation network',
-        frozenset({'auxiliary', 'drop_path'})),
-    'c2pn': _Network(
-        dict(_CELL_NETWORK, layout='NNRNNRNNRNNR', fusion_channels=0),
-        True, _build_c2pn, 'FD-NAS C2PN', frozenset({'drop_path'})),
-    'add': _Network(
-        dict(_CELL_NETWORK, blocks=3, cells_per_block=4, stem='cifar', mask_head=True,
-             head_channels=256, hidden_units=256),
-        True, _build_add, 'the ADD network', frozenset({'mask_head', 'drop_path'})),
+    'darts_eval': _Network(darts_eval.DartsEvalNetwork, 'the DARTS evaluation network'),
+    'c2pn': _Network(c2pn.C2PN, 'FD-NAS C2PN'),
+    'add': _Network(add_net.ADDNetwork, 'the ADD network'),
 }
 MODEL_NAMES: tuple[str, ...] = tuple(_NETWORKS)
 
@@ -172,9 +117,13 @@ def _network(name: str) -> _Network:
 
 
 def default_model_config(name: str) -> ml_collections.ConfigDict:
-  """All fields of network ``name`` with their defaults (a config overrides a few of them)."""
+  """All fields of network ``name`` with their defaults (a config overrides a few of them):
+  the module's own fields, the genotype fields for cell networks, the BiG-Arts head fields."""
   network = _network(name)
-  return ml_collections.ConfigDict({**_COMMON, **network.defaults, 'name': name})
+  fields = {'name': name, **network.fields(), **HEAD_FIELDS, **FRONTEND_FIELDS}
+  if network.needs_genotype:
+    fields.update(GENOTYPE_FIELDS, genotype=getattr(network.module, 'default_genotype', ''))
+  return ml_collections.ConfigDict(fields)
 
 
 def resolve_config(config: ml_collections.ConfigDict | dict) -> ml_collections.ConfigDict:
@@ -183,23 +132,23 @@ def resolve_config(config: ml_collections.ConfigDict | dict) -> ml_collections.C
   if not config.get('name'):
     raise ValueError(f'the model config needs a name, one of: {", ".join(MODEL_NAMES)}')
   resolved = default_model_config(config['name'])
-  unknown = sorted(set(config) - set(resolved))
-  if unknown:
-    raise ValueError(f'model {config["name"]!r} has no field(s) {", ".join(unknown)}; '
-                     f'its fields: {", ".join(sorted(resolved))}')
+  network = _NETWORKS[config['name']]
+  for field in sorted(set(config) - set(resolved)):
+    if field == 'genotype':
+      raise ValueError(
+          f'model {config["name"]!r} ({network.description}) takes no genotype, got '
+          f'{config["genotype"]!r}; networks built from genotypes: '
+          f'{", ".join(n for n, e in _NETWORKS.items() if e.needs_genotype)}')
+    having = [n for n in MODEL_NAMES if field in default_model_config(n)]
+    where = (f'; networks that have it: {", ".join(having)}' if having else
+             f'; its fields: {", ".join(sorted(resolved))}')
+    raise ValueError(f'model {config["name"]!r} ({network.description}) has no field '
+                     f'{field}{where}')
   resolved.update(config)
   if resolved.frontend not in FRONTENDS:
     raise ValueError(f'frontend must be one of {", ".join(FRONTENDS)}, got {resolved.frontend!r}')
   if int(resolved.num_classes) < 1:
     raise ValueError(f'num_classes must be >= 1, got {resolved.num_classes}')
-  network = _NETWORKS[resolved.name]
-  for field, option, value in (('auxiliary', 'auxiliary', resolved.auxiliary),
-                               ('mask_head', 'mask_head', resolved.mask_head),
-                               ('drop_path_prob', 'drop_path', resolved.drop_path_prob)):
-    if value and option not in network.options:
-      having = [n for n, e in _NETWORKS.items() if option in e.options]
-      raise ValueError(f'model {resolved.name!r} ({network.description}) has no {field}; '
-                       f'networks that have it: {", ".join(having)}')
   return resolved
 
 
@@ -226,17 +175,20 @@ def build_model(config: ml_collections.ConfigDict | dict) -> nn.Module:
   """The detector the config names (module docstring for the call and the outputs)."""
   config = resolve_config(config)
   network = _NETWORKS[config.name]
-  genotype = None
+  kwargs = {field: config[field] for field in network.fields()}
+  kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
   if network.needs_genotype:
     if not config.genotype:
       raise ValueError(f'model {config.name!r} is built from a genotype: set genotype to a '
                        f'published name ({", ".join(genotypes.PUBLISHED)}) or a genotype JSON')
-    genotype = load_genotype(config.genotype)
-  elif config.genotype:
-    raise ValueError(f'model {config.name!r} ({network.description}) takes no genotype, got '
-                     f'{config.genotype!r}; networks built from genotypes: '
-                     f'{", ".join(n for n, e in _NETWORKS.items() if e.needs_genotype)}')
-  model = network.build(config, genotype, bool(config.bigarts_heads))
+    genotype, skip = load_genotype(config.genotype)
+    kwargs.update(genotype=genotype, reducing_skip=_reducing_skip(config, skip))
+  if 'expose_features' in network.module.__dataclass_fields__:
+    kwargs['expose_features'] = bool(config.bigarts_heads)
+  elif config.bigarts_heads:
+    raise ValueError(f'model {config.name!r} exposes no feature pyramid; it cannot take BiG-Arts '
+                     'heads')
+  model = network.module(**network.preset, **kwargs)
   if config.bigarts_heads:
     model = bigarts_heads.WithArtifactHeads(
         backbone=model, decoder_channels=tuple(int(c) for c in config.decoder_channels))

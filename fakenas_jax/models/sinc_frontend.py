@@ -48,6 +48,10 @@ class WithSincFrontend(nn.Module):
   backbone: nn.Module
   config: sinc.SincConfig
 
+  @property
+  def takes_drop_path(self) -> bool:  # `**kwargs` passes drop_path_prob on to the backbone
+    return bool(getattr(self.backbone, "takes_drop_path", False))
+
   @nn.compact
   def __call__(self, waveforms: jax.Array, train: bool = False, **kwargs: Any):
     if waveforms.ndim != 2:

@@ -20,10 +20,8 @@ that epoch); a non-finite loss stops the run and keeps the last good checkpoint.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
-import signal
 import time
 from typing import Any
 
@@ -31,21 +29,21 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import tqdm
 
-from fakenas_jax import checkpoints, metrics_log, parallel
+from fakenas_jax import checkpoints, errors, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
+from fakenas_jax.nas import search_hooks
 from fakenas_jax.nn import genotypes
 from fakenas_jax.nn import registry
+from fakenas_jax.run import loop
+from fakenas_jax.run import workdir as workdir_lib
 
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss became NaN or infinite; the last good checkpoint is kept."""
+NonFiniteLossError = errors.NonFiniteLossError
 
 
-class Interrupted(Exception):
-  """SIGTERM arrived; a checkpoint was written."""
+Interrupted = errors.Interrupted
 
 
 def search_space(config) -> tuple[tuple[str, ...], str]:
@@ -67,7 +65,7 @@ def build_network(config, k: int) -> SearchNetwork:
   return SearchNetwork(op_names, layout=config.layout, channels=config.channels, k=k,
                        num_classes=config.num_classes, stem_multiplier=config.stem_multiplier,
                        reducing_skip=reducing_skip, indicator_lambda=config.indicator_lambda,
-                       stem=config.get("stem", "cifar"))
+                       stem=config.stem)
 
 
 def grow_like(old, fresh):
@@ -89,18 +87,161 @@ def grow_like(old, fresh):
   return jax.tree.map(grow, old, fresh)
 
 
-@dataclasses.dataclass
-class SearchRun:
-  """The mutable bookkeeping of one search run (what `meta` of a checkpoint holds)."""
+def search_record(config: ml_collections.ConfigDict) -> dict:
+  """The config as `config.json` stores it (what a resume is checked against)."""
+  return workdir_lib.as_dict(config)
 
-  epoch: int = 0  # epochs completed
-  step_in_epoch: int = 0  # steps of the current epoch done (non-zero after SIGTERM)
-  sums: dict = dataclasses.field(default_factory=dict)  # metric sums of the current epoch
-  prunings: int = 0
-  active: list | None = None
-  estimation: list | None = None
-  iterators: dict = dataclasses.field(default_factory=dict)
-  history: list = dataclasses.field(default_factory=list)
+
+class SearchTask:
+  """FD-NAS Alg. 1 / 2 as a `loop.Task`: the bilevel (or meta) step, then at the end of an
+  epoch estimate (Eq. 4–5) → importance (Eq. 8) → genotype (Eq. 9) → prune and regrow."""
+
+  name = "search"
+
+  def __init__(self, config, mesh):
+    self.config, self.mesh = config, mesh
+    self.replicated = parallel.replicated_sharding(mesh)
+    self.op_names, _ = search_space(config)
+    self.steps = make_steps(config, mesh)
+    self.steps_per_epoch = self.steps.steps_per_epoch
+    if config.steps_per_epoch:
+      self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
+    opt_config = optimizers.OptimizerConfig(**dict(config.optimizer))
+    self.weight_tx, self.arch_tx = optimizers.bilevel_optimizers(
+        opt_config, self.steps_per_epoch * config.epochs)
+    self.k = config.k
+    self.network, self.state = self.fresh_state(self.k, config.seed)
+    self.rng = jax.random.key(config.seed + 17)
+    self.errors_fn = None
+
+  def initial_extra(self) -> dict:
+    n_ops = len(self.op_names)
+    return {"prunings": 0,
+            "active": np.ones((2, genotypes.edges_per_cell(), n_ops), bool).tolist(),
+            "estimation": np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist()}
+
+  def fresh_state(self, k_now: int, seed: int):
+    network = build_network(self.config, k_now)
+    x = jnp.zeros(self.steps.input_shape)  # what the steps feed the network (faces, LFCC, …)
+    # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
+    variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
+    state = bilevel.init_state(variables["params"], variables["arch"], variables["batch_stats"],
+                               self.weight_tx, self.arch_tx)
+    return network, state
+
+  # The loop's Task interface.
+  def restore_target(self, meta: dict):
+    self.k = pruning.channel_divisor(self.config.k, meta["extra"]["prunings"])
+    self.network, self.state = self.fresh_state(self.k, self.config.seed)
+    return checkpoints.abstract_like(self.carry(), self.replicated)
+
+  def carry(self):
+    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
+
+  def load(self, carry, run) -> None:
+    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
+
+  def start(self, run) -> None:
+    if not run.extra:
+      run.extra = self.initial_extra()
+    # Through the host: every process holds the same values, and a multi-host mesh takes them.
+    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    self.steps.start(run.positions)
+    self.compile()
+
+  def compile(self) -> None:
+    """The steps and the errors function of Eq. 4 for the current network."""
+    self.steps.compile(self.network, self.weight_tx, self.arch_tx)
+    network, chunk = self.network, self.config.estimation_chunk
+
+    @jax.jit
+    def errors_fn(state, batch, search_inputs):
+      variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
+      return network_loss.override_errors(network, variables, search_inputs, batch, chunk=chunk)
+    self.errors_fn = errors_fn
+
+  def positions(self) -> dict:
+    return self.steps.positions()
+
+  def search_inputs(self, run):
+    return network_loss.SearchInputs(
+        active=jnp.asarray(run.extra["active"]),
+        estimation=jnp.asarray(run.extra["estimation"], jnp.float32),
+        use_estimation=jnp.asarray(bool(self.config.indicator)
+                                   and run.epoch > self.config.warmup_epochs))
+
+  def begin_epoch(self, run) -> None:
+    self.inputs = self.search_inputs(run)
+
+  def step(self, run):
+    self.rng, step_rng = jax.random.split(self.rng)
+    self.state, metrics = self.steps.step(
+        self.state, step_rng, self.inputs, update_arch=run.epoch >= self.config.warmup_epochs,
+        step_index=run.epoch * self.steps_per_epoch + run.step_in_epoch)
+    return metrics
+
+  def end_epoch(self, run, metrics: dict) -> dict:
+    config, extra = self.config, run.extra
+    estimation_start = time.perf_counter()
+    if config.indicator and run.epoch >= config.warmup_epochs:
+      search_batches, held_out_batches = self.steps.estimation_batches()
+      search_errors = [self.errors_fn(self.state, b, self.inputs) for b in search_batches]
+      held_out_errors = [self.errors_fn(self.state, b, self.inputs) for b in held_out_batches]
+      scores = estimation.estimation_scores(jnp.stack(search_errors, -1),
+                                            jnp.stack(held_out_errors, -1),
+                                            jnp.asarray(extra["active"]))
+      extra["estimation"] = np.asarray(scores).tolist()
+      metrics["time/estimation_s"] = time.perf_counter() - estimation_start
+    arch = self.state.arch
+    importance = np.asarray(jnp.stack([estimation.importance(
+        arch["alpha"][t], arch["beta"][t],
+        jnp.asarray(extra["estimation"][t]) if config.indicator else None,
+        jnp.asarray(extra["active"][t]), config.indicator_lambda) for t in (0, 1)]))
+    genotype = genotypes.derive(importance[0], importance[1], self.op_names)
+    genotype, guard_metrics = search_hooks.end_of_epoch(  # collapse guards (nas/collapse.py)
+        config, genotype, importance, self.op_names, network=self.network, state=self.state,
+        steps=self.steps, inputs=self.inputs, epoch=run.epoch)
+    metrics.update(guard_metrics)
+    record = {
+        "k": self.k,
+        "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
+        "beta": np.asarray(arch["beta"]).round(5).tolist(),
+        "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
+        "genotype": genotype.to_json(), **metrics}
+    if (run.epoch > config.warmup_epochs and run.epoch < config.epochs
+        and pruning.is_pruning_epoch(run.epoch, config.prune_every)):
+      self.prune(extra, importance)
+    return record
+
+  def prune(self, extra: dict, importance: np.ndarray) -> None:
+    """Alg. 1 lines 9–11: two operations fewer per edge, k halved, grown weights kept."""
+    never_last = np.array([name == "none" for name in self.op_names])
+    extra["active"] = np.stack([pruning.prune(importance[t], np.asarray(extra["active"][t]),
+                                              self.config.prune_drop, never_last)
+                                for t in (0, 1)]).tolist()
+    extra["prunings"] += 1
+    new_k = pruning.channel_divisor(self.config.k, extra["prunings"])
+    if new_k != self.k:
+      self.k = new_k
+      self.network, fresh = self.fresh_state(self.k, self.config.seed + extra["prunings"])
+      self.state = jax.device_put(grow_like(jax.device_get(self.state), jax.device_get(fresh)),
+                                  self.replicated)
+      self.compile()
+
+  def should_stop(self, run) -> bool:
+    """DARTS+ early stopping and the other guards' stop rules (`search_hooks.stop_reason`)."""
+    return bool(search_hooks.stop_reason(self.config, run.history))
+
+  def checkpoint_metrics(self, record):
+    return None
+
+  def write_results(self, run) -> None:
+    (self.workdir / "history.json").write_text(json.dumps(run.history))
+
+  def describe(self, record: dict) -> str:
+    return f"k={record['k']}: " + ", ".join(
+        f"{name.split('/')[-1]} {value:.3f}" for name, value in record.items()
+        if "/" in name and isinstance(value, float))
 
 
 def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
@@ -110,171 +251,30 @@ def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
     raise ValueError(f"need epochs >= 1, warmup_epochs >= 0, batch_size >= 1; got "
                      f"{config.epochs}, {config.warmup_epochs}, {config.batch_size}")
   workdir = pathlib.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
-  (workdir / "config.json").write_text(config.to_json_best_effort(indent=2))
-  mesh = parallel.make_data_mesh(devices)
-  replicated = parallel.replicated_sharding(mesh)
-  op_names, _ = search_space(config)
-  n_ops = len(op_names)
-  steps = make_steps(config, mesh)
-  steps_per_epoch = steps.steps_per_epoch
-  if config.steps_per_epoch:
-    steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
-  total_steps = steps_per_epoch * config.epochs
-  opt_config = optimizers.OptimizerConfig(**dict(config.optimizer))
-  weight_tx, arch_tx = optimizers.bilevel_optimizers(opt_config, total_steps)
-
-  run = SearchRun(active=np.ones((2, genotypes.edges_per_cell(), n_ops), bool).tolist(),
-                  estimation=np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist())
-  k = config.k
-
-  def fresh_state(k_now, seed):
-    network = build_network(config, k_now)
-    x = jnp.zeros(steps.input_shape)  # what the steps feed the network (faces, LFCC, …)
-    # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
-    variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
-    state = bilevel.init_state(variables["params"], variables["arch"], variables["batch_stats"],
-                               weight_tx, arch_tx)
-    return network, state
-
-  network, state = fresh_state(k, config.seed)
-  rng = jax.random.key(config.seed + 17)
-  ckpt = checkpoints.Checkpointer(workdir / "checkpoints", keep=2)
-  if ckpt.latest_step() is not None:
-    meta = ckpt.read_meta(ckpt.latest_step())
-    k = pruning.channel_divisor(config.k, meta["prunings"])
-    network, state = fresh_state(k, config.seed)
-    target = checkpoints.abstract_like({"state": state, "rng": jax.random.key_data(rng)}, replicated)
-    restored, meta = ckpt.restore(target)
-    state, rng = restored["state"], jax.random.wrap_key_data(restored["rng"])
-    run = SearchRun(**{f.name: meta[f.name] for f in dataclasses.fields(SearchRun)})
-  state = jax.device_put(state, replicated)
-
-  steps.start(run.iterators)
-
-  def compile_for(network):
-    """Compiles the steps and returns the errors function of Eq. 4 for `network`."""
-    steps.compile(network, weight_tx, arch_tx)
-
-    @jax.jit
-    def errors(state, batch, search_inputs):
-      variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
-      return network_loss.override_errors(network, variables, search_inputs, batch,
-                                          chunk=config.estimation_chunk)
-    return errors
-
-  errors_fn = compile_for(network)
-  log = metrics_log.MetricsLog(workdir)
-  stop = {"signal": False}
-  previous = signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
-
-  def search_inputs():
-    return network_loss.SearchInputs(
-        active=jnp.asarray(run.active), estimation=jnp.asarray(run.estimation, jnp.float32),
-        use_estimation=jnp.asarray(bool(config.indicator) and run.epoch > config.warmup_epochs))
-
-  def save():
-    """Checkpoint numbered by steps done, so one taken mid-epoch (SIGTERM) sorts last."""
-    run.iterators = steps.positions()
-    ckpt.save(run.epoch * steps_per_epoch + run.step_in_epoch,
-              {"state": state, "rng": jax.random.key_data(rng)}, dataclasses.asdict(run))
-
-  last_epoch = config.epochs if stop_after_epochs is None else min(
-      config.epochs, run.epoch + stop_after_epochs)
-  try:
-    while run.epoch < last_epoch:
-      inputs = search_inputs()
-      bar = tqdm.tqdm(range(run.step_in_epoch, steps_per_epoch), initial=run.step_in_epoch,
-                      total=steps_per_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
-                      disable=not config.progress, leave=False)
-      sums = run.sums
-      epoch_start = time.perf_counter()
-      for step_in_epoch in bar:
-        if stop["signal"]:
-          raise Interrupted
-        rng, step_rng = jax.random.split(rng)
-        new_state, metrics = steps.step(
-            state, step_rng, inputs, update_arch=run.epoch >= config.warmup_epochs,
-            step_index=run.epoch * steps_per_epoch + step_in_epoch)
-        metrics = jax.device_get(metrics)
-        if not np.isfinite(metrics["loss"]):
-          raise NonFiniteLossError(
-              f"non-finite loss at epoch {run.epoch + 1}; the last good checkpoint is kept in "
-              f"{ckpt.directory}")
-        state = new_state
-        run.step_in_epoch = step_in_epoch + 1
-        for name, value in metrics.items():
-          sums[name] = sums.get(name, 0.0) + float(value)
-        bar.set_postfix(loss=f"{metrics['loss']:.3f}", acc=f"{metrics['accuracy']:.2f}",
-                        H=f"{metrics['arch_entropy']:.3f}")
-      run.epoch, run.step_in_epoch, run.sums = run.epoch + 1, 0, {}
-      epoch_metrics = {f"train/{name}": value / steps_per_epoch for name, value in sums.items()}
-      epoch_metrics["time/epoch_s"] = time.perf_counter() - epoch_start
-      estimation_start = time.perf_counter()
-
-      if config.indicator and run.epoch >= config.warmup_epochs:
-        search_batches, held_out_batches = steps.estimation_batches()
-        search_errors = [errors_fn(state, batch, inputs) for batch in search_batches]
-        held_out_errors = [errors_fn(state, batch, inputs) for batch in held_out_batches]
-        scores = estimation.estimation_scores(jnp.stack(search_errors, -1),
-                                              jnp.stack(held_out_errors, -1),
-                                              jnp.asarray(run.active))
-        run.estimation = np.asarray(scores).tolist()
-        epoch_metrics["time/estimation_s"] = time.perf_counter() - estimation_start
-      importance = np.asarray(jnp.stack([estimation.importance(
-          state.arch["alpha"][t], state.arch["beta"][t],
-          jnp.asarray(run.estimation[t]) if config.indicator else None,
-          jnp.asarray(run.active[t]), config.indicator_lambda) for t in (0, 1)]))
-      genotype = genotypes.derive(importance[0], importance[1], op_names)
-      run.history.append({
-          "epoch": run.epoch, "k": k,
-          "alpha": np.asarray(jax.nn.softmax(state.arch["alpha"], -1)).round(5).tolist(),
-          "beta": np.asarray(state.arch["beta"]).round(5).tolist(),
-          "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
-          "genotype": genotype.to_json(), **epoch_metrics})
-      log.write(run.epoch, epoch_metrics)
-      if config.progress:
-        print(f"epoch {run.epoch}/{config.epochs} k={k}: " + ", ".join(
-            f"{name.split('/')[-1]} {value:.3f}" for name, value in epoch_metrics.items()),
-            flush=True)
-
-      if (run.epoch > config.warmup_epochs and run.epoch < config.epochs
-          and pruning.is_pruning_epoch(run.epoch, config.prune_every)):
-        never_last = np.array([name == "none" for name in op_names])
-        run.active = np.stack([pruning.prune(importance[t], np.asarray(run.active[t]),
-                                             config.prune_drop, never_last)
-                               for t in (0, 1)]).tolist()
-        run.prunings += 1
-        new_k = pruning.channel_divisor(config.k, run.prunings)
-        if new_k != k:
-          k = new_k
-          network, fresh = fresh_state(k, config.seed + run.prunings)
-          state = jax.device_put(grow_like(jax.device_get(state), jax.device_get(fresh)), replicated)
-          errors_fn = compile_for(network)
-      save()
-  except Interrupted:
-    save()
-    raise
-  finally:
-    signal.signal(signal.SIGTERM, previous)
-    log.close()
-    ckpt.close()
-
-  return finish(config, workdir, run, state, op_names)
+  with workdir_lib.claim(workdir, search_record(config)):
+    task = SearchTask(config, parallel.make_data_mesh(devices))
+    task.workdir = workdir
+    run = loop.run_epochs(task, workdir, name="search", epochs=config.epochs,
+                          steps_per_epoch=task.steps_per_epoch, progress=config.progress,
+                          log_every=config.log_every, stop_after_epochs=stop_after_epochs)
+    return finish(config, workdir, run, task.state, task.op_names)
 
 
-def finish(config, workdir, run: SearchRun, state, op_names) -> dict[str, Any]:
+def finish(config, workdir, run: loop.RunState, state, op_names) -> dict[str, Any]:
   """Writes the genotype (JSON + diagram) and the α/β/H history plot; returns the summary."""
   last = run.history[-1]
   genotype = genotypes.Genotype.from_json(last["genotype"])
-  genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
-                 ops=list(op_names))
-  cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
-  (workdir / "history.json").write_text(json.dumps(run.history))
-  arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
-  return {"genotype": genotype, "alpha": np.asarray(state.arch["alpha"]),
-          "beta": np.asarray(state.arch["beta"]), "history": run.history,
-          "active": np.asarray(run.active)}
+  if jax.process_index() == 0:
+    genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
+                   ops=list(op_names),
+                   **search_hooks.genotype_metadata(config, run.history, genotype))
+    search_hooks.write_plots(config, workdir, run.history)
+    cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
+    (workdir / "history.json").write_text(json.dumps(run.history))
+    arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
+  return {"genotype": genotype, "alpha": np.asarray(jax.device_get(state.arch["alpha"])),
+          "beta": np.asarray(jax.device_get(state.arch["beta"])), "history": run.history,
+          "active": np.asarray(run.extra["active"])}
 
 
 MODALITIES = ("face", "speech")
@@ -283,12 +283,11 @@ MODALITIES = ("face", "speech")
 def make_steps(config, mesh) -> search_steps.InDatasetSteps:
   """Speech steps when `config.modality` is 'speech'; else cross-dataset steps when
   `config.cross_dataset.datasets` names corpora, else in-dataset."""
-  modality = config.get("modality", "face")
+  modality = config.modality
   if modality not in MODALITIES:
     raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
   if modality == "speech":
     return speech_steps.SpeechSteps(config, mesh)
-  cross = config.get("cross_dataset")
-  if cross is not None and cross.datasets:
+  if config.cross_dataset.datasets:
     return search_steps.CrossDatasetSteps(config, mesh)
   return search_steps.InDatasetSteps(config, mesh)

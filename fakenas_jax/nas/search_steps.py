@@ -21,7 +21,7 @@ import numpy as np
 
 from fakenas_jax import parallel
 from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.nas import bilevel, cross_dataset, network_loss
+from fakenas_jax.nas import bilevel, cost, cross_dataset, network_loss
 from fakenas_jax.data import corpus
 
 
@@ -73,7 +73,8 @@ class _Steps:
     return parallel.shard_batch({"image": batch["image"], "label": batch["label"]}, self.mesh)
 
   def _loss_fn(self, network, inputs):
-    return network_loss.make_loss_fn(network, inputs, self.config.class_weights or None)
+    loss_fn = network_loss.make_loss_fn(network, inputs, self.config.class_weights or None)
+    return cost.with_penalty(self.config, loss_fn, inputs)  # λ_cost·E_α[cost] when configured
 
 
 class InDatasetSteps(_Steps):

@@ -23,7 +23,6 @@ network can learn them (`model.frontend = 'sinc'`). No frequency masking on sinc
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline

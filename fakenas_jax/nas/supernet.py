@@ -64,7 +64,47 @@ class ReLUConvBN(nn.Module):
     return batch_norm.BatchNorm(self.affine)(x, train)
 
 
+class NodeEdges(nn.Module):
+  """One step of the node scan of a cell: node j's state → its mixed edges to nodes j+1, j+2, …
+
+  The carry is the accumulators of the nodes, sampled (N, B, H, W, c) and bypassed
+  (N, B, H, W, C − c) parts, padded to N = 2·steps − 2 slots so that every step adds E =
+  steps − 1 edge outputs to slots j+1 … j+E; slots past the last node collect the outputs of
+  the edges that node j does not have (its E − (steps − 1 − j) padded edges, weight 0), which
+  nothing reads. `weights` (1, E, ops) and `edge_weights` (E,) are node j's (padded with 0).
+  """
+
+  op_names: tuple[str, ...]
+  num_edges: int
+  k: int
+  reducing_skip: str
+  train: bool
+
+  @nn.compact
+  def __call__(self, carry, step):
+    sampled, bypassed = carry
+    node, weights, edge_weights = step
+    c = sampled.shape[-1]
+    parts = (jax.lax.dynamic_index_in_dim(sampled, node, keepdims=False),
+             jax.lax.dynamic_index_in_dim(bypassed, node, keepdims=False))
+    state = channel_shuffle(jnp.concatenate(parts, axis=-1), self.k)
+    out = MixedEdges(self.op_names, self.num_edges, 1, self.reducing_skip, name="edges")(
+        state[None, ..., :c], weights, self.train)[0]
+    rest, E = state[..., c:], self.num_edges
+    old_s = jax.lax.dynamic_slice_in_dim(sampled, node + 1, E)
+    old_b = jax.lax.dynamic_slice_in_dim(bypassed, node + 1, E)
+    w = edge_weights[:, None, None, None, None]
+    new_s, new_b = old_s + w * out, old_b + w * rest[None]
+    sampled = jax.lax.dynamic_update_slice_in_dim(sampled, new_s, node + 1, 0)
+    bypassed = jax.lax.dynamic_update_slice_in_dim(bypassed, new_b, node + 1, 0)
+    return (sampled, bypassed), state
+
+
 class SearchCell(nn.Module):
+  """A search cell: the edges from the two inputs in one `MixedEdges`, then the edges from the
+  intermediate nodes 0 … steps−2 as a scan (`NodeEdges`) over stacked parameters, so the
+  program holds one copy of a node's mixed edges whatever the number of nodes."""
+
   op_names: tuple[str, ...]
   channels: int
   reduction: bool
@@ -76,7 +116,7 @@ class SearchCell(nn.Module):
   @nn.compact
   def __call__(self, s0, s1, weights, edge_weights, train):
     """weights (14, ops) and edge_weights (14,) of this cell's type."""
-    C, k = self.channels, self.k
+    C, k, steps = self.channels, self.k, self.steps
     if C % k:
       raise ValueError(f"channels {C} not divisible by the partial-channel divisor k={k}")
     c = C // k
@@ -87,46 +127,53 @@ class SearchCell(nn.Module):
     s1 = ReLUConvBN(C, name="preprocess1")(s1, train)
     stride = 2 if self.reduction else 1
 
-    def bypass(x, x_stride):
+    def bypass(x):
       rest = x[..., c:]
-      return max_pool_2x2(rest) if x_stride == 2 else rest
+      return max_pool_2x2(rest) if stride == 2 else rest
 
-    # Accumulators per node: the sampled part and the bypassed part, β-weighted.
-    sampled = [0.0] * self.steps
-    bypassed = [0.0] * self.steps
+    # The edges of the inputs s0, s1 to every node.
+    targets = list(range(steps))
+    rows = jnp.asarray([[genotypes.edge_index(t, s) for t in targets] for s in (0, 1)])
+    out = MixedEdges(self.op_names, steps, stride, self.reducing_skip, name="edges_in")(
+        jnp.stack([s0[..., :c], s1[..., :c]]), weights[rows], train)
+    rests = [bypass(s0), bypass(s1)]
+    sampled, bypassed = [], []
+    for t in targets:
+      s_acc, b_acc = 0.0, 0.0
+      for s in (0, 1):
+        w = edge_weights[genotypes.edge_index(t, s)]
+        s_acc, b_acc = s_acc + w * out[s, t], b_acc + w * rests[s]
+      sampled.append(s_acc)
+      bypassed.append(b_acc)
+    if steps == 1:
+      return channel_shuffle(jnp.concatenate([sampled[0], bypassed[0]], axis=-1), k)
 
-    def add_edges(outputs, sources, targets, source_states, source_stride):
-      for s, source in enumerate(sources):
-        rest = bypass(source_states[s], source_stride)
-        for e, target in enumerate(targets):
-          row = genotypes.edge_index(target, source)
-          sampled[target] = sampled[target] + edge_weights[row] * outputs[s, e]
-          bypassed[target] = bypassed[target] + edge_weights[row] * rest
-
-    def rows(sources, targets):
-      return jnp.asarray([[genotypes.edge_index(t, s) for t in targets] for s in sources])
-
-    inputs = jnp.stack([s0[..., :c], s1[..., :c]])
-    targets = list(range(self.steps))
-    out = MixedEdges(self.op_names, len(targets), stride, self.reducing_skip, name="edges_in")(
-        inputs, weights[rows([0, 1], targets)], train)
-    add_edges(out, [0, 1], targets, [s0, s1], stride)
-    states = []
-    for node in range(self.steps):
-      state = channel_shuffle(jnp.concatenate([sampled[node], bypassed[node]], axis=-1), k)
-      states.append(state)
-      targets = list(range(node + 1, self.steps))
-      if targets:
-        out = MixedEdges(self.op_names, len(targets), 1, self.reducing_skip,
-                         name=f"edges_node{node}")(state[None, ..., :c],
-                                                  weights[rows([node + 2], targets)], train)
-        add_edges(out, [node + 2], targets, [state], 1)
-    return jnp.concatenate(states, axis=-1)
+    # The edges of nodes 0 … steps−2: node j feeds nodes j+1 … steps−1 (E = steps − 1 slots,
+    # the ones past the last node padded with weight 0 into spare accumulator slots).
+    E = steps - 1
+    pad = [jnp.zeros_like(sampled[0])] * (E - 1), [jnp.zeros_like(bypassed[0])] * (E - 1)
+    carry = jnp.stack(sampled + pad[0]), jnp.stack(bypassed + pad[1])
+    table = [[genotypes.edge_index(node + 1 + e, node + 2) if node + 1 + e < steps else 0
+              for e in range(E)] for node in range(E)]
+    valid = jnp.asarray([[node + 1 + e < steps for e in range(E)] for node in range(E)])
+    table = jnp.asarray(table)
+    node_weights = jnp.where(valid[..., None], weights[table], 0.0)[:, None]  # (E, 1, E, ops)
+    node_edge_weights = jnp.where(valid, edge_weights[table], 0.0)  # (E, E)
+    scan = nn.scan(NodeEdges, variable_axes={"params": 0, "batch_stats": 0},
+                   split_rngs={"params": True}, length=E)
+    carry, states = scan(self.op_names, E, k, self.reducing_skip, train, name="edges_nodes")(
+        carry, (jnp.arange(E), node_weights, node_edge_weights))
+    last = channel_shuffle(jnp.concatenate([carry[0][steps - 1], carry[1][steps - 1]], -1), k)
+    return jnp.concatenate([states[j] for j in range(E)] + [last], axis=-1)
 
 
 class SearchNetwork(nn.Module):
   """The supernet (module docstring). Call: `(x, train, active=None, estimation=None,
-  override_weights=None, override_mask=None) -> logits`."""
+  override_weights=None, override_mask=None) -> logits`.
+
+  `stop_cell=i` returns the states (s0, s1) that cell i takes instead of the logits;
+  `start_cell=i` takes such states as `x` and runs cells i, i+1, … and the classifier (the
+  estimation reuses the cells an override does not change, `network_loss.override_errors`)."""
 
   op_names: tuple[str, ...]
   layout: str = "NNRNNR"
@@ -144,7 +191,8 @@ class SearchNetwork(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = True, active=None, estimation_scores=None,
-               override_weights=None, override_mask=None):
+               override_weights=None, override_mask=None, *, start_cell: int = 0,
+               stop_cell: int | None = None):
     edges, n_ops = genotypes.edges_per_cell(self.steps), len(self.op_names)
     init = lambda key, shape: 1e-3 * jax.random.normal(key, shape)
     alpha = self.variable("arch", "alpha", lambda: init(self.make_rng("params"), (2, edges, n_ops)))
@@ -155,7 +203,10 @@ class SearchNetwork(nn.Module):
     edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
                               for t in (NORMAL, REDUCE)])
 
-    if self.stem == "cifar":
+    if start_cell:
+      s0, s1 = x
+      reduction_prev = self.layout[start_cell - 1] == "R"
+    elif self.stem == "cifar":
       stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
                                (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
       s = conv.conv2d(x, stem_kernel)
@@ -166,8 +217,12 @@ class SearchNetwork(nn.Module):
       s0, s1, reduction_prev = ImageNetStem(self.channels, name="stem")(x, train)
     else:
       raise ValueError(f"unknown stem {self.stem!r}; known: {', '.join(STEMS)}")
-    channels = self.channels
+    channels = self.channels * 2 ** self.layout[:start_cell].count("R")
     for index, kind in enumerate(self.layout):
+      if index < start_cell:
+        continue
+      if index == stop_cell:
+        return s0, s1
       reduction = kind == "R"
       if reduction:
         channels *= 2

@@ -91,8 +91,35 @@ def save(genotype: Genotype, path: str | pathlib.Path, **metadata) -> None:
   pathlib.Path(path).write_text(json.dumps({**genotype.to_json(), **metadata}, indent=2))
 
 
+def check_declared_space(genotype: Genotype, data: dict, source: str = "the genotype") -> None:
+  """Raises `GenotypeError` when the genotype's operations are not those its JSON declares.
+
+  The search writes `ops` (the operations searched over) and `search_space` (its name) beside
+  the cells; `ops` governs where present (an explicit operation list), else the named space of
+  `nn.registry.SEARCH_SPACES`. A JSON that declares neither is not checked.
+  """
+  ops, space = data.get("ops"), data.get("search_space")
+  if ops:
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+      raise GenotypeError(f"{source}: 'ops' must be a list of operation names, got {ops!r}")
+    allowed, what = ops, "the operations it declares"
+  elif space:
+    from fakenas_jax.nn import registry
+    if space not in registry.SEARCH_SPACES:
+      raise GenotypeError(f"{source}: unknown search_space {space!r}; known: "
+                          f"{', '.join(registry.SEARCH_SPACES)}")
+    allowed, what = registry.SEARCH_SPACES[space], f"search space {space!r}, which it declares"
+  else:
+    return
+  try:
+    genotype.check_space(allowed, what)
+  except GenotypeError as error:
+    raise GenotypeError(f"{source}: {error}") from None
+
+
 def load(name_or_path: str | pathlib.Path) -> Genotype:
-  """A published genotype by name (see `PUBLISHED`) or a genotype JSON file."""
+  """A published genotype by name (see `PUBLISHED`) or a genotype JSON file (its operations
+  checked against the space it declares: `check_declared_space`)."""
   if str(name_or_path) in PUBLISHED:
     return PUBLISHED[str(name_or_path)]
   path = pathlib.Path(name_or_path)
@@ -103,7 +130,14 @@ def load(name_or_path: str | pathlib.Path) -> Genotype:
     data = json.loads(path.read_text())
   except json.JSONDecodeError as error:
     raise GenotypeError(f"{path} is not JSON: {error}") from error
-  return Genotype.from_json(data)
+  if not isinstance(data, dict):
+    raise GenotypeError(f"{path}: not a genotype (a JSON object with normal/reduce cells)")
+  try:
+    genotype = Genotype.from_json(data)
+  except GenotypeError as error:
+    raise GenotypeError(f"{path}: {error}") from None
+  check_declared_space(genotype, data, str(path))
+  return genotype
 
 
 def derive_cell(scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS,

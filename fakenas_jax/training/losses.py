@@ -29,8 +29,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fakenas_jax.data import masks
+
 # Which ground-truth mask of a batch each dense output is compared with.
-MASK_OF_OUTPUT = {"region": "face_hull", "intrinsic": "intrinsic", "extrinsic": "extrinsic"}
+MASK_OF_OUTPUT = masks.MASK_OF_OUTPUT
 
 
 def cross_entropy(logits: jax.Array, labels: jax.Array,

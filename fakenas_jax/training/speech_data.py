@@ -33,7 +33,7 @@ def frontend(config) -> str:
 
 def is_speech(config) -> bool:
   """Whether a training config is a speech run."""
-  return config.get("modality", "face") == "speech"
+  return config.modality == "speech"
 
 
 class SpeechData:

@@ -14,7 +14,6 @@ from `fold_in(rng, step)`, so a resumed run draws what an uninterrupted one draw
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -23,17 +22,18 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from fakenas_jax.data import masks
 from fakenas_jax.training import losses
 from fakenas_jax.training.train_state import TrainState
 
-DENSE_OUTPUTS = ("region", "intrinsic", "extrinsic")
+DENSE_OUTPUTS = masks.DENSE_OUTPUTS
 # Outputs that are per-pixel logits (BiG-Arts); ADD's region map is already a probability.
 LOGIT_MAPS = ("intrinsic", "extrinsic")
 
 
 def takes_drop_path(model: nn.Module) -> bool:
-  """Whether the model's `__call__` takes the drop-path probability as an argument."""
-  return "drop_path_prob" in inspect.signature(type(model).__call__).parameters
+  """Whether the model's `__call__` takes the drop-path probability (its `takes_drop_path`)."""
+  return bool(getattr(model, "takes_drop_path", False))
 
 
 def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTransformation, *,

@@ -31,21 +31,17 @@ schedule changes values, not the compiled program.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 import shutil
-import signal
-import threading
 import time
 from typing import Any
 
 import jax
 import ml_collections
 import numpy as np
-import tqdm
 
-from fakenas_jax import checkpoints, metrics_log, parallel
+from fakenas_jax import checkpoints, errors, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.metrics import detection as eval_metrics
@@ -53,6 +49,8 @@ from fakenas_jax.metrics import video_level
 from fakenas_jax.models import factory
 from fakenas_jax.data import corpus
 from fakenas_jax.training import curves, inference, losses, optimizer, speech_data, steps
+from fakenas_jax.run import loop
+from fakenas_jax.run import workdir as workdir_lib
 from fakenas_jax.training import train_state as train_state_lib
 
 BEST_METRIC = "val/auc"
@@ -60,23 +58,10 @@ AUGMENTATIONS = {"none": None, "flip": preprocess.random_horizontal_flip,
                  "jpeg": degradations.random_jpeg}  # jpeg: BiG-Arts' quality in [75, 100]
 
 
-class NonFiniteLossError(FloatingPointError):
-  """The loss became NaN or infinite; the last good checkpoint is kept."""
+NonFiniteLossError = errors.NonFiniteLossError
 
 
-class Interrupted(Exception):
-  """SIGTERM arrived; a checkpoint was written."""
-
-
-@dataclasses.dataclass
-class TrainRun:
-  """The bookkeeping of a run that a checkpoint's `meta` holds."""
-
-  epoch: int = 0  # epochs completed
-  step_in_epoch: int = 0  # steps of the current epoch done (non-zero after an interruption)
-  sums: dict = dataclasses.field(default_factory=dict)  # metric sums of the current epoch
-  iterator: dict | None = None  # the training iterator's state
-  history: list = dataclasses.field(default_factory=list)
+Interrupted = errors.Interrupted
 
 
 def resolved_model_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -105,7 +90,7 @@ def _copy_genotype(model_config, workdir: pathlib.Path) -> None:
   genotype = model_config.get("genotype", "")
   if genotype and pathlib.Path(genotype).is_file():
     target = workdir / "genotype.json"
-    if pathlib.Path(genotype).resolve() != target.resolve():
+    if pathlib.Path(genotype).resolve() != target.resolve() and jax.process_index() == 0:
       shutil.copyfile(genotype, target)
     model_config.genotype = str(target.resolve())
 
@@ -139,8 +124,8 @@ class FaceData:
     self.masks = masks
     train_source = corpus.split_source(builder, "train")
     # BiG-Arts §3.3: (Real, Real) / (Fake, Real) composites in every batch.
-    sampler = (forgery_augmentation.ForgerySampler.from_config(train_source, config.get("forgery"))
-               if config.get("forgery_augmentation", False) else None)
+    sampler = (forgery_augmentation.ForgerySampler.from_config(train_source, config.forgery)
+               if config.forgery_augmentation else None)
     self.train = pipeline_lib.make_pipeline(
         source=train_source, global_batch_size=config.batch_size,
         image_size=config.image_size, training=True, seed=config.seed,
@@ -163,6 +148,107 @@ class FaceData:
         progress=progress, description="validation"))
 
 
+def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
+  """The config as `config.json` stores it: the model's fields resolved, a genotype file named
+  by its copy in the workdir when that copy holds the same cells (`_copy_genotype`)."""
+  model_config = resolved_model_config(config)
+  genotype = model_config.get("genotype", "")
+  target = workdir / "genotype.json"
+  if genotype and pathlib.Path(genotype).is_file() and (
+      not target.exists() or target.read_bytes() == pathlib.Path(genotype).read_bytes()):
+    model_config.genotype = str(target.resolve())
+  saved = ml_collections.ConfigDict(config.to_dict())
+  saved.model = model_config
+  return saved, model_config
+
+
+class TrainTask:
+  """Training as a `loop.Task`: the train step, then validation after each epoch."""
+
+  name = "training"
+
+  def __init__(self, config, model_config, workdir: pathlib.Path, mesh):
+    self.config, self.workdir, self.mesh = config, workdir, mesh
+    self.replicated = parallel.replicated_sharding(mesh)
+    self.model = factory.build_model(model_config)
+    speech = speech_data.is_speech(config)
+    input_shape = (speech_data.SpeechData if speech else FaceData).input_shape(config)
+    variables = train_state_lib.init_variables(self.model, input_shape, config.seed)
+    self.names = train_state_lib.output_names(self.model, variables, input_shape)
+    self.loss = losses.loss_for(config, self.names)
+    builder = corpus.prepared_builder(config.dataset, config.data_dir,
+                                      config.corpus_overrides.to_dict())
+    self.data = (speech_data.SpeechData(config, builder, self.model) if speech
+                 else FaceData(config, builder, self.model, self.loss.masks))
+    self.steps_per_epoch = self.data.train.steps_per_epoch
+    if config.steps_per_epoch:
+      self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
+    self.tx, self.schedule = optimizer.make_optimizer(
+        config.optimizer, steps_per_epoch=self.steps_per_epoch, epochs=config.epochs)
+    self.state = train_state_lib.create_train_state(variables, self.tx)
+    self.rng = jax.random.key(config.seed + 1)
+    self.max_drop_path = float(model_config.get("drop_path_prob", 0.0) or 0.0)
+    self.train_step = jax.jit(
+        steps.make_train_step(self.model, self.loss, self.tx,
+                              network_input=self.data.network_input),
+        donate_argnums=_donated(mesh))
+
+  def restore_target(self, meta):
+    return checkpoints.abstract_like(self.carry(), self.replicated)
+
+  def carry(self):
+    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
+
+  def load(self, carry, run) -> None:
+    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
+
+  def start(self, run) -> None:
+    # Through the host: every process holds the same values, and a multi-host mesh takes them.
+    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    self.iterator = iter(self.data.train)
+    if run.positions:
+      self.iterator.set_state(run.positions["train"])
+
+  def positions(self) -> dict:
+    return {"train": self.iterator.get_state()}
+
+  def begin_epoch(self, run) -> None:
+    self.drop_path_prob = np.float32(self.max_drop_path * run.epoch / self.config.epochs)
+
+  def step(self, run):
+    batch = parallel.shard_batch(self.data.device_batch(next(self.iterator)), self.mesh)
+    self.state, metrics = self.train_step(self.state, batch, self.rng, self.drop_path_prob)
+    return metrics
+
+  def end_epoch(self, run, metrics: dict) -> dict:
+    config = self.config
+    record = {"step": int(self.state.step), **metrics}
+    record["train/learning_rate"] = float(self.schedule(int(self.state.step) - 1))
+    record["train/drop_path_prob"] = float(self.drop_path_prob)
+    if "time/steps_per_s" in record:
+      record["time/images_per_s"] = record.pop("time/steps_per_s") * config.batch_size
+    val_start = time.perf_counter()
+    record.update(self.data.validate(self.state.variables, self.mesh,
+                                     max_batches=config.validation_batches or None,
+                                     progress=config.progress))
+    record["time/validation_s"] = time.perf_counter() - val_start
+    return record
+
+  def should_stop(self, run) -> bool:
+    return False
+
+  def checkpoint_metrics(self, record):
+    return {self.data.best_metric: record.get(self.data.best_metric, float("nan"))}
+
+  def write_results(self, run) -> None:
+    _write_history(self.workdir, run.history, self.config)
+
+  def describe(self, record: dict) -> str:
+    shown = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/auc",
+             "val/video_auc", "val/eer", "time/epoch_s")
+    return ", ".join(f"{name} {record[name]:.4f}" for name in shown if name in record)
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
                        devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
   """Trains (or resumes training of) the configured detector; returns its history and state.
@@ -172,152 +258,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   `TrainState`, replicated on the mesh), `output_names`, `masks`.
   """
   workdir = pathlib.Path(workdir)
-  workdir.mkdir(parents=True, exist_ok=True)
   mesh = parallel.make_data_mesh(devices)
-  replicated = parallel.replicated_sharding(mesh)
   _check_config(config, mesh)
-  model_config = resolved_model_config(config)
-  _copy_genotype(model_config, workdir)
-  model = factory.build_model(model_config)
-  if jax.process_index() == 0:
-    saved = ml_collections.ConfigDict(config.to_dict())
-    saved.model = model_config
-    (workdir / "config.json").write_text(saved.to_json_best_effort(indent=2))
-
-  speech = speech_data.is_speech(config)
-  input_shape = (speech_data.SpeechData if speech else FaceData).input_shape(config)
-  variables = train_state_lib.init_variables(model, input_shape, config.seed)
-  names = train_state_lib.output_names(model, variables, input_shape)
-  loss = losses.loss_for(config, names)
-
-  builder = corpus.prepared_builder(config.dataset, config.data_dir,
-                                    config.corpus_overrides.to_dict())
-  data = (speech_data.SpeechData(config, builder, model) if speech
-          else FaceData(config, builder, model, loss.masks))
-  train_pipe = data.train
-  steps_per_epoch = train_pipe.steps_per_epoch
-  if config.steps_per_epoch:
-    steps_per_epoch = min(steps_per_epoch, config.steps_per_epoch)
-  tx, schedule = optimizer.make_optimizer(config.optimizer, steps_per_epoch=steps_per_epoch,
-                                          epochs=config.epochs)
-
-  state = train_state_lib.create_train_state(variables, tx)
-  rng = jax.random.key(config.seed + 1)
-  run = TrainRun()
-  ckpt = checkpoints.Checkpointer(workdir / "checkpoints", keep=config.checkpoint_keep,
-                                  best_metric=data.best_metric, best_mode=data.best_mode)
-  if ckpt.latest_step() is not None:
-    target = checkpoints.abstract_like({"state": state, "rng": jax.random.key_data(rng)},
-                                       replicated)
-    restored, meta = ckpt.restore(target, "latest")
-    state, rng = restored["state"], jax.random.wrap_key_data(restored["rng"])
-    run = TrainRun(**{f.name: meta[f.name] for f in dataclasses.fields(TrainRun)})
-  state = jax.device_put(state, replicated)
-
-  train_step = jax.jit(steps.make_train_step(model, loss, tx, network_input=data.network_input),
-                       donate_argnums=_donated(mesh))
-  max_drop_path = float(model_config.get("drop_path_prob", 0.0) or 0.0)
-  log = metrics_log.MetricsLog(workdir)
-  # SIGTERM sets a flag from here on (before the data threads start); the step loop then
-  # checkpoints and stops at its next step.
-  stop = {"signal": False}
-  in_main_thread = threading.current_thread() is threading.main_thread()
-  previous = (signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
-              if in_main_thread else None)
-
-  def save(with_metrics: dict[str, float] | None = None):
-    if ckpt.latest_step() == int(state.step):
-      return
-    run.iterator = train_iterator.get_state()
-    finite = {k: v for k, v in (with_metrics or {}).items() if np.isfinite(v)}
-    ckpt.save(int(state.step), {"state": state, "rng": jax.random.key_data(rng)},
-              dataclasses.asdict(run), metrics=finite or None)
-
-  last_epoch = config.epochs if stop_after_epochs is None else min(
-      config.epochs, run.epoch + stop_after_epochs)
-  first_step_s, first_step_recorded = None, False
-  try:
-    train_iterator = iter(train_pipe)
-    if run.iterator is not None:
-      train_iterator.set_state(run.iterator)
-    while run.epoch < last_epoch:
-      drop_path_prob = np.float32(max_drop_path * run.epoch / config.epochs)
-      bar = tqdm.tqdm(range(run.step_in_epoch, steps_per_epoch), initial=run.step_in_epoch,
-                      total=steps_per_epoch, desc=f"epoch {run.epoch + 1}/{config.epochs}",
-                      disable=not config.progress, leave=False)
-      epoch_start = time.perf_counter()
-      steady_start, steady_images = None, 0
-      for _ in bar:
-        if stop["signal"]:
-          raise Interrupted
-        batch = next(train_iterator)
-        placed = parallel.shard_batch(data.device_batch(batch), mesh)
-        step_start = time.perf_counter()
-        new_state, step_metrics = train_step(state, placed, rng, drop_path_prob)
-        step_metrics = jax.device_get(step_metrics)
-        if not np.isfinite(step_metrics["loss"]):
-          raise NonFiniteLossError(
-              f"non-finite loss ({step_metrics['loss']}) at epoch {run.epoch + 1}, step "
-              f"{run.step_in_epoch + 1}; the last good checkpoint is kept in {ckpt.directory}. "
-              "Lower optimizer.learning_rate or set optimizer.grad_clip_norm")
-        state = new_state
-        if first_step_s is None:
-          first_step_s = time.perf_counter() - step_start
-        elif steady_start is None:
-          steady_start = step_start
-        else:
-          steady_images += config.batch_size
-        run.step_in_epoch += 1
-        for name, value in step_metrics.items():
-          run.sums[name] = run.sums.get(name, 0.0) + float(value)
-        bar.set_postfix(loss=f"{step_metrics['loss']:.3f}",
-                        acc=f"{step_metrics['accuracy']:.2f}")
-      bar.close()
-      elapsed = time.perf_counter() - epoch_start
-      record = {"epoch": run.epoch + 1, "step": int(state.step)}
-      record.update({f"train/{name}": value / max(run.step_in_epoch, 1)
-                     for name, value in run.sums.items()})
-      record["train/learning_rate"] = float(schedule(int(state.step) - 1))
-      record["train/drop_path_prob"] = float(drop_path_prob)
-      record["time/epoch_s"] = elapsed
-      if first_step_s is not None and not first_step_recorded:
-        record["time/first_step_s"] = first_step_s  # compile included; once a process
-        first_step_recorded = True
-      if steady_start is not None and steady_images:
-        record["time/images_per_s"] = steady_images / (time.perf_counter() - steady_start)
-      val_start = time.perf_counter()
-      record.update(data.validate(state.variables, mesh,
-                                  max_batches=config.validation_batches or None,
-                                  progress=config.progress))
-      record["time/validation_s"] = time.perf_counter() - val_start
-      run.epoch += 1
-      run.step_in_epoch, run.sums = 0, {}
-      run.history.append(record)
-      log.write(run.epoch, {k: v for k, v in record.items() if k not in ("epoch", "step")})
-      save({data.best_metric: record.get(data.best_metric, float("nan"))})
-      _write_history(workdir, run.history, config)
-      if config.progress:
-        shown = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/auc",
-                 "val/video_auc", "val/eer", "time/epoch_s")
-        print(f"epoch {run.epoch}/{config.epochs}: " + ", ".join(
-            f"{name} {record[name]:.4f}" for name in shown if name in record), flush=True)
-  except Interrupted:
-    save()
-    raise
-  finally:
-    if in_main_thread:
-      signal.signal(signal.SIGTERM, previous)
-    log.close()
-    best_step = ckpt.best_step()
-    best_meta = ckpt.read_meta(best_step) if best_step is not None else None
-    ckpt.close()
-
-  best = None
-  if best_meta is not None:
-    best = {"step": best_step, "epoch": best_meta["epoch"],
-            data.best_metric: best_meta["metrics"][data.best_metric]}
-  return {"history": run.history, "best": best, "state": state, "output_names": sorted(names),
-          "masks": loss.masks, "steps_per_epoch": steps_per_epoch}
+  saved, model_config = saved_config(config, workdir)
+  with workdir_lib.claim(workdir, saved):
+    _copy_genotype(model_config, workdir)
+    task = TrainTask(config, model_config, workdir, mesh)
+    best_metric, best_mode = task.data.best_metric, task.data.best_mode
+    run = loop.run_epochs(task, workdir, name="training", epochs=config.epochs,
+                          steps_per_epoch=task.steps_per_epoch, progress=config.progress,
+                          log_every=config.log_every, stop_after_epochs=stop_after_epochs,
+                          checkpoint_keep=config.checkpoint_keep, best_metric=best_metric,
+                          best_mode=best_mode)
+  return {"history": run.history, "best": loop.best_record(workdir, best_metric, best_mode),
+          "state": task.state, "output_names": sorted(task.names), "masks": task.loss.masks,
+          "steps_per_epoch": task.steps_per_epoch}
 
 
 def _donated(mesh) -> tuple[int, ...]:

@@ -9,7 +9,8 @@ read losslessly from the FLAC file), `label` (0 bonafide, 1 spoof; a CM score is
 bona fide), `attack_id` (SYSTEM), `speaker` and `utterance_id` (FILE). Splits `train`, `dev`
 and `eval` are the three partitions (train: 2,580 bona fide + 22,800 spoofed utterances).
 
-A listed utterance whose file is missing, empty, unreadable, not mono or not 16 kHz is skipped
+A listed utterance whose file resolves (symlinks followed) outside the manual directory
+(`face_corpus.outside_manual_dir`: a FILE field with `..` or a symlink out), is missing, empty, unreadable, not mono or not 16 kHz is skipped
 and reported (`skipped`, printed by `prepare`); a malformed protocol line stops the build with
 its file and line number.
 
@@ -27,7 +28,7 @@ import numpy as np
 import soundfile
 import tensorflow_datasets as tfds
 
-from fakenas_jax.data import preparation
+from fakenas_jax.data import face_corpus, preparation
 from tfds_builders.synthetic_speech.synthetic_speech_dataset_builder import (
     LABELS, SPLITS, speech_features)
 
@@ -150,6 +151,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     except AssertionError as error:  # TFDS's way to say: missing or empty.
       raise ManualDirError(f"{self.name}: {error}") from None
     root = corpus_root(manual_dir)
+    self._manual_dir = manual_dir
     missing = [path for split in SPLITS
                for path in (protocol_path(root, split), audio_dir(root, split))
                if not path.exists()]
@@ -175,7 +177,12 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         self._skip(split, entry.utterance_id, "listed twice")
         continue
       seen.add(entry.utterance_id)
-      audio = read_audio(folder / f"{entry.utterance_id}.flac")
+      path = folder / f"{entry.utterance_id}.flac"
+      outside = face_corpus.outside_manual_dir(path, self._manual_dir)
+      if outside:
+        self._skip(split, entry.utterance_id, outside)
+        continue
+      audio = read_audio(path)
       if isinstance(audio, str):
         self._skip(split, entry.utterance_id, audio)
         continue

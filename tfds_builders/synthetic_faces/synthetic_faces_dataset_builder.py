@@ -29,8 +29,8 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from fakenas_jax.data import synthetic
+from fakenas_jax.data.synthetic.plan import SPLITS, VideoSpec, video_specs  # noqa: F401
 
-SPLITS = ("train", "validation", "test")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -63,41 +63,6 @@ class SyntheticFacesConfig(tfds.core.BuilderConfig):
 def _default_config(recipe: str) -> SyntheticFacesConfig:
   return SyntheticFacesConfig(
       name=recipe, recipe=recipe, description=synthetic.RECIPES[recipe].description)
-
-
-@dataclasses.dataclass(frozen=True)
-class VideoSpec:
-  """Everything that determines one video of a split."""
-
-  split: str
-  video_id: str
-  target_identity: int
-  source_identity: int  # -1 for real videos
-  method: str  # 'real' or a forgery method
-  seed: tuple[int, ...]
-
-
-def video_specs(config: SyntheticFacesConfig, split: str) -> list[VideoSpec]:
-  """The videos of one split, in a fixed order (see the module docstring)."""
-  recipe = synthetic.RECIPES[config.recipe]
-  split_index = SPLITS.index(split)
-  first = sum(config.identities[:split_index])
-  identities = list(range(first, first + config.identities[split_index]))
-  specs = []
-  fake_count = 0
-  for position, identity in enumerate(identities):
-    for v in range(config.real_videos_per_identity):
-      specs.append(VideoSpec(split, f"{split}/real_{identity:05d}_{v}", identity, -1, "real",
-                             (config.seed, split_index, identity, v)))
-    for v in range(config.fake_videos_per_identity):
-      # The source is another identity of the same split, a different one for each video.
-      source = identities[(position + 1 + v % (len(identities) - 1)) % len(identities)]
-      method = recipe.methods[fake_count % len(recipe.methods)]
-      fake_count += 1
-      specs.append(VideoSpec(
-          split, f"{split}/{method}_{identity:05d}_{source:05d}_{v}", identity, source, method,
-          (config.seed, split_index, identity, config.real_videos_per_identity + v)))
-  return specs
 
 
 def render_examples(spec: VideoSpec, recipe_name: str, num_frames: int,

@@ -1,0 +1,158 @@
+"""Searched cells against random cells: train each genotype the same way, compare the AUCs.
+
+    trials = [run_trial(genotype_json, "searched", setup, workdir / "searched_0"), ...]
+    summary = summarize(trials); verdict(summary)
+
+A trial trains the network of `setup.train` (e.g. C2PN of the demo) built from one genotype on
+every training corpus with the same budget, data and seed (training.trainer), then evaluates
+each run on the test split of every test corpus (eval.evaluator): in-corpus AUC is the frame
+AUC on the training corpus's own test split, cross-corpus AUC the mean frame AUC over the
+other test corpora; both are averaged over the training corpora. The comparison is that of
+Li & Talwalkar (2019) and Yang et al. (2020): the cells a search finds against cells drawn at
+random from the same space (nas/random_search.py), same network, same size, same training.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from typing import Any, Sequence
+
+import jax
+import ml_collections
+import numpy as np
+
+from fakenas_jax.eval import evaluator, plots
+from fakenas_jax.training import trainer
+
+
+@dataclasses.dataclass
+class TrialSetup:
+  """What every genotype gets alike."""
+
+  train: ml_collections.ConfigDict  # a training config whose model takes `genotype`
+  eval: ml_collections.ConfigDict  # an evaluation config (configs/eval/default.py)
+  train_corpora: Sequence[str]
+  test_corpora: Sequence[str]
+  data_dir: str
+  corpus_overrides: dict = dataclasses.field(default_factory=dict)
+  devices: Any = None
+
+
+def run_trial(genotype_path: str | pathlib.Path, group: str, setup: TrialSetup,
+              workdir: str | pathlib.Path) -> dict:
+  """Trains and evaluates one genotype (resumable: finished runs are only re-evaluated)."""
+  workdir = pathlib.Path(workdir)
+  genotype_path = pathlib.Path(genotype_path)
+  if not genotype_path.is_file():
+    raise FileNotFoundError(f"no genotype file {genotype_path}")
+  if "genotype" not in setup.train.model:
+    raise ValueError(f"model {setup.train.model.name!r} is not built from a genotype")
+  run_dirs, params = [], None
+  for spec in setup.train_corpora:
+    config = ml_collections.ConfigDict(setup.train.to_dict())
+    config.dataset, config.data_dir = spec, str(setup.data_dir)
+    config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
+    config.model.genotype = str(genotype_path.resolve())
+    run_dir = workdir / spec.replace("/", "_")
+    result = trainer.train_and_evaluate(config, run_dir, devices=setup.devices)
+    params = sum(int(np.size(leaf)) for leaf in jax.tree.leaves(result["state"].params))
+    run_dirs.append(run_dir)
+  eval_config = ml_collections.ConfigDict(setup.eval.to_dict())
+  eval_config.output_dir, eval_config.data_dir = str(workdir / "eval"), str(setup.data_dir)
+  eval_config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
+  evaluation = evaluator.evaluate_run(eval_config, run_dirs, corpora=list(setup.test_corpora),
+                                      devices=setup.devices)
+  runs = list(evaluation["runs"].values())
+  in_corpus, cross = [], []
+  for run in runs:
+    aucs = {corpus: result["frame"]["auc"] for corpus, result in run["corpora"].items()}
+    own = run["training_corpus"]
+    if own in aucs:
+      in_corpus.append(aucs[own])
+    others = [value for corpus, value in aucs.items() if corpus != own]
+    if others:
+      cross.append(float(np.mean(others)))
+  metadata = json.loads(genotype_path.read_text())
+  trial = {"name": workdir.name, "group": group, "genotype_file": str(genotype_path),
+           "genotype": {key: metadata[key] for key in
+                        ("normal", "normal_concat", "reduce", "reduce_concat")},
+           "params": params,
+           "in_corpus_auc": float(np.mean(in_corpus)) if in_corpus else float("nan"),
+           "cross_corpus_auc": float(np.mean(cross)) if cross else float("nan"),
+           "auc_matrix": evaluation["cross_dataset"]["auc"]}
+  (workdir / "trial.json").write_text(json.dumps(trial, indent=2))
+  return trial
+
+
+METRICS = ("in_corpus_auc", "cross_corpus_auc", "params")
+
+
+def summarize(trials: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
+  """{group: {metric: {'mean', 'std' (sample, 0 for one trial), 'n'}}}."""
+  groups: dict[str, list[dict]] = {}
+  for trial in trials:
+    groups.setdefault(trial["group"], []).append(trial)
+  out = {}
+  for group, members in groups.items():
+    out[group] = {}
+    for metric in METRICS:
+      values = np.array([m[metric] for m in members], np.float64)
+      out[group][metric] = {"mean": float(values.mean()), "n": int(len(values)),
+                            "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+  return out
+
+
+def verdict(summary: dict, metric: str = "cross_corpus_auc") -> str:
+  """One plain sentence: do the searched cells beat the random ones by more than one std?"""
+  if "searched" not in summary or "random" not in summary:
+    return "no verdict: the comparison needs searched and random genotypes"
+  s, r = summary["searched"][metric], summary["random"][metric]
+  label = metric.replace("_", " ").replace("auc", "AUC")
+  figures = (f"searched {s['mean']:.3f} ± {s['std']:.3f} (n={s['n']}) vs random "
+             f"{r['mean']:.3f} ± {r['std']:.3f} (n={r['n']})")
+  if s["mean"] > r["mean"] + r["std"]:
+    return f"The searched cells beat random cells on {label}: {figures}."
+  if s["mean"] > r["mean"]:
+    return (f"The searched cells do NOT beat random cells by more than one standard deviation "
+            f"on {label} (above the random mean, within its spread): {figures}.")
+  return f"The searched cells do NOT beat random cells on {label}; they score lower: {figures}."
+
+
+def to_markdown(trials: Sequence[dict], summary: dict) -> str:
+  per_trial = plots.markdown_table(
+      {t["name"]: {"group": t["group"], "in-corpus AUC": t["in_corpus_auc"],
+                   "cross-corpus AUC": t["cross_corpus_auc"], "parameters": t["params"]}
+       for t in trials}, row_header="genotype")
+  rows = {}
+  for group, metrics in summary.items():
+    rows[group] = {"n": metrics["params"]["n"], **{
+        name: f"{metrics[key]['mean']:.4f} ± {metrics[key]['std']:.4f}"
+        for key, name in (("in_corpus_auc", "in-corpus AUC"),
+                          ("cross_corpus_auc", "cross-corpus AUC"))},
+        "parameters": f"{metrics['params']['mean']:.0f} ± {metrics['params']['std']:.0f}"}
+  return ("## Searched vs random (mean ± std)\n\n" + plots.markdown_table(rows, row_header="cells")
+          + f"\n{verdict(summary)}\n\n## Every genotype\n\n" + per_trial)
+
+
+def save_plot(trials: Sequence[dict], path: str | pathlib.Path) -> pathlib.Path:
+  """In-corpus and cross-corpus AUC of every genotype by group, with mean ± std bars."""
+  import matplotlib
+  matplotlib.use("Agg")
+  from matplotlib import pyplot as plt
+  groups = list(dict.fromkeys(t["group"] for t in trials))
+  figure, axes = plt.subplots(1, 2, figsize=(8, 3.5), sharey=True)
+  for axis, metric, title in zip(axes, ("in_corpus_auc", "cross_corpus_auc"),
+                                 ("in-corpus AUC", "cross-corpus AUC")):
+    for x, group in enumerate(groups):
+      values = np.array([t[metric] for t in trials if t["group"] == group], np.float64)
+      jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(1)
+      axis.scatter(x + jitter, values, alpha=0.7, label=group)
+      std = values.std(ddof=1) if len(values) > 1 else 0.0
+      axis.errorbar(x + 0.25, values.mean(), yerr=std, fmt="k_", capsize=6, markersize=14)
+    axis.set_xticks(range(len(groups)), groups)
+    axis.set_xlim(-0.5, len(groups) - 0.5)
+    axis.set_title(title)
+    axis.grid(alpha=0.3, axis="y")
+  axes[0].set_ylabel("frame AUC")
+  return plots.save_figure(figure, path)

@@ -1,0 +1,1 @@
+"""What a search and a training run share: the epoch loop, the workdir, progress output."""
