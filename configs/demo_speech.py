@@ -25,6 +25,7 @@ def get_config(tiny: bool = False):
   config.kind = "speech"  # fakenas_jax.demo dispatches to fakenas_jax.demo_speech
   config.corpus = CORPUS
   config.corpus_overrides = ml_collections.ConfigDict()
+  config.corpus_workers = 0  # generator processes; 0 = one per CPU
   num_samples = int(SECONDS * 16000)
 
   search = search_speech.get_config()
@@ -46,6 +47,7 @@ def get_config(tiny: bool = False):
 
   if tiny:
     config.corpus = f"{CORPUS}/tiny"
+    config.corpus_workers = 1  # 48 utterances: spawning workers costs more than it saves
     search.update(dict(num_samples=16000, batch_size=4, epochs=2, warmup_epochs=1,
                        steps_per_epoch=2, channels=4, progress=False))
     for detector in config.detectors.values():

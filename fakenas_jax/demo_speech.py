@@ -55,7 +55,9 @@ def run_speech_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Pa
   timings: dict[str, float] = {}
 
   with _timed("corpus", timings):
-    print(preparation.prepare(config.corpus, data_dir, overrides=overrides).render(), flush=True)
+    workers = int(config.get("corpus_workers", 0)) or None  # 0: one process per CPU
+    print(preparation.prepare(config.corpus, data_dir, overrides=overrides,
+                              builder_kwargs={"num_workers": workers}).render(), flush=True)
 
   with _timed("search", timings):
     searched = search.run_search(_with_data(config.search, config.corpus, data_dir, overrides),

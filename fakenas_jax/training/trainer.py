@@ -152,13 +152,14 @@ def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
   """The config as `config.json` stores it: the model's fields resolved, a genotype file named
   by its copy in the workdir when that copy holds the same cells (`_copy_genotype`)."""
   model_config = resolved_model_config(config)
+  stored = ml_collections.ConfigDict(model_config.to_dict())  # the copy's name, not the source's
   genotype = model_config.get("genotype", "")
   target = workdir / "genotype.json"
   if genotype and pathlib.Path(genotype).is_file() and (
       not target.exists() or target.read_bytes() == pathlib.Path(genotype).read_bytes()):
-    model_config.genotype = str(target.resolve())
+    stored.genotype = str(target.resolve())
   saved = ml_collections.ConfigDict(config.to_dict())
-  saved.model = model_config
+  saved.model = stored
   return saved, model_config
 
 
