@@ -2,6 +2,7 @@
 
     python -m fakenas_jax.demo --workdir=runs/demo
     python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
+    python -m fakenas_jax.demo --config=configs/demo.py:speech --workdir=runs/demo_speech
 
 The four synthetic corpora are built at their default size (64×64 faces; 160/16/16 identities,
 10 frames a video); to fit the demo's budget the detectors train on 3 of each video's frames.
@@ -14,6 +15,7 @@ configs/eval/default.py) and overrides only its size; `<workdir>/tfds` holds the
 """
 import ml_collections
 
+from configs import demo_speech
 from configs.eval import default as eval_default
 from configs.search import default as search_default
 from configs.train import c2pn_fdnas, meso4
@@ -24,12 +26,15 @@ CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/w
 # pass per (cell type, edge, operation), so the full space would take most of the demo's time.
 DEMO_OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
             "DilCDC_3x3_0.7")
-VARIANTS = ("", "tiny")
+VARIANTS = ("", "tiny", "speech", "speech_tiny")
 
 
 def get_config(variant: str = ""):
   if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; use FILE or FILE:tiny")
+    raise ValueError(f"unknown variant {variant!r}; use FILE, FILE:tiny, FILE:speech or "
+                     f"FILE:speech_tiny")
+  if variant.startswith("speech"):  # the speech demo: configs/demo_speech.py
+    return demo_speech.get_config(tiny=variant == "speech_tiny")
   config = ml_collections.ConfigDict()
   config.corpora = CORPORA
   config.training_corpus = CORPORA[0]

@@ -25,7 +25,7 @@ from typing import Any
 import ml_collections
 from absl import flags
 
-from fakenas_jax import cli
+from fakenas_jax import cli, demo_speech
 from fakenas_jax.data import corpora, corpus_report, preparation
 from fakenas_jax.eval import evaluator, report
 from fakenas_jax.nas import search
@@ -55,6 +55,8 @@ def _timed(name: str, timings: dict[str, float]):
 def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
              devices=None) -> dict[str, Any]:
   """Runs the whole demo into `workdir`; returns paths, the search result and the evaluation."""
+  if config.get("kind", "faces") == "speech":  # configs/demo.py:speech → demo_speech
+    return demo_speech.run_speech_demo(config, workdir, devices=devices)
   workdir = pathlib.Path(workdir)
   data_dir = workdir / "tfds"
   overrides = config.corpus_overrides.to_dict()

@@ -3,9 +3,9 @@
     python -m fakenas_jax.search --config=configs/search/pcdarts_synthetic_speech.py \
         --workdir=runs/s_speech
 
-The corpus (8 / 4 / 8 speakers, 384 training utterances of 1–4 s, attacks A01–A06 in train and
+The corpus (48 / 12 / 24 speakers, 768 training utterances of 1–4 s, attacks A01–A06 in train and
 dev, A07–A12 in eval) is built on first use. Batch 32, 6 epochs with 2 of warm-up; bona fide :
-spoof weighted 3 : 1, the inverse of this corpus's class ratio (12 bona fide and 36 spoofed
+spoof weighted 3 : 1, the inverse of this corpus's class ratio (4 bona fide and 12 spoofed
 utterances a speaker), as the reference's 9 : 1 is for ASVspoof's; everything else as the
 ASVspoof recipe (4 s of audio, LFCC with masking, DARTS operations, k = 2, C = 16).
 """

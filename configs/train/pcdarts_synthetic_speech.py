@@ -4,7 +4,7 @@
         --workdir=runs/t_speech --config.model.genotype=runs/s_speech/genotype.json
 
 Batch 32, 20 epochs; bona fide : spoof weighted 3 : 1, the inverse of this corpus's class ratio
-(12 bona fide and 36 spoofed utterances a speaker), as the reference's 9 : 1 is for ASVspoof's;
+(4 bona fide and 12 spoofed utterances a speaker), as the reference's 9 : 1 is for ASVspoof's;
 everything else as the ASVspoof recipe (4 s of audio, LFCC with masking, Adam 1e-3 → 1e-4, drop
 path to 0.2, EER on `dev`).
 """

@@ -50,9 +50,9 @@ def speech_features() -> tfds.features.FeaturesDict:
 class SyntheticSpeechConfig(tfds.core.BuilderConfig):
   """The size of each split of the synthetic spoofing corpus."""
 
-  speakers: tuple[int, int, int] = (8, 4, 8)  # train, dev, eval
-  bonafide_per_speaker: int = 12
-  spoofs_per_attack: int = 6  # per speaker and attack of the split
+  speakers: tuple[int, int, int] = (48, 12, 24)  # train, dev, eval
+  bonafide_per_speaker: int = 4
+  spoofs_per_attack: int = 2  # per speaker and attack of the split
   seconds: tuple[float, float] = (1.0, 4.0)  # utterance durations, uniform
   seed: int = 0
 
@@ -126,7 +126,7 @@ def _generate_example_star(args):
 
 def _default_config() -> SyntheticSpeechConfig:
   return SyntheticSpeechConfig(
-      name="default", description="8/4/8 speakers, 12 bona fide + 6 per attack each, 1-4 s.")
+      name="default", description="48/12/24 speakers, 4 bona fide + 2 per attack each, 1-4 s.")
 
 
 def _tiny_config() -> SyntheticSpeechConfig:
@@ -138,8 +138,12 @@ def _tiny_config() -> SyntheticSpeechConfig:
 class Builder(tfds.core.GeneratorBasedBuilder):
   """The built-in synthetic spoofing corpus; nothing to download."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "Calibrated: 48/12/24 speakers (was 8/4/8), 4 bona fide + 2 per "
+                            "attack each (was 12 + 6); random-phase attacks A02/A06 (and A12) "
+                            "with 64 ms frames, A08's with 16 ms (swapped); see WORKSPACE.md, "
+                            "Calibration of the synthetic speech corpus."}
   BUILDER_CONFIGS = [_default_config(), _tiny_config()]
   DEFAULT_CONFIG_NAME = "default"
 
