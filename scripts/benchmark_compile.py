@@ -8,7 +8,8 @@ space, C = 16, k = 8, batch 32, 32×32), lowers the weight step (or the first-or
 step, ``--step=arch``) and reports the StableHLO operations of the lowered module (lines that
 assign an op result, `benchmark_search._count_hlo_ops`), the lowering time and XLA's compile
 time. The persistent compilation cache is off, so compile times are real. Writes JSON under
-``--out``.
+``--out``/compile (``--out``, ``--space``, ``--k``, ``--channels``, ``--batch`` and
+``--image_size`` are ``benchmark_search``'s flags).
 """
 from __future__ import annotations
 
