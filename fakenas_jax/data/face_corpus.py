@@ -14,7 +14,7 @@ as `VideoItem`s, each with its split, label, method and identity. This base does
   (`frames_per_video` frames, evenly spaced; largest face, cropped with a margin, 68 landmarks,
   masks), in worker processes (in this process when the pool breaks), with a progress bar.
 
-Examples follow the data model (design.md): `image` (crop_size x crop_size RGB face crop, PNG:
+Examples follow the data model (WORKSPACE.md, Data model): `image` (crop_size x crop_size RGB face crop, PNG:
 no second lossy compression on top of the corpus's own), `label` (0 real / 1 fake), `video_id`,
 `frame_index` (in the video), `method` (`real` or the manipulation method), `landmarks` (68 x 2,
 dlib layout, crop pixels), `identity` / `source_identity` (person ids of the corpus, '' when

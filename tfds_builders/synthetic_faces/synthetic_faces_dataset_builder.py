@@ -1,6 +1,6 @@
 """synthetic_faces: procedurally rendered face videos and their forgeries, generated offline.
 
-One example per frame, in the data model of the face corpora (design.md): the encoded `image`,
+One example per frame, in the data model of the face corpora (WORKSPACE.md, Data model): the encoded `image`,
 `label` (0 real / 1 fake), `video_id`, `frame_index`, `method`, 68 `landmarks` (dlib layout) and
 three exact masks — `face_hull` (ADD), `intrinsic` and `extrinsic` (BiG-Arts). Each config is a
 corpus recipe of `fakenas_jax.data.synthetic` (renderer style, forgery methods, blending,

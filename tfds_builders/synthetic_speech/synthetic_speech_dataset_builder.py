@@ -1,6 +1,6 @@
 """synthetic_speech: a spoofing corpus in the layout of ASVspoof 2019 LA, generated offline.
 
-One example per utterance, in the data model of the speech corpora (design.md): `audio` (16 kHz
+One example per utterance, in the data model of the speech corpora (WORKSPACE.md, Data model): `audio` (16 kHz
 mono 16-bit PCM, variable length), `label` (0 bonafide, 1 spoof; a CM score is higher for bona
 fide), `attack_id` ('-' for bona fide, 'A01'…), `speaker` and `utterance_id`. Splits `train`,
 `dev` and `eval` as in ASVspoof: speaker-disjoint (speakers [0, n_train) train, the next n_dev
