@@ -48,10 +48,8 @@ from __future__ import annotations
 
 import abc
 import collections
-import concurrent.futures
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import pathlib
 import tempfile
@@ -63,6 +61,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from fakenas_jax.data import preparation
+from fakenas_jax.data import workers
 
 if TYPE_CHECKING:
   from fakenas_jax.data import faces
@@ -350,10 +349,6 @@ def item_examples(item: VideoItem, crop_size: int, margin: float,
   return examples, skipped
 
 
-def _item_examples_star(args):
-  return item_examples(*args)
-
-
 class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   """The base of the video face corpus builders; a corpus defines `required_paths` and
   `list_videos` (and its configs, `MANUAL_DOWNLOAD_INSTRUCTIONS`, `VERSION`)."""
@@ -469,32 +464,8 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
 
   def _map(self, jobs: list[tuple], label: str) -> Iterator:
     """`item_examples` over `jobs`, in order: in worker processes, or here with one worker."""
-    from tqdm import auto as tqdm
-
-    bar = tqdm.tqdm(total=len(jobs), desc=label, unit="video", disable=not self._progress)
-    done = 0
-    try:
-      if self._num_workers > 1 and len(jobs) > 1:
-        try:
-          context = multiprocessing.get_context("spawn")
-          workers = min(self._num_workers, len(jobs))
-          with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for result in pool.map(_item_examples_star, jobs):
-              done += 1
-              bar.update()
-              yield result
-        except concurrent.futures.process.BrokenProcessPool as error:
-          # Spawned workers re-import `__main__`; a script without an `if __name__ ==
-          # "__main__":` guard breaks them. Finish in this process rather than fail the build.
-          logging.warning("%s: worker processes failed (%s); reading the remaining %d videos "
-                          "in this process", label, error, len(jobs) - done)
-      for job in jobs[done:]:
-        result = item_examples(*job)
-        done += 1
-        bar.update()
-        yield result
-    finally:
-      bar.close()
+    return workers.map_in_workers(item_examples, jobs, num_workers=self._num_workers,
+                                  label=label, progress=self._progress, unit="video")
 
 
 def relative_id(path: pathlib.Path, root: pathlib.Path) -> str:
