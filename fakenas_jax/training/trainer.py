@@ -162,7 +162,7 @@ def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
   return saved, model_config
 
 
-class TrainTask:
+class TrainTask(loop.StateTask):
   """Training as a `loop.Task`: the train step, then validation after each epoch."""
 
   name = "training"
@@ -193,18 +193,8 @@ class TrainTask:
                               network_input=self.data.network_input),
         donate_argnums=_donated(mesh))
 
-  def restore_target(self, meta):
-    return checkpoints.abstract_like(self.carry(), self.replicated)
-
-  def carry(self):
-    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
-
-  def load(self, carry, run) -> None:
-    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
-
   def start(self, run) -> None:
-    # Through the host: every process holds the same values, and a multi-host mesh takes them.
-    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    self.place_state()
     self.iterator = iter(self.data.train)
     if run.positions:
       self.iterator.set_state(run.positions["train"])
