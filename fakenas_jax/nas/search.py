@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from fakenas_jax import checkpoints, errors, parallel
+from fakenas_jax import errors, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
 from fakenas_jax.nas import search_hooks

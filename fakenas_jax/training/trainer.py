@@ -41,7 +41,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from fakenas_jax import checkpoints, errors, parallel
+from fakenas_jax import errors, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.metrics import detection as eval_metrics
