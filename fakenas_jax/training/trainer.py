@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 import jax
+from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
@@ -85,14 +86,14 @@ def _check_config(config, mesh) -> None:
     raise ValueError(f"unknown augment {config.augment!r}; use one of {sorted(AUGMENTATIONS)}")
 
 
-def _copy_genotype(model_config, workdir: pathlib.Path) -> None:
-  """A genotype given as a file is copied beside the checkpoints, so evaluation finds it."""
-  genotype = model_config.get("genotype", "")
-  if genotype and pathlib.Path(genotype).is_file():
-    target = workdir / "genotype.json"
-    if pathlib.Path(genotype).resolve() != target.resolve() and jax.process_index() == 0:
-      shutil.copyfile(genotype, target)
-    model_config.genotype = str(target.resolve())
+def _copy_genotype(source: str, model_config, workdir: pathlib.Path) -> None:
+  """A genotype given as a file is copied beside the checkpoints (process 0), so evaluation
+  finds it; `model_config.genotype` (`saved_config`) already names the copy."""
+  target = workdir / "genotype.json"
+  if (source and pathlib.Path(source).is_file() and
+      model_config.genotype == str(target.resolve()) and
+      pathlib.Path(source).resolve() != target.resolve() and jax.process_index() == 0):
+    shutil.copyfile(source, target)
 
 
 def validation_metrics(predictions: inference.SplitPredictions) -> dict[str, float]:
@@ -252,7 +253,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   _check_config(config, mesh)
   saved, model_config = saved_config(config, workdir)
   with workdir_lib.claim(workdir, saved):
-    _copy_genotype(model_config, workdir)
+    _copy_genotype(config.model.get("genotype", ""), model_config, workdir)
+    if jax.process_count() > 1:  # the others build the model from process 0's copy
+      multihost_utils.sync_global_devices("genotype copied")
     task = TrainTask(config, model_config, workdir, mesh)
     best_metric, best_mode = task.data.best_metric, task.data.best_mode
     run = loop.run_epochs(task, workdir, name="training", epochs=config.epochs,
