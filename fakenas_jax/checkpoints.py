@@ -227,7 +227,9 @@ class Checkpointer:
         metrics=None if metrics is None else {k: float(v) for k, v in metrics.items()},
         force=True)
     self._manager.wait_until_finished()
-    self._write_index(step, None if metrics is None else {k: float(v) for k, v in metrics.items()})
+    if jax.process_index() == 0:  # one writer of the shared index on a pod
+      self._write_index(step, None if metrics is None else
+                        {k: float(v) for k, v in metrics.items()})
 
   def read_meta(self, step: int) -> dict[str, Any]:
     """The JSON record of `step`; a `CheckpointCorruptError` naming its file when unreadable."""

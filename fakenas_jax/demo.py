@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import contextlib
-import html
+import json
 import pathlib
 import time
 from typing import Any
@@ -27,7 +27,7 @@ from absl import flags
 
 from fakenas_jax import cli
 from fakenas_jax.data import corpora, corpus_report, preparation
-from fakenas_jax.eval import evaluator, plots
+from fakenas_jax.eval import evaluator, report
 from fakenas_jax.nas import search
 from fakenas_jax.training import trainer
 
@@ -98,34 +98,37 @@ def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
 
 
 def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings):
-  """The report as (heading, markdown text, [image paths]) sections, paths relative to workdir."""
+  """The report as (heading, [paragraphs and tables], [image paths]) sections, paths relative
+  to workdir (`eval.report.render_markdown` / `render_html`)."""
   rel = lambda path: str(pathlib.Path(path).resolve().relative_to(workdir.resolve()))
   eval_paths = evaluation["paths"]
   sections = []
   cross = evaluation["cross_dataset"]["auc"]
   sections.append((
       "Cross-corpus frame AUC",
-      f"Detectors trained on `{config.training_corpus}`; rows: detector, columns: test split "
-      "of each corpus.\n\n" + plots.markdown_table(cross, row_header="trained on"),
+      [f"Detectors trained on `{config.training_corpus}`; rows: detector, columns: test split "
+       "of each corpus.", report.Table(cross, row_header="trained on")],
       [rel(eval_paths["cross_dataset_png"])] if "cross_dataset_png" in eval_paths else []))
+  metrics = report.summary_rows({name: run["corpora"] for name, run in evaluation["runs"].items()})
   sections.append(("Metrics (frame and video level)",
-                   pathlib.Path(eval_paths["markdown"]).read_text(),
+                   [report.Table(metrics, row_header="run → corpus")],
                    [rel(eval_paths["roc"])] if "roc" in eval_paths else []))
-  genotype = (workdir / "search" / "genotype.json").read_text()
+  genotype = json.loads((workdir / "search" / "genotype.json").read_text())
   sections.append(("Searched cells (FD-NAS)",
-                   f"`search/genotype.json`:\n\n```\n{genotype.strip()}\n```",
+                   ["`search/genotype.json`: each node adds two operations of earlier states.",
+                    report.Table(report.genotype_rows(genotype), row_header="cell node")],
                    [rel(workdir / "search" / "genotype.png"),
                     rel(workdir / "search" / "arch_history.png")]))
-  sections.append(("Training curves", "", [rel(run_dir / "training_curves.png")
+  sections.append(("Training curves", [], [rel(run_dir / "training_curves.png")
                                            for run_dir in run_dirs.values()
                                            if (run_dir / "training_curves.png").exists()]))
-  sections.append(("Sample predictions", "P(fake) of real and fake test frames, with the "
-                   "ground-truth masks.", [rel(path) for path in eval_paths["samples"]]))
-  sections.append(("Corpora", "Contact sheets: frames with their landmarks and masks.",
+  sections.append(("Sample predictions", ["P(fake) of real and fake test frames, with the "
+                   "ground-truth masks."], [rel(path) for path in eval_paths["samples"]]))
+  sections.append(("Corpora", ["Contact sheets: frames with their landmarks and masks."],
                    [rel(paths["contact_sheet"]) for paths in corpus_paths.values()]))
-  sections.append(("Time", plots.markdown_table(
-      {name: {"seconds": round(seconds, 1)} for name, seconds in timings.items()},
-      row_header="part"), []))
+  sections.append(("Time", [report.Table(
+      {name: {"wall time": report.human_duration(seconds)} for name, seconds in timings.items()},
+      row_header="part")], []))
   return sections
 
 
@@ -133,19 +136,9 @@ def write_report(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluati
   """Writes report.md and report.html (the same sections; images linked, not copied)."""
   sections = _report_sections(workdir, config, corpus_paths, run_dirs, evaluation, timings)
   title = "fakenas_jax demo: search → train → evaluate"
-  markdown = [f"# {title}\n"]
-  body = [f"<h1>{html.escape(title)}</h1>"]
-  for heading, text, images in sections:
-    markdown += [f"\n## {heading}\n", text, *(f"\n![{image}]({image})" for image in images)]
-    body += [f"<h2>{html.escape(heading)}</h2>",
-             f"<pre>{html.escape(text)}</pre>" if text else "",
-             *(f'<p><img src="{html.escape(image)}" style="max-width:100%"></p>'
-               for image in images)]
   paths = {"markdown": workdir / "report.md", "html": workdir / "report.html"}
-  paths["markdown"].write_text("\n".join(markdown) + "\n")
-  paths["html"].write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>"
-                           f"{html.escape(title)}</title></head><body>{''.join(body)}"
-                           f"</body></html>\n")
+  paths["markdown"].write_text(report.render_markdown(title, sections))
+  paths["html"].write_text(report.render_html(title, sections))
   return paths
 
 

@@ -31,6 +31,13 @@ _LAYER = flags.DEFINE_string("gradcam_layer", "", "Module path of the Grad-CAM l
 _ANNOTATED = flags.DEFINE_boolean("annotated_video", False,
                                   "Write each video with boxes and P(fake) drawn in.")
 _MARGIN = flags.DEFINE_float("margin", None, "Override the corpus's face crop margin.")
+_FRAME_SCORE = flags.DEFINE_enum(
+    "frame_score", "max", ["max", "mean"],
+    "A frame's P(fake) from its faces': max (a frame is fake when any face is) or mean.")
+_DETECTOR = flags.DEFINE_enum("detector", "hog", ["hog", "cnn"],
+                              "Face detector: dlib's HOG, or its MMOD CNN (slower).")
+_MIN_FACE_SCORE = flags.DEFINE_float(
+    "min_face_score", None, "Minimum detector score of a face (default: the calibrated one).")
 
 
 def main(argv):
@@ -48,7 +55,8 @@ def main(argv):
         frames_per_video=_FRAMES.value, every_n=_EVERY_N.value, batch_size=_BATCH.value,
         max_faces=_MAX_FACES.value, threshold=_THRESHOLD.value, overlays=_OVERLAYS.value,
         max_overlays=_MAX_OVERLAYS.value, gradcam_layer=_LAYER.value,
-        annotated_video=_ANNOTATED.value, margin=_MARGIN.value)
+        annotated_video=_ANNOTATED.value, margin=_MARGIN.value, frame_score=_FRAME_SCORE.value,
+        detector=_DETECTOR.value, min_face_score=_MIN_FACE_SCORE.value)
   except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
@@ -60,8 +68,13 @@ def main(argv):
             f"{result['frames_scored']}/{result['frames_selected']} frames  {result['file']}")
     else:
       print(f"{result['status']:>7}  {result['file']}: {result['message']}")
+    for caveat in result.get("caveats", []):
+      print(f"         caveat: {caveat}")
+  for caveat in report.get("caveats", []):
+    print(f"caveat: {caveat}")
+  print(predict_files.summary_line(report))
   print(f"written to {report['paths']['json']} (and files.csv, frames.csv, faces.csv)")
-  return 0
+  return predict_files.exit_code(report)
 
 
 if __name__ == "__main__":

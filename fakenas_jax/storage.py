@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 
@@ -46,16 +47,34 @@ def free_space(path: str | os.PathLike) -> str:
   return "unknown"
 
 
+# What C++ writers (array_record, TensorStore) say instead of raising an OSError.
+_MESSAGES = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.ENOSPC,
+             "Permission denied": errno.EACCES, "Read-only file system": errno.EROFS}
+_OPENING = re.compile(r"opening ([^;]+)")
+
+
 def root_os_error(error: BaseException) -> BaseException:
   """The first error with an errno in `error`'s chain (TFDS and Orbax re-raise the writer's
-  `OSError` wrapped in their own), else `error`."""
+  `OSError` wrapped in their own), else an `OSError` made from the text of a C++ writer's
+  error that names one (array_record: 'open() failed: No space left on device; opening
+  <path>; ...'), else `error`."""
   seen, current = set(), error
   while current is not None and id(current) not in seen:
     seen.add(id(current))
     if isinstance(current, OSError) and current.errno is not None:
       return current
     current = current.__cause__ or current.__context__
+  text = str(error)
+  for message, code in _MESSAGES.items():
+    if message in text:
+      path = _OPENING.search(text)
+      return OSError(code, os.strerror(code), path.group(1).strip() if path else None)
   return error
+
+
+def is_storage_error(error: BaseException) -> bool:
+  """Whether `error` is a failed write `describe_os_error` can explain."""
+  return isinstance(root_os_error(error), OSError)
 
 
 def describe_os_error(error: BaseException, path: str | os.PathLike | None = None, *,

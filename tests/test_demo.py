@@ -42,7 +42,9 @@ def test_the_report_shows_every_part_and_links_only_existing_pictures(tiny_demo)
   assert any(image.endswith("genotype.png") for image in images)
   assert any(image.endswith("roc.png") for image in images)
   assert all((workdir / image).is_file() for image in images)
-  assert "<img src=" in result["paths"]["html"].read_text()
+  page = result["paths"]["html"].read_text()
+  assert "<img src=" in page and "<table>" in page and "<pre>" not in page
+  assert "normal node 0" in page  # the genotype as a table
 
 
 def test_a_second_run_reuses_what_is_done(tiny_demo):

@@ -445,3 +445,63 @@ def test_missing_model_file_is_named(monkeypatch, tmp_path):
   with pytest.raises(faces.FaceModelsMissingError, match="missing") as error:
     models.landmark_predictor()
   assert expected in str(error.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The minimum face score (calibrated on packaged images: WORKSPACE.md, Faces)
+
+
+def test_no_face_on_any_faceless_image_or_texture():
+  from fakenas_jax.data.faces import calibration
+  found = {name: detection.detect_faces_scored(image)
+           for name, image in calibration.negatives().items()}
+  assert {name: boxes for name, boxes in found.items() if boxes} == {}
+  assert len(found) > 30
+
+
+def test_every_real_photo_has_exactly_its_face():
+  """The astronaut's suit badge scores just below 0; the default threshold keeps only her face."""
+  from fakenas_jax.data.faces import calibration
+  for name, (image, face_box) in calibration.positives().items():
+    scored = detection.detect_faces_scored(image)
+    assert len(scored) == 1, (name, [s for _, s in scored])
+    if face_box is not None:
+      box = scored[0][0]
+      assert abs(box[0] - face_box[0]) < 10 and abs(box[3] - face_box[3]) < 10
+  astronaut = photos.load_photo("astronaut").image
+  assert len(detection.detect_faces(astronaut, min_score=-0.5)) > 1  # the badge and more
+  assert len(detection.detect_faces(astronaut)) == 1
+
+
+def test_a_weak_detection_lends_no_box_to_its_neighbours(tmp_path):
+  """A faceless video with one frame holding a blurred face that dlib scores around -0.1: with
+  threshold -1 that box is tracked into the neighbouring frames; at the default nothing is."""
+  frames = dummy_videos.faceless_video_frames(num_frames=6, size=SIZE, seed=2)
+  face = dummy_videos.face_video_frames(num_frames=6, size=SIZE, seed=5)[2]
+  frames[2] = cv2.GaussianBlur(face, (0, 0), 2)
+  weak = detection.detect_faces_scored(frames[2], min_score=-1.0)
+  assert len(weak) == 1 and -1.0 < weak[0][1] < detection.DEFAULT_MIN_SCORE["hog"]
+  path = str(tmp_path / "weak.avi")
+  dummy_videos.write_frames(path, frames)
+  lenient = faces.process_video(path, faces.FaceCropConfig(num_frames=6, min_face_score=-1.0))
+  assert [e.frame_index for e in lenient.examples] == [0, 1, 2, 3, 4, 5]  # lent to neighbours
+  strict = faces.process_video(path, faces.FaceCropConfig(num_frames=6))
+  assert strict.examples == [] and strict.skip_reason == "no face in any frame"
+
+
+def test_faceless_video_yields_no_face_at_the_default(videos):
+  processed = faces.process_video(videos["faceless.mp4"], faces.FaceCropConfig(num_frames=6))
+  assert processed.examples == [] and processed.skip_reason == "no face in any frame"
+
+
+def test_cnn_detector_finds_the_face_and_is_chosen_by_config():
+  image = photos.load_photo("grace_hopper").image
+  scored = detection.detect_faces_scored(image, detector="cnn")
+  assert len(scored) == 1
+  box, face_box = scored[0][0], photos.load_photo("grace_hopper").face_box
+  centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+  assert face_box[0] < centre[0] < face_box[2] and face_box[1] < centre[1] < face_box[3]
+  with pytest.raises(ValueError, match="detector"):
+    faces.FaceCropConfig(detector="haar")
+  with pytest.raises(ValueError, match="unknown face detector"):
+    detection.detect_faces(image, detector="haar")

@@ -203,3 +203,29 @@ def test_frame_folders_with_symlinks_out_are_skipped(tmp_path):
   (recordings / "si9").symlink_to(outside / "frames", target_is_directory=True)
   builder, by_split = _listed("df_timit/hq", timit, tmp_path)
   _check_refused(builder, by_split, [f"VidTIMIT/{timit_data.SUBJECTS[0]}/video/si9"])
+
+
+def test_asvspoof_protocol_builders_refuse_entries_outside(tmp_path):
+  """ASVspoof 5 (and 2021, the same shared builder): a key-file entry with `..` or a FLAC
+  symlink pointing out is skipped."""
+  from tfds_builders import asvspoof_protocol
+  from tfds_builders.asvspoof5 import asvspoof5_dataset_builder as five
+  manual, outside = _layout(tmp_path)
+  folder = manual / five.Builder.SPLIT_FILES["train"][1]
+  escape = os.path.relpath(outside / "secret", folder)
+  rows = [
+      ("train", "T_1 T_0000000001 F - - - bonafide bonafide bonafide -".split(), "ok"),
+      ("train", f"T_1 {escape} F - - - AC3 A05 spoof -".split(), "missing"),
+      ("train", "T_1 T_link F - - - AC3 A05 spoof -".split(), "missing"),
+      ("dev", "D_1 D_0000000001 M - - - bonafide bonafide bonafide -".split(), "ok"),
+      ("eval", "E_1 E_0000000001 F - 0 0 bonafide bonafide bonafide -".split(), "ok"),
+  ]
+  asvspoof_protocol.write_dummy_corpus(manual, five.Builder, rows)
+  rng = np.random.default_rng(1)
+  soundfile.write(str(outside / "secret.flac"), rng.integers(-9000, 9000, 4000).astype(np.int16),
+                  16000)
+  (folder / "T_link.flac").symlink_to(outside / "secret.flac")
+  summary = preparation.prepare("asvspoof5", tmp_path / "tfds", manual_dir=str(manual))
+  reasons = {item["item"]: item["reason"] for item in summary.skipped}
+  assert reasons[escape].startswith(OUTSIDE) and reasons["T_link"].startswith(OUTSIDE)
+  assert summary.splits["train"].examples == 1

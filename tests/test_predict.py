@@ -16,7 +16,7 @@ from skimage import data
 from configs.train import default
 from fakenas_jax.data import preprocess
 from fakenas_jax.data.faces import crop as crop_lib
-from fakenas_jax.data.faces import dummy_videos, photos, video_io
+from fakenas_jax.data.faces import detection, dummy_videos, photos, video_io
 from fakenas_jax.eval import predict_files as pf
 from fakenas_jax.training import steps, trainer
 
@@ -196,9 +196,11 @@ def test_command_line(run, inputs, tmp_path):
        f"--output={tmp_path}", "--checkpoint=latest", str(inputs[0]), str(inputs[2])],
       cwd=ROOT, capture_output=True, text=True, timeout=300,
       env={**os.environ, "JAX_PLATFORMS": "cpu"})
-  assert result.returncode == 0, result.stderr
+  assert result.returncode == 1, result.stderr  # one of the two files failed
   assert "astronaut.png" in result.stdout
   assert f"{inputs[2]}: cannot open" in result.stdout
+  assert "2 files: 1 scored (" in result.stdout and "1 failed" in result.stdout
+  assert "caveat: the detector was trained on synthetic faces only" in result.stdout
   stored = json.loads((tmp_path / "predictions.json").read_text())
   assert stored["checkpoint"] == "latest" and len(stored["files"]) == 2
   missing = subprocess.run(
@@ -206,3 +208,51 @@ def test_command_line(run, inputs, tmp_path):
        str(inputs[0])], cwd=ROOT, capture_output=True, text=True, timeout=120)
   assert missing.returncode == 2
   assert "python -m fakenas_jax.train --workdir=" in missing.stderr
+
+
+def test_caveats_summary_and_exit_code(predicted):
+  report, _ = predicted
+  image, clip, _ = report["files"]
+  assert len(report["caveats"]) == 1 and "synthetic faces only" in report["caveats"][0]
+  # The astronaut's face crop is ~4-5x the 32 px training crop; the video's faces are not.
+  (caveat,) = image["caveats"]
+  side = image["frames"][0]["faces"][0]["crop_box"][2]
+  assert side >= pf.RESOLUTION_FACTOR * 32 and f"{side} px" in caveat and "32 px" in caveat
+  assert clip["caveats"] == []
+  fakes = sum(f["label"] == "fake" for f in report["files"][:2])
+  assert pf.summary_line(report) == f"3 files: 2 scored ({fakes} fake, {2 - fakes} real), 1 failed"
+  assert pf.exit_code(report) == 1
+  assert pf.exit_code({"files": report["files"][:2]}) == 0
+  assert report["frame_score"] == pf.FRAME_SCORES["max"] and report["min_face_score"] == detection.DEFAULT_MIN_SCORE["hog"]
+
+
+def test_frame_score_max_or_mean_over_faces(run, tmp_path):
+  """Two people in one picture: the frame's P(fake) is the max, or the mean, of theirs."""
+  left = cv2.resize(data.astronaut(), (300, 300))
+  right = cv2.resize(photos.load_photo("grace_hopper").image, (256, 300))
+  both = tmp_path / "two.png"
+  cv2.imwrite(str(both), cv2.cvtColor(np.concatenate([left, right], axis=1), cv2.COLOR_RGB2BGR))
+  results = {}
+  for rule in ("max", "mean"):
+    report = pf.predict_files(run, [both], tmp_path / rule, frame_score=rule, batch_size=4)
+    (frame,) = report["files"][0]["frames"]
+    assert len(frame["faces"]) == 2
+    scores = [face["p_fake"] for face in frame["faces"]]
+    expected = max(scores) if rule == "max" else np.mean(scores)
+    assert frame["p_fake"] == pytest.approx(expected, abs=1e-6)
+    assert report["frame_score"] == pf.FRAME_SCORES[rule]
+    results[rule] = frame["p_fake"]
+  assert results["max"] >= results["mean"]
+  with pytest.raises(ValueError, match="frame_score"):
+    pf.PredictOptions(frame_score="median")
+
+
+def test_overlay_titles_fit_the_picture():
+  from fakenas_jax.eval import gradcam
+  title = "P(fake) 0.734 - frame 12 face 0 - a_rather_long_file_name_of_a_video_clip.mp4"
+  lines = gradcam.fit_lines(title, 150)
+  assert len(lines) > 1 and "".join(lines).replace(" ", "") == title.replace(" ", "")
+  assert all(gradcam._text_width(line) <= 150 for line in lines)
+  face = np.zeros((32, 32, 3), np.uint8)
+  picture = gradcam.overlay_figure(face, np.zeros((32, 32)), title=title)
+  assert picture.shape[0] == 160 + 22 + 6 + 20 * len(gradcam.fit_lines(title, picture.shape[1] - 8))

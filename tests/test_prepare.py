@@ -192,7 +192,10 @@ def test_a_damaged_build_names_the_file_and_is_rebuilt(tmp_path):
   assert _decoded(builder) == before
 
 
-def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("kind", ["OSError", "array_record"])
+def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, capsys, kind):
+  """The failure at the write call: an OSError, or what array_record's C++ writer raises (a
+  RuntimeError whose text names the errno and the file)."""
   import errno
 
   from tensorflow_datasets.core import file_adapters
@@ -201,7 +204,10 @@ def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, 
 
   def full_disk(cls, path, iterator):
     calls.append(path)
-    raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    if kind == "OSError":
+      raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    raise RuntimeError(f"open() failed: No space left on device; opening {path}; Failed to "
+                       "create the file header")
   monkeypatch.setattr(file_adapters.ArrayRecordFileAdapter, "write_examples",
                       classmethod(full_disk))
   with pytest.raises(preparation.DataDirError) as error:

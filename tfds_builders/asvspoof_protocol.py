@@ -8,7 +8,8 @@ the line and the expected columns. Every listed utterance becomes one example wi
 the speech corpora (`speech_features`: audio, label, attack_id — '-' for bona fide —, speaker,
 utterance_id) and the layout's metadata columns as text features (codec, transmission, source,
 …), so a run can be scored per condition (`eval.speech_evaluator`). Audio files that are
-missing, empty, unreadable, not mono or not 16 kHz are skipped and reported, as in
+missing, empty, unreadable, not mono or not 16 kHz, or that resolve (symlinks followed) outside
+the manual directory (`face_corpus.outside_manual_dir`), are skipped and reported, as in
 `asvspoof2019_la`. This module is not a builder (no package), so `data.corpora` ignores it.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Iterator
 
 import tensorflow_datasets as tfds
 
+from fakenas_jax.data import face_corpus
 from tfds_builders.asvspoof2019_la.asvspoof2019_la_dataset_builder import (
     ManualDirError, read_audio)
 from tfds_builders.synthetic_speech.synthetic_speech_dataset_builder import (
@@ -137,6 +139,7 @@ class ProtocolBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
 
   def _split_generators(self, dl_manager):
     root = self.checked_root(dl_manager)
+    self._manual_dir = root
     self.skipped = []
     protocols = {split: read_protocol(root / protocol, self.LAYOUT)
                  for split, (protocol, _) in self.SPLIT_FILES.items()}
@@ -151,7 +154,12 @@ class ProtocolBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         self._skip(split, entry.utterance_id, "listed twice")
         continue
       seen.add(entry.utterance_id)
-      audio = read_audio(folder / f"{entry.utterance_id}.flac")
+      path = folder / f"{entry.utterance_id}.flac"
+      outside = face_corpus.outside_manual_dir(path, self._manual_dir)
+      if outside:
+        self._skip(split, entry.utterance_id, outside)
+        continue
+      audio = read_audio(path)
       if isinstance(audio, str):
         self._skip(split, entry.utterance_id, audio)
         continue

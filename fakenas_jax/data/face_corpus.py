@@ -117,8 +117,12 @@ class FaceCorpusConfig(tfds.core.BuilderConfig):
   frames_per_video: tuple[int, int, int] = (20, 10, 10)  # train, validation, test (FD-NAS)
   crop_size: int = 64
   margin: float = 0.3
+  detector: str = "hog"  # or 'cnn' (dlib's MMOD CNN; data.faces.detection)
+  min_face_score: float | None = None  # None: the detector's calibrated default
 
   def __post_init__(self):
+    if self.detector not in ("hog", "cnn"):
+      raise ValueError(f"detector must be 'hog' or 'cnn', got {self.detector!r}")
     if self.protocol not in PROTOCOLS:
       raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}")
     if len(self.split_ratios) != 3 or min(self.split_ratios) <= 0:
@@ -310,12 +314,14 @@ def _process(item: VideoItem, crop: faces.FaceCropConfig
   return processed, failures
 
 
-def item_examples(item: VideoItem, crop_size: int, margin: float,
-                  num_frames: int) -> tuple[list[tuple[str, dict]], list[dict[str, str]]]:
+def item_examples(item: VideoItem, crop_size: int, margin: float, num_frames: int,
+                  detector: str = "hog", min_face_score: float | None = None
+                  ) -> tuple[list[tuple[str, dict]], list[dict[str, str]]]:
   """One video -> its (key, example) pairs and what was skipped (the whole video, or frames)."""
   from fakenas_jax.data import faces  # dlib and the face models load only where videos are read.
 
-  crop = faces.FaceCropConfig(crop_size=crop_size, margin=margin, num_frames=num_frames)
+  crop = faces.FaceCropConfig(crop_size=crop_size, margin=margin, num_frames=num_frames,
+                              detector=detector, min_face_score=min_face_score)
   processed, failures = _process(item, crop)
   processed.skipped_frames = sorted(list(processed.skipped_frames) + failures)
   if processed.skip_reason:
@@ -448,7 +454,8 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
   def _generate_examples(self, split: str, items: list[VideoItem]) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
     num_frames = config.frames_per_video[SPLITS.index(split)]
-    jobs = [(item, config.crop_size, config.margin, num_frames) for item in items]
+    jobs = [(item, config.crop_size, config.margin, num_frames, config.detector,
+             config.min_face_score) for item in items]
     count = 0
     for examples, skipped in self._map(jobs, f"{self.name} {split}"):
       self.skipped.extend(skipped)

@@ -180,7 +180,9 @@ def prepare(spec: str, data_dir: str | os.PathLike, *, manual_dir: str | None = 
                                      download_config=download_config)
       except DataDirError:
         raise
-      except OSError as error:
+      except (OSError, RuntimeError) as error:  # TFDS re-raises writer errors as RuntimeError
+        if not storage.is_storage_error(error):
+          raise
         cause = storage.root_os_error(error)
         raise DataDirError(storage.describe_os_error(
             error, build_dir, action="run the same command again (the partial build is "

@@ -206,11 +206,40 @@ def overlay_figure(face: np.ndarray, cam: np.ndarray, maps: dict[str, np.ndarray
   gap = np.full((side + 22, 4, 3), 255, np.uint8)
   row = np.concatenate([part for panel in panels for part in (panel, gap)][:-1], axis=1)
   if title:
-    banner = np.full((24, row.shape[1], 3), 255, np.uint8)
-    cv2.putText(banner, title, (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
-                cv2.LINE_AA)
+    lines = fit_lines(title, row.shape[1] - 8)
+    banner = np.full((6 + 20 * len(lines), row.shape[1], 3), 255, np.uint8)
+    for number, line in enumerate(lines):
+      cv2.putText(banner, line, (4, 17 + 20 * number), cv2.FONT_HERSHEY_SIMPLEX, TITLE_SCALE,
+                  (0, 0, 0), 1, cv2.LINE_AA)
     row = np.concatenate([banner, row], axis=0)
   return row
+
+
+TITLE_SCALE = 0.5
+
+
+def _text_width(text: str) -> int:
+  return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, TITLE_SCALE, 1)[0][0]
+
+
+def fit_lines(text: str, width: int) -> list[str]:
+  """`text` broken at spaces into lines at most `width` pixels wide (a word longer than a
+  line is cut into pieces that fit), so no part of a title falls off the picture."""
+  lines: list[str] = []
+  for word in text.split():
+    pieces = []
+    while word:
+      cut = len(word)
+      while cut > 1 and _text_width(word[:cut]) > width:
+        cut -= 1
+      pieces.append(word[:cut])
+      word = word[cut:]
+    for piece in pieces:
+      if lines and _text_width(f"{lines[-1]} {piece}") <= width:
+        lines[-1] = f"{lines[-1]} {piece}"
+      else:
+        lines.append(piece)
+  return lines or [""]
 
 
 def save_overlay(face: np.ndarray, cam: np.ndarray, path: str | os.PathLike,

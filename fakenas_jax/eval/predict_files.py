@@ -11,8 +11,9 @@ and streamed frame by frame (frames are grabbed in order and only the selected o
 never the whole video in memory). Frames selected: `frames_per_video` evenly spaced ones
 (`data.faces.sample_frame_indices`, as the corpora sample theirs), or every `every_n`-th.
 
-Per selected frame, the project's face pipeline: dlib's HOG detector finds the faces (largest
-first, at most `max_faces`); each face box becomes the square crop box with the run's corpus
+Per selected frame, the project's face pipeline: dlib's HOG detector (or `detector='cnn'`, dlib's
+MMOD CNN) finds the faces scoring above `min_face_score` (the detector's calibrated default,
+`data.faces.detection.DEFAULT_MIN_SCORE`), largest first, at most `max_faces`; each face box becomes the square crop box with the run's corpus
 `margin` (`data.faces.crop.square_crop_box`), cropped with zero padding at the frame border and
 resized to the corpus's `crop_size` (`crop_square`), then resized to the run's `image_size` and
 normalised (`data.preprocess`, the pipeline's mean and std), exactly as a training frame of a
@@ -20,9 +21,20 @@ face corpus is. The crop geometry comes from the run's corpus (`crop_geometry`):
 `crop_size` / `margin`; for the synthetic corpora, which render whole frames around the face, the
 margin that frames the face as their renderer does, derived from the recipe's face scale.
 
-Scores: P(fake) per face; a frame's P(fake) is the largest of its faces' (a frame is fake when
-any face in it is); a file's P(fake) is the mean over its frames with a face (an image: its one
-frame). `label` is 'fake' when P(fake) ≥ `threshold`. Nothing about one file stops the batch:
+Scores: P(fake) per face; a frame's P(fake) follows `frame_score`: 'max' (the default: the
+largest of its faces', a frame is fake when any face in it is) or 'mean' (the mean over its
+faces: one stray detection cannot decide a frame of several faces); a file's P(fake) is the mean
+over its frames with a face (an image: its one frame). `label` is 'fake' when P(fake) ≥
+`threshold`.
+
+Caveats (`report['caveats']`, per file `caveats`): the scores mean little outside the detector's
+training domain, and the report says so: a detector trained only on the synthetic corpora used
+on real media (its P(fake) on a real photograph is not calibrated), and faces whose crop is far
+larger or smaller than the training crop (`RESOLUTION_FACTOR` times or more: the resize to the
+network's input removes or invents the detail it learnt from).
+
+`summary_line(report)` is one line of counts; `exit_code(report)` is 0 when every file was
+scored, 1 when some failed or showed no face (`python -m fakenas_jax.predict` exits with it). Nothing about one file stops the batch:
 a file that cannot be read, is not an image or video, or has no face in any selected frame comes
 back with its `status` ('error' / 'no_face') and `message`; every selected frame without a face
 or that does not decode carries its own `message`.
@@ -64,6 +76,9 @@ FILE_COLUMNS = ("file", "kind", "status", "p_fake", "label", "frames_selected", 
                 "frame_count", "fps", "message")
 FRAME_COLUMNS = ("file", "frame_index", "time_s", "faces", "p_fake", "message")
 FACE_COLUMNS = ("file", "frame_index", "face", "left", "top", "right", "bottom", "p_fake")
+FRAME_SCORES = {"max": "max P(fake) over the frame's faces",
+                "mean": "mean P(fake) over the frame's faces"}
+RESOLUTION_FACTOR = 4.0  # crop side / training crop side (or its inverse) that earns a caveat
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,8 +103,17 @@ class PredictOptions:
   annotated_video: bool = False
   gradcam_layer: str = ""  # '' = gradcam.default_layer
   margin: float | None = None  # overrides the corpus's margin
+  frame_score: str = "max"  # 'max' or 'mean' over a frame's faces (module docstring)
+  detector: str = "hog"  # 'hog' or 'cnn' (data.faces.detection)
+  min_face_score: float | None = None  # None: the detector's calibrated default
 
   def __post_init__(self):
+    if self.frame_score not in FRAME_SCORES:
+      raise ValueError(f"frame_score must be one of {', '.join(FRAME_SCORES)}, got "
+                       f"{self.frame_score!r}")
+    if self.detector not in detection.DETECTORS:
+      raise ValueError(f"detector must be one of {', '.join(detection.DETECTORS)}, got "
+                       f"{self.detector!r}")
     if self.every_n < 0 or (self.every_n == 0 and self.frames_per_video < 1):
       raise ValueError(f"need frames_per_video >= 1 or every_n >= 1, got frames_per_video="
                        f"{self.frames_per_video}, every_n={self.every_n}")
@@ -231,7 +255,9 @@ class Predictor:
                                                           np.ndarray]]:
     """(face box, crop box, network input uint8 (S, S, 3)) of each face, largest first."""
     faces = []
-    for box in detection.detect_faces(frame_rgb)[:self.options.max_faces]:
+    found = detection.detect_faces(frame_rgb, min_score=self.options.min_face_score,
+                                   detector=self.options.detector)
+    for box in found[:self.options.max_faces]:
       crop_box = crop_lib.square_crop_box(box, self.geometry.margin)
       face = crop_lib.crop_square(frame_rgb, crop_box, self.geometry.crop_size)
       faces.append((box, crop_box, preprocess.resize(face, self.image_size)))
@@ -276,14 +302,16 @@ class Predictor:
     for row, face in enumerate(pending):
       face.record["p_fake"] = _round(outputs["p_fake"][row])
       frame = face.frame
-      frame["p_fake"] = max(f["p_fake"] for f in frame["faces"] if f["p_fake"] is not None)
+      scores = [f["p_fake"] for f in frame["faces"] if f["p_fake"] is not None]
+      frame["p_fake"] = (max(scores) if self.options.frame_score == "max"
+                         else _round(float(np.mean(scores))))
       if (self.options.overlays and output_dir is not None
           and len(result["overlays"]) < self.options.max_overlays):
         maps = {name: outputs[name][row] for name in steps.DENSE_OUTPUTS if name in outputs}
         path = output_dir / "overlays" / (
             f"{prefix}_frame{frame['frame_index']:06d}_face{face.record['face']}.png")
-        title = (f"{result['file_name']} frame {frame['frame_index']} face "
-                 f"{face.record['face']}: P(fake) {face.record['p_fake']:.3f}")
+        title = (f"P(fake) {face.record['p_fake']:.3f} · frame {frame['frame_index']} face "
+                 f"{face.record['face']} · {result['file_name']}").replace("·", "-")
         gradcam.save_overlay(face.image, outputs["cam"][row], path, maps, title=title)
         result["overlays"].append(os.fspath(path))
     pending.clear()
@@ -408,8 +436,57 @@ class Predictor:
       result["status"] = STATUS_NO_FACE
       result["message"] = (NO_FACE if result["kind"] == "image" else
                            f"no face in any of the {len(result['frames'])} selected frames")
+    result["caveats"] = self.file_caveats(result)
     result["seconds"] = _round(time.perf_counter() - start, 3)
     return result
+
+  # Caveats ----------------------------------------------------------------------------------
+  def run_caveats(self) -> list[str]:
+    """What holds for every file: the training domain of the detector."""
+    corpus = str(self.train_config.dataset)
+    if corpus.split("/")[0] in SYNTHETIC_CORPORA:
+      return [f"the detector was trained on synthetic faces only ({corpus}); on real photographs "
+              "and videos its P(fake) is not calibrated and says little (a real photograph "
+              "can score as fake): use a detector trained on a real corpus for real media"]
+    return []
+
+  def file_caveats(self, result: dict[str, Any]) -> list[str]:
+    """Faces of a file whose crop is far from the training crop's resolution."""
+    sides = [face["crop_box"][2] for frame in result["frames"] for face in frame["faces"]]
+    if not sides:
+      return []
+    side, train = float(np.median(sides)), float(self.geometry.crop_size)
+    if side >= RESOLUTION_FACTOR * train:
+      return [f"its face crops are {side:.0f} px, {side / train:.0f}x the {train:.0f} px "
+              "crops the detector was trained on: shrinking them removes the detail it "
+              "learnt from, so its score may not mean what it does on its training data"]
+    if side * RESOLUTION_FACTOR <= train:
+      return [f"its face crops are {side:.0f} px, 1/{train / side:.0f} of the {train:.0f} px "
+              "crops the detector was trained on: enlarging them invents detail it never saw"]
+    return []
+
+
+SYNTHETIC_CORPORA = ("synthetic_faces",)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+  """'4 files: 2 scored (1 fake, 1 real), 1 without a face, 1 failed'."""
+  files = report["files"]
+  ok = [f for f in files if f["status"] == STATUS_OK]
+  fakes = sum(f["label"] == "fake" for f in ok)
+  parts = [f"{len(ok)} scored ({fakes} fake, {len(ok) - fakes} real)"]
+  no_face = sum(f["status"] == STATUS_NO_FACE for f in files)
+  failed = sum(f["status"] == STATUS_ERROR for f in files)
+  if no_face:
+    parts.append(f"{no_face} without a face")
+  if failed:
+    parts.append(f"{failed} failed")
+  return f"{len(files)} file{'s' if len(files) != 1 else ''}: " + ", ".join(parts)
+
+
+def exit_code(report: dict[str, Any]) -> int:
+  """0 when every file was scored, 1 when any failed or showed no face."""
+  return 0 if all(f["status"] == STATUS_OK for f in report["files"]) else 1
 
 
 class _FileProblem(Exception):
@@ -476,8 +553,12 @@ def predict_files(workdir: str | os.PathLike, paths: Sequence[str | os.PathLike]
       "frames_per_video": None if opts.every_n else opts.frames_per_video,
       "every_n": opts.every_n or None, "threshold": opts.threshold,
       "gradcam_layer": predictor.layer or None,
-      "frame_score": "max P(fake) over the frame's faces",
+      "frame_score": FRAME_SCORES[opts.frame_score],
       "file_score": "mean P(fake) over the file's frames with a face",
+      "face_detector": opts.detector,
+      "min_face_score": (opts.min_face_score if opts.min_face_score is not None
+                         else detection.DEFAULT_MIN_SCORE[opts.detector]),
+      "caveats": predictor.run_caveats(),
       "seconds": _round(time.perf_counter() - start, 3), "files": files}
   write_outputs(report, output_dir)
   return report

@@ -16,6 +16,10 @@ class FaceCropConfig:
   num_frames: frames sampled per video (`sample_frame_indices`).
   max_fill_gap: a frame with no detected face borrows the box of detected frames at most this
     many frames away (interpolated between both sides, or copied from one); beyond, "no face".
+  detector: 'hog' (dlib's HOG detector, the default) or 'cnn' (dlib's MMOD CNN detector).
+  min_face_score: a detection counts as a face only above this score (None: the detector's
+    calibrated default, `detection.DEFAULT_MIN_SCORE`); a frame whose boxes all score below it
+    has no face and lends no box to its neighbours.
   change_threshold: gamma of M_in = Convex(|x' - x| > gamma) on the smoothed crops of a fake and
     its source (BiG-Arts §3.1), in grey levels; compression noise sits below it.
   """
@@ -25,8 +29,12 @@ class FaceCropConfig:
   num_frames: int = 20
   max_fill_gap: int = 3
   change_threshold: int = DEFAULT_CHANGE_THRESHOLD
+  detector: str = "hog"
+  min_face_score: float | None = None
 
   def __post_init__(self):
+    if self.detector not in ("hog", "cnn"):
+      raise ValueError(f"detector must be 'hog' or 'cnn', got {self.detector!r}")
     if int(self.crop_size) != self.crop_size or self.crop_size < 8:
       raise ValueError(f"crop_size must be an integer >= 8, got {self.crop_size!r}")
     if not 0.0 <= self.margin <= 2.0:

@@ -28,7 +28,7 @@ NOISE_SIGMA = 2.0  # grey levels of per-frame sensor noise
 SWAP_EROSION = 0.04  # the swapped region is the face hull eroded by this share of the face size
 SWAP_FEATHER = 0.03  # Gaussian feather sigma, share of the face size
 
-__all__ = ["CODECS", "PHOTOS", "face_video_frames", "swap_face", "write_corrupt_video",
+__all__ = ["CODECS", "PHOTOS", "face_video_frames", "faceless_video_frames", "swap_face", "write_corrupt_video",
            "write_face_video", "write_faceless_video", "write_frames", "write_swapped_video"]
 
 
@@ -122,10 +122,9 @@ def write_face_video(path: str | os.PathLike, *, num_frames: int = 8,
   write_frames(path, frames, fps)
 
 
-def write_faceless_video(path: str | os.PathLike, *, num_frames: int = 8,
-                         size: tuple[int, int] = (160, 120), seed: int = 0,
-                         fps: float = 10) -> None:
-  """A short video of a background with moving blobs and no face."""
+def faceless_video_frames(*, num_frames: int = 8, size: tuple[int, int] = (160, 120),
+                          seed: int = 0) -> list[np.ndarray]:
+  """The RGB frames `write_faceless_video` writes (before compression)."""
   width, height = _check_size(size, num_frames)
   rng = np.random.default_rng(seed)
   background = _background(rng, width, height)
@@ -139,7 +138,14 @@ def write_faceless_video(path: str | os.PathLike, *, num_frames: int = 8,
       cv2.circle(frame, (int(x), int(y)), int(radius), colour.tolist(), -1)
     frame += rng.normal(0, NOISE_SIGMA, frame.shape).astype(np.float32)
     frames.append(np.clip(frame + 0.5, 0, 255).astype(np.uint8))
-  write_frames(path, frames, fps)
+  return frames
+
+
+def write_faceless_video(path: str | os.PathLike, *, num_frames: int = 8,
+                         size: tuple[int, int] = (160, 120), seed: int = 0,
+                         fps: float = 10) -> None:
+  """A short video of a background with moving blobs and no face."""
+  write_frames(path, faceless_video_frames(num_frames=num_frames, size=size, seed=seed), fps)
 
 
 def write_corrupt_video(path: str | os.PathLike, *, kind: str = "garbage") -> None:

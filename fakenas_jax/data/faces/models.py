@@ -16,6 +16,7 @@ import dlib
 MODELS_PACKAGE = "face_recognition_models"
 MODELS_DISTRIBUTION = "face-recognition-models"
 LANDMARKS_MODEL = "shape_predictor_68_face_landmarks.dat"
+CNN_DETECTOR_MODEL = "mmod_human_face_detector.dat"
 
 _lock = threading.Lock()
 _predictor: dlib.shape_predictor | None = None
@@ -63,4 +64,13 @@ def face_detector() -> dlib.fhog_object_detector:
   if detector is None:
     detector = dlib.get_frontal_face_detector()
     _per_thread.detector = detector
+  return detector
+
+
+def cnn_face_detector() -> dlib.cnn_face_detection_model_v1:
+  """dlib's MMOD CNN face detector (weights of `face-recognition-models`), one per thread."""
+  detector = getattr(_per_thread, "cnn_detector", None)
+  if detector is None:
+    detector = dlib.cnn_face_detection_model_v1(model_path(CNN_DETECTOR_MODEL))
+    _per_thread.cnn_detector = detector
   return detector

@@ -60,18 +60,22 @@ class ProcessedVideo:
   # frames kept without intrinsic/extrinsic although a source or mask video was given
 
 
-def _detect_all(frames: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+def _detect_all(frames: dict[int, np.ndarray], config: FaceCropConfig) -> dict[int, np.ndarray]:
+  """The largest face scoring above the minimum in each frame (frames without one are absent,
+  so tracking never lends a box from a below-threshold detection)."""
   detections = {}
   for index, frame in frames.items():
-    box = detection.largest_face(frame)
+    box = detection.largest_face(frame, min_score=config.min_face_score,
+                                 detector=config.detector)
     if box is not None:
       detections[index] = box
   return detections
 
 
 def _search_neighbours(path, decoded: video_io.DecodedFrames, detections: dict[int, np.ndarray],
-                       max_gap: int) -> None:
+                       config: FaceCropConfig) -> None:
   """Adds to `detections` the faces found in the frames around sampled frames with none."""
+  max_gap = config.max_fill_gap
   missing = [index for index in decoded.frames if index not in detections]
   if not missing or max_gap == 0:
     return
@@ -81,7 +85,7 @@ def _search_neighbours(path, decoded: video_io.DecodedFrames, detections: dict[i
     neighbours = video_io.read_frames(path, extra, decoded.frame_count)
   except video_io.VideoReadError:
     return
-  detections.update(_detect_all(neighbours.frames))
+  detections.update(_detect_all(neighbours.frames, config))
 
 
 def _reference_frames(path, indices: list[int], shape: tuple[int, ...], what: str
@@ -124,8 +128,8 @@ def process_video(path: str | os.PathLike, config: FaceCropConfig = DEFAULT_CONF
   if not decoded.frames:
     return ProcessedVideo([], frame_count, sorted(skipped.items()), CANNOT_DECODE)
 
-  detections = _detect_all(decoded.frames)
-  _search_neighbours(path, decoded, detections, config.max_fill_gap)
+  detections = _detect_all(decoded.frames, config)
+  _search_neighbours(path, decoded, detections, config)
   boxes = tracking.fill_missing(detections, sorted(decoded.frames), config.max_fill_gap)
   steady = tracking.smooth(boxes, detections, config.max_fill_gap)
   skipped.update({index: NO_FACE for index in decoded.frames if index not in boxes})
