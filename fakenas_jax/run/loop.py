@@ -115,9 +115,12 @@ class StateTask:
     return checkpoints.abstract_like(self.carry(), self.replicated)
 
   def place_state(self) -> None:
-    """The state on the mesh, through the host: every process holds the same values, and a
-    multi-host mesh takes them."""
+    """The state and the key on the mesh, through the host: every process holds the same
+    values, and a multi-host mesh takes them (and Orbax can write them)."""
     self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    key_data = np.asarray(jax.random.key_data(self.rng))
+    self.rng = jax.random.wrap_key_data(jax.device_put(key_data, self.replicated),
+                                        impl=jax.random.key_impl(self.rng))
 
 
 def _signal_flag():
