@@ -36,6 +36,7 @@ def get_config(variant: str = ""):
   if variant.startswith("speech"):  # the speech demo: configs/demo_speech.py
     return demo_speech.get_config(tiny=variant == "speech_tiny")
   config = ml_collections.ConfigDict()
+  config.kind = "faces"  # "speech": configs/demo_speech.py, run by fakenas_jax.demo_speech
   config.corpora = CORPORA
   config.training_corpus = CORPORA[0]
   config.corpus_overrides = ml_collections.ConfigDict()  # every corpus is built with these

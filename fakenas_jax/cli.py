@@ -41,7 +41,7 @@ import ml_collections
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from fakenas_jax import errors
+from fakenas_jax import errors, storage
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 _CONFIG_STATE: dict[str, Any] = {}  # the default config path, the loaded config (for --help)
@@ -296,14 +296,15 @@ def _short_path(path: str) -> str:
 
 
 def _user_message(error: BaseException) -> str | None:
-  """The one-line message of an error of the user's making (None: a bug)."""
-  if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-    where = f" writing {error.filename}" if error.filename else ""
-    return (f"no space left on the device{where}; free space and re-run the same command "
-            "(it resumes from the last checkpoint)")
-  if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-    return f"cannot write {error.filename or 'a file'}: {error.strerror}; choose a writable --workdir"
-  if isinstance(error, (errors.UserError, ValueError, FileNotFoundError)):
+  """The one-line message of an error of the user's making (None: a bug). A full disk or an
+  unwritable directory is found below the wrappers of TFDS, Orbax and TensorBoard."""
+  if isinstance(error, errors.UserError):
+    return str(error)
+  code = getattr(storage.root_os_error(error), "errno", None)
+  if code in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS):
+    return storage.describe_os_error(
+        error, action="re-run the same command (it resumes from the last checkpoint)")
+  if isinstance(error, (ValueError, FileNotFoundError)):
     return str(error)
   return None
 

@@ -55,7 +55,7 @@ def _timed(name: str, timings: dict[str, float]):
 def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
              devices=None) -> dict[str, Any]:
   """Runs the whole demo into `workdir`; returns paths, the search result and the evaluation."""
-  if config.get("kind", "faces") == "speech":  # configs/demo.py:speech → demo_speech
+  if config.kind == "speech":  # configs/demo.py:speech → demo_speech
     return demo_speech.run_speech_demo(config, workdir, devices=devices)
   workdir = pathlib.Path(workdir)
   data_dir = workdir / "tfds"

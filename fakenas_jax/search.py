@@ -9,7 +9,7 @@ Re-running with the same workdir resumes from the last checkpoint.
 from absl import flags
 
 from fakenas_jax import cli
-from fakenas_jax.nas import search, strategies
+from fakenas_jax.nas import strategies
 
 _CONFIG = cli.define_config("configs/search/default.py", "Search configuration file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/search", "Where checkpoints and results go.")

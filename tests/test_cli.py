@@ -121,7 +121,8 @@ def test_user_errors_exit_2_and_bugs_keep_their_traceback(tmp_path):
   assert user.returncode == 2 and user.stderr.strip() == (
       "error: the corpus is damaged; run prepare --rebuild")
   disk = _run([str(script), "--compilation_cache=off", "disk"], cwd=tmp_path, env=env)
-  assert disk.returncode == 2 and "no space left on the device writing /data/x" in disk.stderr
+  assert disk.returncode == 2 and "no space left on the device while writing /data/x" in disk.stderr
+  assert len(disk.stderr.strip().splitlines()) == 1
   interrupted = _run([str(script), "--compilation_cache=off", "interrupt"], cwd=tmp_path, env=env)
   assert interrupted.returncode == 143 and "re-run the same command" in interrupted.stderr
   bug = _run([str(script), "--compilation_cache=off", "bug"], cwd=tmp_path, env=env)

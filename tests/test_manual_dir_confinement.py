@@ -10,7 +10,6 @@ import os
 import pathlib
 
 import numpy as np
-import pytest
 import soundfile
 
 from fakenas_jax.data import corpora, face_corpus, preparation

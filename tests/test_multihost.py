@@ -46,6 +46,12 @@ def get_config():
   config.image_size, config.batch_size, config.eval_batch_size = 32, 4, 4
   config.frames_per_video, config.eval_frames_per_video = 0, 0
   config.epochs, config.steps_per_epoch, config.progress = 2, 2, False
+  # SGD: Adam turns the float noise of zero-gradient parameters (a bias before a batch norm)
+  # into whole steps of ±learning rate, whatever the device layout; SGD keeps it noise.
+  config.optimizer.name = "sgd"
+  # No dropout: a process's rows of a global batch are other positions than one process's,
+  # so each example would meet another dropout mask (the same set of examples, reordered).
+  config.model.dropout_rate = 0.0
   return config
 """
 
@@ -121,10 +127,14 @@ def test_two_processes_train_as_one_process(tiny_corpus, tmp_path):
     restored, _ = ckpt.restore(target, "latest")
   finally:
     ckpt.close()
+  # Float tolerance of 4 SGD steps: a bias before a batch norm has no true gradient, only
+  # float noise of order 1e-5, which differs with the reduction order over devices.
   for a, b in zip(jax.tree.leaves(jax.device_get(restored["state"].params)),
                   jax.tree.leaves(jax.device_get(expected["state"].params))):
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
   history = json.loads((workdir / "history.json").read_text())
+  for one, other in zip(history, expected["history"]):
+    assert one["train/loss"] == pytest.approx(other["train/loss"], rel=1e-4)
   assert [r["epoch"] for r in history] == [1, 2]
   assert history[-1]["val/auc"] == pytest.approx(expected["history"][-1]["val/auc"], abs=1e-3)
   _one_line_per_epoch(workdir, 2)

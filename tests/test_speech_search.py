@@ -21,7 +21,6 @@ from fakenas_jax.eval import speech_evaluator
 from fakenas_jax.models import darts_eval, factory
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nn import genotypes
-from fakenas_jax import audio
 from fakenas_jax.nas import search
 from fakenas_jax.training import trainer
 

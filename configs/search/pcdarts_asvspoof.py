@@ -4,8 +4,7 @@
 
 (`pcdarts_synthetic_speech.py`: the same on the built-in synthetic speech corpus, CPU scale.)
 
-The recipe of the PC-DARTS anti-spoofing code (reference-facts, "Speech: PC-DARTS
-anti-spoofing"): LFCC (60 × T, T = 251 for 4 s) with frequency masking, the ImageNet-style
+The recipe of the PC-DARTS anti-spoofing code (WORKSPACE.md, Speech): LFCC (60 × T, T = 251 for 4 s) with frequency masking, the ImageNet-style
 stem, DARTS operations (`space` or `ops` may name any other of the registry), partial channels
 k = 2, 4 layers (N R R N, DARTS' reduction positions), C = 16; 50 epochs of batch 64, 10 of them
 warm-up (weights only); weights Adam, lr 1e-2 with cosine decay to 1e-3, weight decay 3e-4;

@@ -6,7 +6,7 @@
         --config.model.genotype=runs/s1/genotype.json
 
 FD-NAS §4.1: 150 epochs, 64×64 faces, batch 48, SGD with learning rate 0.025, momentum 0.9,
-weight decay 3e-4. What the paper leaves out is DARTS's evaluation training (reference facts):
+weight decay 3e-4. What the paper leaves out is DARTS's evaluation training (DARTS §3.3):
 cosine decay to 0, gradient-norm clipping at 5, drop path growing linearly to 0.2. The network
 is four groups of N N R (`NNRNNRNNRNNR`), C = 16. Training on FaceForensics++ c23 needs the
 corpus built (`python -m fakenas_jax.prepare --dataset=faceforensics/all_c23 ...`); the quick

@@ -5,8 +5,7 @@
 
 (`pcdarts_synthetic_speech.py`: the same on the built-in synthetic speech corpus, CPU scale.)
 
-The training recipe of the PC-DARTS anti-spoofing code (reference-facts, "Speech: PC-DARTS
-anti-spoofing"): LFCC (60 × T) of 4 s of audio computed in the step, frequency masking as
+The training recipe of the PC-DARTS anti-spoofing code (WORKSPACE.md, Speech): LFCC (60 × T) of 4 s of audio computed in the step, frequency masking as
 augmentation; Adam, lr 1e-3 with cosine decay to 1e-4, 100 epochs of batch 128, drop path
 growing to 0.2; cross-entropy weighted by class (`speech_pipeline.class_weights()`); the dev
 split scored by EER after every epoch (the best checkpoint is the one of lowest `val/eer`).

@@ -14,7 +14,7 @@ as `VideoItem`s, each with its split, label, method and identity. This base does
   (`frames_per_video` frames, evenly spaced; largest face, cropped with a margin, 68 landmarks,
   masks), in worker processes (in this process when the pool breaks), with a progress bar.
 
-Examples follow the data model (design.md): `image` (crop_size x crop_size RGB face crop, PNG:
+Examples follow the data model (WORKSPACE.md, Data model): `image` (crop_size x crop_size RGB face crop, PNG:
 no second lossy compression on top of the corpus's own), `label` (0 real / 1 fake), `video_id`,
 `frame_index` (in the video), `method` (`real` or the manipulation method), `landmarks` (68 x 2,
 dlib layout, crop pixels), `identity` / `source_identity` (person ids of the corpus, '' when
@@ -48,10 +48,8 @@ from __future__ import annotations
 
 import abc
 import collections
-import concurrent.futures
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import pathlib
 import tempfile
@@ -63,6 +61,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from fakenas_jax.data import preparation
+from fakenas_jax.data import workers
 
 if TYPE_CHECKING:
   from fakenas_jax.data import faces
@@ -356,10 +355,6 @@ def item_examples(item: VideoItem, crop_size: int, margin: float, num_frames: in
   return examples, skipped
 
 
-def _item_examples_star(args):
-  return item_examples(*args)
-
-
 class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   """The base of the video face corpus builders; a corpus defines `required_paths` and
   `list_videos` (and its configs, `MANUAL_DOWNLOAD_INSTRUCTIONS`, `VERSION`)."""
@@ -476,32 +471,8 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
 
   def _map(self, jobs: list[tuple], label: str) -> Iterator:
     """`item_examples` over `jobs`, in order: in worker processes, or here with one worker."""
-    from tqdm import auto as tqdm
-
-    bar = tqdm.tqdm(total=len(jobs), desc=label, unit="video", disable=not self._progress)
-    done = 0
-    try:
-      if self._num_workers > 1 and len(jobs) > 1:
-        try:
-          context = multiprocessing.get_context("spawn")
-          workers = min(self._num_workers, len(jobs))
-          with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for result in pool.map(_item_examples_star, jobs):
-              done += 1
-              bar.update()
-              yield result
-        except concurrent.futures.process.BrokenProcessPool as error:
-          # Spawned workers re-import `__main__`; a script without an `if __name__ ==
-          # "__main__":` guard breaks them. Finish in this process rather than fail the build.
-          logging.warning("%s: worker processes failed (%s); reading the remaining %d videos "
-                          "in this process", label, error, len(jobs) - done)
-      for job in jobs[done:]:
-        result = item_examples(*job)
-        done += 1
-        bar.update()
-        yield result
-    finally:
-      bar.close()
+    return workers.map_in_workers(item_examples, jobs, num_workers=self._num_workers,
+                                  label=label, progress=self._progress, unit="video")
 
 
 def relative_id(path: pathlib.Path, root: pathlib.Path) -> str:

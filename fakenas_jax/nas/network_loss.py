@@ -11,7 +11,8 @@ from typing import Any
 import flax
 import jax
 import jax.numpy as jnp
-import optax
+
+from fakenas_jax.nn import losses as nn_losses
 
 
 @flax.struct.dataclass
@@ -23,12 +24,7 @@ class SearchInputs:
 
 def classification_loss(logits, labels, class_weights=None):
   """Mean (optionally class-weighted) cross-entropy and accuracy."""
-  losses = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
-  if class_weights is None:
-    loss = losses.mean()
-  else:
-    weights = jnp.asarray(class_weights, logits.dtype)[labels]
-    loss = (losses * weights).sum() / weights.sum()
+  loss = nn_losses.cross_entropy(logits, labels, class_weights)
   accuracy = (jnp.argmax(logits, -1) == labels).mean()
   return loss, accuracy
 

@@ -6,7 +6,7 @@ the group it does not own is `optax.set_to_zero()`, so it never moves and keeps 
 momentum or Adam moments of one group leak into the steps of the other, and weight decay never
 touches the architecture parameters through the weight optimiser (nor the reverse).
 
-Defaults are DARTS's (reference-facts.md): weights SGD, momentum 0.9, cosine from 0.025 to 0.001,
+Defaults are DARTS's (DARTS §3.3 / its public training recipe): weights SGD, momentum 0.9, cosine from 0.025 to 0.001,
 coupled weight decay 3e-4 (added to the gradient, as PyTorch's SGD does), gradients clipped to a
 global norm of 5; architecture Adam 3e-4, β = (0.5, 0.999), coupled weight decay 1e-3.
 FD-NAS searches its weights with Adam (`weights='adam'`).

@@ -99,7 +99,7 @@ def run_random(config, workdir: str | pathlib.Path) -> dict:
   (workdir / "random_genotypes.json").write_text(json.dumps(
       {"strategy": "random", "seed": int(config.seed),
        "genotypes": [str(path.relative_to(workdir)) for path in paths]}, indent=2))
-  if config.get("progress", False):
+  if config.progress:
     print(f"{count} random genotypes (seed {config.seed}) written to {workdir}/random_*/",
           flush=True)
   return {"genotype": drawn[0], "genotypes": drawn, "paths": paths}

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from fakenas_jax import checkpoints, errors, parallel
+from fakenas_jax import errors, parallel
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
 from fakenas_jax.nas import search_hooks
@@ -92,7 +92,7 @@ def search_record(config: ml_collections.ConfigDict) -> dict:
   return workdir_lib.as_dict(config)
 
 
-class SearchTask:
+class SearchTask(loop.StateTask):
   """FD-NAS Alg. 1 / 2 as a `loop.Task`: the bilevel (or meta) step, then at the end of an
   epoch estimate (Eq. 4–5) → importance (Eq. 8) → genotype (Eq. 9) → prune and regrow."""
 
@@ -133,19 +133,12 @@ class SearchTask:
   def restore_target(self, meta: dict):
     self.k = pruning.channel_divisor(self.config.k, meta["extra"]["prunings"])
     self.network, self.state = self.fresh_state(self.k, self.config.seed)
-    return checkpoints.abstract_like(self.carry(), self.replicated)
-
-  def carry(self):
-    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
-
-  def load(self, carry, run) -> None:
-    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
+    return super().restore_target(meta)
 
   def start(self, run) -> None:
     if not run.extra:
       run.extra = self.initial_extra()
-    # Through the host: every process holds the same values, and a multi-host mesh takes them.
-    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    self.place_state()
     self.steps.start(run.positions)
     self.compile()
 

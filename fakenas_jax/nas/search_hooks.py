@@ -23,7 +23,7 @@ REPLACED = "guards/skips_replaced"
 
 
 def _guards(config) -> dict:
-  guards = config.get("guards")
+  guards = config.guards
   return {} if guards is None else dict(guards.to_dict() if hasattr(guards, "to_dict") else guards)
 
 
@@ -38,7 +38,7 @@ def end_of_epoch(config, genotype: genotypes.Genotype, importance: np.ndarray, o
     genotype = genotypes.Genotype(normal, genotype.normal_concat, genotype.reduce,
                                   genotype.reduce_concat)
     metrics[REPLACED] = float(len(replaced))
-    if replaced and config.get("progress", False):
+    if replaced and config.progress:
       print("skip cap (P-DARTS): " + "; ".join(
           f"node {r['node']} <- {r['input']}: skip_connect -> {r['replaced_by']}"
           for r in replaced), flush=True)
@@ -53,7 +53,7 @@ def hessian_eigenvalue(config, network, state, steps, inputs, epoch: int) -> flo
   `guards.hessian_batches` batches)."""
   guards = _guards(config)
   iterations = int(guards.get("hessian_iterations", 20))
-  class_weights = tuple(config.get("class_weights") or ())
+  class_weights = tuple(config.class_weights or ())
   cached = _EIGENVALUE_FNS.get((id(network), iterations, class_weights))
   if cached is None or cached[0] is not network:  # compiled once per supernet (k changes it)
 
@@ -93,7 +93,7 @@ def stop_reason(config, history) -> str | None:
     return None
   reason = collapse.early_stop_reason(_parameter_free_counts(config, history),
                                       int(guards.get("early_stop_patience", 3)))
-  if reason and config.get("progress", False):
+  if reason and config.progress:
     print(f"early stop (DARTS+) after epoch {history[-1]['epoch']}: {reason}", flush=True)
   return reason
 

@@ -1,8 +1,7 @@
 """The search steps on a speech corpus: PC-DARTS on LFCC features (the anti-spoofing search).
 
 The in-dataset steps (`search_steps.InDatasetSteps`: an architecture step on one half of the
-training split, a weight step on the other) with speech inputs (reference-facts, "Speech:
-PC-DARTS anti-spoofing"):
+training split, a weight step on the other) with speech inputs (WORKSPACE.md, Speech):
 
 * the training protocol split into two halves by utterance, stratified by class and attack
   (`speech_pipeline.utterance_folds`): fold 0 updates the weights, fold 1 the architecture;

@@ -39,7 +39,7 @@ def parse_seeds(value) -> list[int]:
 
 
 def _run_one(config, workdir: pathlib.Path, devices) -> dict:
-  strategy = config.get("strategy", "gradient")
+  strategy = config.strategy
   if strategy not in STRATEGIES:
     raise ValueError(f"unknown config.strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
   if strategy == "random":
@@ -60,7 +60,7 @@ def run_strategy(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
   'stability': the report (gradient search), 'summary': a line}.
   """
   workdir = pathlib.Path(workdir)
-  seeds = parse_seeds(config.get("seeds", ()))
+  seeds = parse_seeds(config.seeds)
   if not seeds:
     return _run_one(config, workdir, devices)
   results, directories = {}, []
@@ -68,13 +68,13 @@ def run_strategy(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
     sub = ml_collections.ConfigDict(config.to_dict())
     sub.seed, sub.seeds = seed, ()
     directories.append(workdir / f"seed_{seed}")
-    if config.get("progress", False):
+    if config.progress:
       print(f"== seed {seed} → {directories[-1]} ==", flush=True)
     results[seed] = _run_one(sub, directories[-1], devices)
   out = {"genotype": results[seeds[0]]["genotype"], "seeds": results,
          "summary": f"{len(seeds)} runs (seeds {', '.join(map(str, seeds))}) in "
                     f"{workdir}/seed_*/"}
-  if config.get("strategy", "gradient") == "gradient":
+  if config.strategy == "gradient":
     out["stability"] = stability.write_report(directories, workdir)
     out["summary"] += f"; stability report in {workdir}/stability.md"
   return out

@@ -19,8 +19,7 @@ Network (DARTS search network): stem conv 3×3 → stem_multiplier·C + BN; cell
 FD-NAS: layout 'NNRNNR', C = 16, 32×32 input; DARTS: 'NNRNNRNN'.
 `stem='imagenet'` puts DARTS' ImageNet stems in front instead (three 3×3 stride-2 convs: s0 at
 stride 4, s1 at stride 8, C channels each; `darts_eval.ImageNetStem`), for inputs of any shape
-and channel count: the speech search on (B, 60, T, 1) LFCC (reference-facts, "Speech: PC-DARTS
-anti-spoofing": an ImageNet-style stem with strides); `stem_multiplier` is then unused.
+and channel count: the speech search on (B, 60, T, 1) LFCC (WORKSPACE.md, Speech: an ImageNet-style stem with strides); `stem_multiplier` is then unused.
 """
 from __future__ import annotations
 

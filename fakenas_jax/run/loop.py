@@ -101,6 +101,28 @@ class Task(Protocol):
     """The epoch line's metrics."""
 
 
+class StateTask:
+  """The checkpointed arrays of a task that keeps a `state` pytree and an `rng` key, placed
+  with `self.replicated` (search and training both)."""
+
+  def carry(self):
+    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
+
+  def load(self, carry, run: RunState) -> None:
+    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
+
+  def restore_target(self, meta: dict):
+    return checkpoints.abstract_like(self.carry(), self.replicated)
+
+  def place_state(self) -> None:
+    """The state and the key on the mesh, through the host: every process holds the same
+    values, and a multi-host mesh takes them (and Orbax can write them)."""
+    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    key_data = np.asarray(jax.random.key_data(self.rng))
+    self.rng = jax.random.wrap_key_data(jax.device_put(key_data, self.replicated),
+                                        impl=jax.random.key_impl(self.rng))
+
+
 def _signal_flag():
   """A flag SIGTERM sets (main thread only: signals cannot be handled elsewhere)."""
   flag = {"set": False}

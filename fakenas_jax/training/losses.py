@@ -22,7 +22,7 @@ a per-pixel mean — a sum over a 256×256 map would weigh it 65,536 times more.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import jax
@@ -30,32 +30,10 @@ import jax.numpy as jnp
 import optax
 
 from fakenas_jax.data import masks
+from fakenas_jax.nn.losses import cross_entropy  # noqa: F401 (part of this module's API)
 
 # Which ground-truth mask of a batch each dense output is compared with.
 MASK_OF_OUTPUT = masks.MASK_OF_OUTPUT
-
-
-def cross_entropy(logits: jax.Array, labels: jax.Array,
-                  class_weights: Sequence[float] | jax.Array | None = None) -> jax.Array:
-  """Mean cross-entropy; with `class_weights` w: Σ_i w_{y_i} ℓ_i / Σ_i w_{y_i}.
-
-  Logits [B, C]: softmax cross-entropy. Logits [B, 1] (one fake logit): the binary
-  cross-entropy of σ(logit), BiG-Arts Eq. 5 (class weights then still number two: real, fake).
-  """
-  logits = logits.astype(jnp.float32)
-  if logits.shape[-1] == 1:
-    losses = optax.sigmoid_binary_cross_entropy(logits[:, 0], labels.astype(jnp.float32))
-  else:
-    losses = optax.softmax_cross_entropy_with_integer_labels(logits, labels)
-  if class_weights is None or len(class_weights) == 0:
-    return losses.mean()
-  weights = jnp.asarray(class_weights, jnp.float32)
-  classes = max(2, logits.shape[-1])
-  if weights.shape != (classes,):
-    raise ValueError(f"class_weights needs one weight per class ({classes}), got "
-                     f"{tuple(weights.shape)}")
-  per_example = weights[labels]
-  return (losses * per_example).sum() / per_example.sum()
 
 
 def predicted_class(logits: jax.Array) -> jax.Array:

@@ -7,8 +7,7 @@
 
 The speech counterpart of the trainer's `FaceData`: the pipelines of a speech corpus
 (`speech_pipeline`: every utterance cut or repeated to `config.num_samples`), the LFCC front end
-with frequency masking (`config.mask`) as training augmentation (reference-facts, "Speech:
-PC-DARTS anti-spoofing"), validation by the EER of the bona fide logit on
+with frequency masking (`config.mask`) as training augmentation (WORKSPACE.md, Speech), validation by the EER of the bona fide logit on
 `config.validation_split` (ASVspoof: `dev`), and the best checkpoint the one of lowest EER.
 """
 from __future__ import annotations

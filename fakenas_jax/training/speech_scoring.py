@@ -6,7 +6,7 @@
     validation_metrics(scores)                                 # {'val/eer', 'val/accuracy', …}
 
 The score of an utterance is the logit of the bona fide class (label 0): higher = more bona fide
-(reference-facts, "Speech: PC-DARTS anti-spoofing": "Scores: the bona fide logit"; a network with
+(WORKSPACE.md, Speech: "Scores: the bona fide logit"; a network with
 one fake logit scores its negation). The LFCC is computed from the audio inside the compiled
 step (no masking). The pipeline is an evaluation pipeline (`training=False`): every utterance
 once, the last batch padded; padding rows (`valid` False) are dropped here.

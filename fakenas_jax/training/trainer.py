@@ -38,10 +38,11 @@ import time
 from typing import Any
 
 import jax
+from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
 
-from fakenas_jax import checkpoints, errors, parallel
+from fakenas_jax import errors, parallel
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.metrics import detection as eval_metrics
@@ -86,7 +87,8 @@ def _check_config(config, mesh) -> None:
 
 
 def _copy_genotype(model_config, workdir: pathlib.Path) -> None:
-  """A genotype given as a file is copied beside the checkpoints, so evaluation finds it."""
+  """A genotype given as a file is copied beside the checkpoints (process 0), so evaluation
+  finds it; `model_config.genotype` then names the copy, as `config.json` does."""
   genotype = model_config.get("genotype", "")
   if genotype and pathlib.Path(genotype).is_file():
     target = workdir / "genotype.json"
@@ -164,7 +166,7 @@ def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
   return saved, model_config
 
 
-class TrainTask:
+class TrainTask(loop.StateTask):
   """Training as a `loop.Task`: the train step, then validation after each epoch."""
 
   name = "training"
@@ -195,18 +197,8 @@ class TrainTask:
                               network_input=self.data.network_input),
         donate_argnums=_donated(mesh))
 
-  def restore_target(self, meta):
-    return checkpoints.abstract_like(self.carry(), self.replicated)
-
-  def carry(self):
-    return {"state": self.state, "rng": jax.random.key_data(self.rng)}
-
-  def load(self, carry, run) -> None:
-    self.state, self.rng = carry["state"], jax.random.wrap_key_data(carry["rng"])
-
   def start(self, run) -> None:
-    # Through the host: every process holds the same values, and a multi-host mesh takes them.
-    self.state = jax.device_put(jax.device_get(self.state), self.replicated)
+    self.place_state()
     self.iterator = iter(self.data.train)
     if run.positions:
       self.iterator.set_state(run.positions["train"])
@@ -265,6 +257,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   saved, model_config = saved_config(config, workdir)
   with workdir_lib.claim(workdir, saved):
     _copy_genotype(model_config, workdir)
+    if jax.process_count() > 1:  # the others build the model from process 0's copy
+      multihost_utils.sync_global_devices("genotype copied")
     task = TrainTask(config, model_config, workdir, mesh)
     best_metric, best_mode = task.data.best_metric, task.data.best_mode
     run = loop.run_epochs(task, workdir, name="training", epochs=config.epochs,

@@ -4,7 +4,7 @@ The countermeasure (CM) protocol of each partition lists one utterance a line:
 `SPEAKER FILE - SYSTEM KEY`, e.g. `LA_0079 LA_T_1138215 - - bonafide` or
 `LA_0079 LA_T_1004644 - A01 spoof`: SYSTEM is '-' for bona fide speech and the spoofing system
 (A01–A06 in train and dev, A07–A19 in eval) otherwise. Every listed utterance becomes one
-example in the data model of the speech corpora (design.md): `audio` (16 kHz mono 16-bit PCM,
+example in the data model of the speech corpora (WORKSPACE.md, Data model): `audio` (16 kHz mono 16-bit PCM,
 read losslessly from the FLAC file), `label` (0 bonafide, 1 spoof; a CM score is higher for
 bona fide), `attack_id` (SYSTEM), `speaker` and `utterance_id` (FILE). Splits `train`, `dev`
 and `eval` are the three partitions (train: 2,580 bona fide + 22,800 spoofed utterances).

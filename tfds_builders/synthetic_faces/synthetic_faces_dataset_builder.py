@@ -1,6 +1,6 @@
 """synthetic_faces: procedurally rendered face videos and their forgeries, generated offline.
 
-One example per frame, in the data model of the face corpora (design.md): the encoded `image`,
+One example per frame, in the data model of the face corpora (WORKSPACE.md, Data model): the encoded `image`,
 `label` (0 real / 1 fake), `video_id`, `frame_index`, `method`, 68 `landmarks` (dlib layout) and
 three exact masks — `face_hull` (ADD), `intrinsic` and `extrinsic` (BiG-Arts). Each config is a
 corpus recipe of `fakenas_jax.data.synthetic` (renderer style, forgery methods, blending,
@@ -18,17 +18,15 @@ whatever the order or the number of worker processes.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-import multiprocessing
 import os
 from typing import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
-from absl import logging
 
 from fakenas_jax.data import synthetic
+from fakenas_jax.data import workers
 from fakenas_jax.data.synthetic.plan import SPLITS, VideoSpec, video_specs  # noqa: F401
 
 
@@ -93,10 +91,6 @@ def render_examples(spec: VideoSpec, recipe_name: str, num_frames: int,
   return examples
 
 
-def _render_examples_star(args):
-  return render_examples(*args)
-
-
 class Builder(tfds.core.GeneratorBasedBuilder):
   """The built-in synthetic deepfake corpus; nothing to download."""
 
@@ -146,21 +140,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     config = self.builder_config
     jobs = [(spec, config.recipe, config.frames_per_video, config.resolution)
             for spec in video_specs(config, split)]
-    if self._num_workers <= 1:
-      for job in jobs:
-        yield from render_examples(*job)
-      return
-    done = 0
-    try:
-      context = multiprocessing.get_context("spawn")
-      with concurrent.futures.ProcessPoolExecutor(self._num_workers, mp_context=context) as pool:
-        for examples in pool.map(_render_examples_star, jobs, chunksize=4):
-          yield from examples
-          done += 1
-    except concurrent.futures.process.BrokenProcessPool as error:
-      # Spawned workers re-import `__main__`; a script without an `if __name__ == "__main__":`
-      # guard breaks them. Finish in this process rather than fail the build.
-      logging.warning("synthetic_faces: worker processes failed (%s); rendering the remaining "
-                      "%d videos in this process", error, len(jobs) - done)
-      for job in jobs[done:]:
-        yield from render_examples(*job)
+    for examples in workers.map_in_workers(render_examples, jobs, num_workers=self._num_workers,
+                                           label="synthetic_faces", chunksize=4, unit="video"):
+      yield from examples

@@ -1,6 +1,6 @@
 """synthetic_speech: a spoofing corpus in the layout of ASVspoof 2019 LA, generated offline.
 
-One example per utterance, in the data model of the speech corpora (design.md): `audio` (16 kHz
+One example per utterance, in the data model of the speech corpora (WORKSPACE.md, Data model): `audio` (16 kHz
 mono 16-bit PCM, variable length), `label` (0 bonafide, 1 spoof; a CM score is higher for bona
 fide), `attack_id` ('-' for bona fide, 'A01'…), `speaker` and `utterance_id`. Splits `train`,
 `dev` and `eval` as in ASVspoof: speaker-disjoint (speakers [0, n_train) train, the next n_dev
@@ -16,17 +16,15 @@ the order or the number of worker processes.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
-import multiprocessing
 import os
 from typing import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
-from absl import logging
 
 from fakenas_jax.audio import waveform
+from fakenas_jax.data import workers
 
 SPLITS = ("train", "dev", "eval")
 BONAFIDE = "-"
@@ -120,10 +118,6 @@ def generate_example(spec: UtteranceSpec, seconds: tuple[float, float],
   }
 
 
-def _generate_example_star(args):
-  return generate_example(*args)
-
-
 def _default_config() -> SyntheticSpeechConfig:
   return SyntheticSpeechConfig(
       name="default", description="48/12/24 speakers, 4 bona fide + 2 per attack each, 1-4 s.")
@@ -167,21 +161,5 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   def _generate_examples(self, split: str) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
     jobs = [(spec, tuple(config.seconds), config.seed) for spec in utterance_specs(config, split)]
-    if self._num_workers <= 1:
-      for job in jobs:
-        yield generate_example(*job)
-      return
-    done = 0
-    try:
-      context = multiprocessing.get_context("spawn")
-      with concurrent.futures.ProcessPoolExecutor(self._num_workers, mp_context=context) as pool:
-        for example in pool.map(_generate_example_star, jobs, chunksize=8):
-          yield example
-          done += 1
-    except concurrent.futures.process.BrokenProcessPool as error:
-      # Spawned workers re-import `__main__`; a script without an `if __name__ == "__main__":`
-      # guard breaks them. Finish in this process rather than fail the build.
-      logging.warning("synthetic_speech: worker processes failed (%s); generating the remaining "
-                      "%d utterances in this process", error, len(jobs) - done)
-      for job in jobs[done:]:
-        yield generate_example(*job)
+    yield from workers.map_in_workers(generate_example, jobs, num_workers=self._num_workers,
+                                      label="synthetic_speech", chunksize=8, unit="utterance")
