@@ -5,6 +5,7 @@
 * JAX's persistent compilation cache in `.jax_cache/`, shared by all tests and runs, so a
   network compiled once is not compiled again by the next test or the next `make test`.
 """
+
 import os
 import pathlib
 
@@ -27,8 +28,13 @@ import pytest  # noqa: E402
 
 # A tiny synthetic corpus: 3/2/2 identities, 1 real + 2 fake videos each, 3 frames, 32×32.
 TINY_CORPUS = "synthetic_faces/studio"
-TINY_OVERRIDES = dict(identities=(3, 2, 2), real_videos_per_identity=1,
-                      fake_videos_per_identity=2, frames_per_video=3, resolution=32)
+TINY_OVERRIDES = dict(
+  identities=(3, 2, 2),
+  real_videos_per_identity=1,
+  fake_videos_per_identity=2,
+  frames_per_video=3,
+  resolution=32,
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +43,9 @@ def tiny_corpus(tmp_path_factory):
   from fakenas_jax.data import preparation
 
   data_dir = tmp_path_factory.mktemp("tfds")
-  preparation.prepare(TINY_CORPUS, data_dir, overrides=TINY_OVERRIDES,
-                      builder_kwargs={"num_workers": 1})
+  preparation.prepare(
+    TINY_CORPUS, data_dir, overrides=TINY_OVERRIDES, builder_kwargs={"num_workers": 1}
+  )
   return TINY_CORPUS, str(data_dir), dict(TINY_OVERRIDES)
 
 

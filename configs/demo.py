@@ -13,6 +13,7 @@ the test splits of all four corpora (in-corpus and cross-corpus). Every part sta
 config its own command uses (configs/search/default.py, configs/train/*.py,
 configs/eval/default.py) and overrides only its size; `<workdir>/tfds` holds the corpora.
 """
+
 import ml_collections
 
 from configs import demo_speech
@@ -20,19 +21,30 @@ from configs.eval import default as eval_default
 from configs.search import default as search_default
 from configs.train import c2pn_fdnas, meso4
 
-CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
-           "synthetic_faces/graphics")
+CORPORA = (
+  "synthetic_faces/studio",
+  "synthetic_faces/celeb",
+  "synthetic_faces/wild",
+  "synthetic_faces/graphics",
+)
 # Six of the FD-NAS space's eleven operations: the estimation indicator's cost is one forward
 # pass per (cell type, edge, operation), so the full space would take most of the demo's time.
-DEMO_OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
-            "DilCDC_3x3_0.7")
+DEMO_OPS = (
+  "none",
+  "max_pool_3x3",
+  "skip_connect",
+  "SepCDC_3x3_0.0",
+  "SepCDC_3x3_0.7",
+  "DilCDC_3x3_0.7",
+)
 VARIANTS = ("", "tiny", "speech", "speech_tiny")
 
 
 def get_config(variant: str = ""):
   if variant not in VARIANTS:
-    raise ValueError(f"unknown variant {variant!r}; use FILE, FILE:tiny, FILE:speech or "
-                     f"FILE:speech_tiny")
+    raise ValueError(
+      f"unknown variant {variant!r}; use FILE, FILE:tiny, FILE:speech or FILE:speech_tiny"
+    )
   if variant.startswith("speech"):  # the speech demo: configs/demo_speech.py
     return demo_speech.get_config(tiny=variant == "speech_tiny")
   config = ml_collections.ConfigDict()
@@ -60,18 +72,50 @@ def get_config(variant: str = ""):
   config.eval = eval_default.get_config()
 
   if variant == "tiny":
-    config.corpus_overrides = ml_collections.ConfigDict(dict(
-        identities=(3, 2, 2), real_videos_per_identity=1, fake_videos_per_identity=2,
-        frames_per_video=3, resolution=32))
+    config.corpus_overrides = ml_collections.ConfigDict(
+      dict(
+        identities=(3, 2, 2),
+        real_videos_per_identity=1,
+        fake_videos_per_identity=2,
+        frames_per_video=3,
+        resolution=32,
+      )
+    )
     config.corpora = CORPORA[:2]
-    search.update(dict(layout="NR", image_size=16, batch_size=4, frames_per_video=None,
-                       epochs=3, warmup_epochs=1, prune_every=2, steps_per_epoch=2, k=2,
-                       ops=("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0",
-                            "SepCDC_3x3_0.7", "DilCDC_3x3_0.5"),
-                       reducing_skip="avg_pool", progress=False))
+    search.update(
+      dict(
+        layout="NR",
+        image_size=16,
+        batch_size=4,
+        frames_per_video=None,
+        epochs=3,
+        warmup_epochs=1,
+        prune_every=2,
+        steps_per_epoch=2,
+        k=2,
+        ops=(
+          "none",
+          "max_pool_3x3",
+          "skip_connect",
+          "SepCDC_3x3_0.0",
+          "SepCDC_3x3_0.7",
+          "DilCDC_3x3_0.5",
+        ),
+        reducing_skip="avg_pool",
+        progress=False,
+      )
+    )
     for detector in config.detectors.values():
-      detector.update(dict(image_size=32, batch_size=4, eval_batch_size=4, epochs=2,
-                           steps_per_epoch=2, progress=False))
+      detector.update(
+        dict(
+          image_size=32,
+          batch_size=4,
+          eval_batch_size=4,
+          epochs=2,
+          steps_per_epoch=2,
+          progress=False,
+        )
+      )
     c2pn.model.layout = "NR"
     config.eval.update(dict(batch_size=4, samples_per_class=2, progress=False))
   return config

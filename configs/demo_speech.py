@@ -9,6 +9,7 @@ unseen attack families A07–A10): CM score files, EER, minDCF, per-attack EER, 
 parameter counts in `<workdir>/report.md` / `report.html`. Sizes are chosen for 15 minutes on a
 2-core CPU. `:speech_tiny` is the seconds-scale configuration of the test.
 """
+
 import ml_collections
 
 from configs.eval import speech as eval_speech
@@ -48,11 +49,28 @@ def get_config(tiny: bool = False):
   if tiny:
     config.corpus = f"{CORPUS}/tiny"
     config.corpus_workers = 1  # 48 utterances: spawning workers costs more than it saves
-    search.update(dict(num_samples=16000, batch_size=4, epochs=2, warmup_epochs=1,
-                       steps_per_epoch=2, channels=4, progress=False))
+    search.update(
+      dict(
+        num_samples=16000,
+        batch_size=4,
+        epochs=2,
+        warmup_epochs=1,
+        steps_per_epoch=2,
+        channels=4,
+        progress=False,
+      )
+    )
     for detector in config.detectors.values():
-      detector.update(dict(num_samples=16000, batch_size=4, eval_batch_size=8, epochs=1,
-                           steps_per_epoch=2, progress=False))
+      detector.update(
+        dict(
+          num_samples=16000,
+          batch_size=4,
+          eval_batch_size=8,
+          epochs=1,
+          steps_per_epoch=2,
+          progress=False,
+        )
+      )
     searched.model.update(dict(channels=4, layers=3))
     config.eval.update(dict(batch_size=8, progress=False))
   return config

@@ -17,6 +17,7 @@ written: a step is validated against it before Orbax reads anything, and `best` 
 it without reading any step's meta. Runs without the index (older runs) read the metas,
 skipping unreadable ones with a warning, and rely on Orbax's own read errors.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,12 +27,11 @@ import pathlib
 import re
 from typing import Any
 
-from absl import logging
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from absl import logging
 from orbax.checkpoint import checkpoint_managers
-
 
 INDEX_FILE = "metrics_index.json"
 
@@ -62,8 +62,11 @@ def _sha256(path: pathlib.Path) -> str:
 
 def _file_digests(step_dir: pathlib.Path) -> dict[str, list]:
   """Every file of a written step: relative path → [size, SHA-256]."""
-  return {path.relative_to(step_dir).as_posix(): [path.stat().st_size, _sha256(path)]
-          for path in sorted(step_dir.rglob("*")) if path.is_file()}
+  return {
+    path.relative_to(step_dir).as_posix(): [path.stat().st_size, _sha256(path)]
+    for path in sorted(step_dir.rglob("*"))
+    if path.is_file()
+  }
 
 
 def _first_line(error: BaseException) -> str:
@@ -74,62 +77,75 @@ def _first_line(error: BaseException) -> str:
 def _damaged_file(error: BaseException, item_dir: pathlib.Path) -> str:
   """The file an Orbax/TensorStore read error is about (the deepest path of the item its
   message names), or the item's directory."""
-  named = [match.group(1).rstrip(".:") for match in
-           re.finditer(r"(/[^\s\"'\]\[,]+)", str(error))]
-  inside = [path for path in named if path.startswith(str(item_dir)) and
-            pathlib.Path(path).is_file()]
+  named = [match.group(1).rstrip(".:") for match in re.finditer(r"(/[^\s\"'\]\[,]+)", str(error))]
+  inside = [
+    path for path in named if path.startswith(str(item_dir)) and pathlib.Path(path).is_file()
+  ]
   return max(inside, key=len) if inside else str(item_dir)
 
 
 def abstract_like(tree, sharding: jax.sharding.Sharding | None = None):
   """Shape/dtype (and sharding) placeholders of `tree`, the target `restore` expects."""
+
   def leaf(x):
     x_sharding = sharding or getattr(x, "sharding", None)
     return jax.ShapeDtypeStruct(np.shape(x), x.dtype, sharding=x_sharding)
+
   return jax.tree.map(leaf, tree)
 
 
 def _key_names(path) -> tuple:
   """A tree path as plain names: the stored metadata writes dataclass and named-tuple fields as
   dict keys where the live tree has attributes, so paths are compared by name."""
-  return tuple(getattr(key, "key", getattr(key, "name", getattr(key, "idx", key)))
-               for key in path)
+  return tuple(getattr(key, "key", getattr(key, "name", getattr(key, "idx", key))) for key in path)
 
 
 def _describe_mismatch(stored, target) -> str | None:
-  stored_paths = {_key_names(p): (p, v)
-                  for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]}
-  target_paths = {_key_names(p): (p, v)
-                  for p, v in jax.tree_util.tree_flatten_with_path(target)[0]}
-  missing = [jax.tree_util.keystr(p) for k, (p, _) in target_paths.items()
-             if k not in stored_paths]
-  extra = [jax.tree_util.keystr(p) for k, (p, _) in stored_paths.items()
-           if k not in target_paths]
+  stored_paths = {_key_names(p): (p, v) for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]}
+  target_paths = {_key_names(p): (p, v) for p, v in jax.tree_util.tree_flatten_with_path(target)[0]}
+  missing = [jax.tree_util.keystr(p) for k, (p, _) in target_paths.items() if k not in stored_paths]
+  extra = [jax.tree_util.keystr(p) for k, (p, _) in stored_paths.items() if k not in target_paths]
   if missing or extra:
-    return (f"the checkpoint lacks {missing[:5]} and has {extra[:5]} that the target does not")
+    return f"the checkpoint lacks {missing[:5]} and has {extra[:5]} that the target does not"
   for name, (path, value) in target_paths.items():
     stored_shape = tuple(stored_paths[name][1].shape)
     if stored_shape != tuple(value.shape):
-      return (f"{jax.tree_util.keystr(path)} is {stored_shape} in the checkpoint but "
-              f"{tuple(value.shape)} in the target")
+      return (
+        f"{jax.tree_util.keystr(path)} is {stored_shape} in the checkpoint but "
+        f"{tuple(value.shape)} in the target"
+      )
   return None
 
 
 class Checkpointer:
   """Saves and restores the checkpoints of one run directory."""
 
-  def __init__(self, directory: str | pathlib.Path, *, keep: int = 2,
-               best_metric: str | None = None, best_mode: str = "max", keep_best: int = 1):
+  def __init__(
+    self,
+    directory: str | pathlib.Path,
+    *,
+    keep: int = 2,
+    best_metric: str | None = None,
+    best_mode: str = "max",
+    keep_best: int = 1,
+  ):
     self.directory = pathlib.Path(directory).expanduser().resolve()
     policies = [checkpoint_managers.LatestN(keep)]
     if best_metric:
       reverse = best_mode == "min"
-      policies.append(checkpoint_managers.BestN(
-          get_metric_fn=lambda metrics: metrics[best_metric], reverse=reverse, n=keep_best,
-          keep_checkpoints_without_metrics=False))
+      policies.append(
+        checkpoint_managers.BestN(
+          get_metric_fn=lambda metrics: metrics[best_metric],
+          reverse=reverse,
+          n=keep_best,
+          keep_checkpoints_without_metrics=False,
+        )
+      )
     options = ocp.CheckpointManagerOptions(
-        preservation_policy=checkpoint_managers.AnyPreservationPolicy(policies),
-        enable_async_checkpointing=False, create=True)
+      preservation_policy=checkpoint_managers.AnyPreservationPolicy(policies),
+      enable_async_checkpointing=False,
+      create=True,
+    )
     self.best_metric, self.best_mode = best_metric, best_mode
     # The handlers are registered up front, so a manager that did not write the checkpoint (a
     # resumed run, an evaluation) can read the stored shapes and name a mismatch.
@@ -139,8 +155,9 @@ class Checkpointer:
     registry.add("state", ocp.args.StandardRestore, state_handler)
     registry.add("meta", ocp.args.JsonSave, meta_handler)
     registry.add("meta", ocp.args.JsonRestore, meta_handler)
-    self._manager = ocp.CheckpointManager(self.directory, options=options,
-                                          handler_registry=registry)
+    self._manager = ocp.CheckpointManager(
+      self.directory, options=options, handler_registry=registry
+    )
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -155,11 +172,14 @@ class Checkpointer:
       return None
     try:
       entries = json.loads(path.read_text())
-      return {int(step): {"metrics": entry.get("metrics"), "files": dict(entry["files"])}
-              for step, entry in entries.items()}
+      return {
+        int(step): {"metrics": entry.get("metrics"), "files": dict(entry["files"])}
+        for step, entry in entries.items()
+      }
     except (OSError, ValueError, TypeError, AttributeError, KeyError) as error:
-      logging.warning("%s is unreadable (%s); reading the metrics of each step instead", path,
-                      _first_line(error))
+      logging.warning(
+        "%s is unreadable (%s); reading the metrics of each step instead", path, _first_line(error)
+      )
       return None
 
   def _write_index(self, step: int, metrics: dict[str, float] | None) -> None:
@@ -189,8 +209,10 @@ class Checkpointer:
         problem = "its contents changed since it was written (checksum)"
       if problem:
         raise CheckpointCorruptError(
-            f"checkpoint step {step} in {self.directory}: {path} is damaged ({problem})",
-            step=step, path=str(path))
+          f"checkpoint step {step} in {self.directory}: {path} is damaged ({problem})",
+          step=step,
+          path=str(path),
+        )
 
   def ranked_steps(self) -> list[int]:
     """Steps saved with `best_metric`, best first."""
@@ -218,18 +240,26 @@ class Checkpointer:
     ranked = self.ranked_steps()
     return ranked[0] if ranked else None
 
-  def save(self, step: int, state, meta: dict[str, Any], metrics: dict[str, float] | None = None,
-           ) -> None:
+  def save(
+    self,
+    step: int,
+    state,
+    meta: dict[str, Any],
+    metrics: dict[str, float] | None = None,
+  ) -> None:
     if metrics is not None:
       meta = {**meta, "metrics": {k: float(v) for k, v in metrics.items()}}
-    self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
-        metrics=None if metrics is None else {k: float(v) for k, v in metrics.items()},
-        force=True)
+    self._manager.save(
+      step,
+      args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
+      metrics=None if metrics is None else {k: float(v) for k, v in metrics.items()},
+      force=True,
+    )
     self._manager.wait_until_finished()
     if jax.process_index() == 0:  # one writer of the shared index on a pod
-      self._write_index(step, None if metrics is None else
-                        {k: float(v) for k, v in metrics.items()})
+      self._write_index(
+        step, None if metrics is None else {k: float(v) for k, v in metrics.items()}
+      )
 
   def read_meta(self, step: int) -> dict[str, Any]:
     """The JSON record of `step`; a `CheckpointCorruptError` naming its file when unreadable."""
@@ -240,12 +270,16 @@ class Checkpointer:
     except Exception as error:  # noqa: BLE001 — JSON, OSError, Orbax: all mean "cannot read"
       path = item_dir / "metadata"
       raise CheckpointCorruptError(
-          f"checkpoint step {step} in {self.directory}: cannot read {path} "
-          f"({_first_line(error)})", step=step, path=str(path)) from None
+        f"checkpoint step {step} in {self.directory}: cannot read {path} ({_first_line(error)})",
+        step=step,
+        path=str(path),
+      ) from None
     if not isinstance(meta, dict):
       raise CheckpointCorruptError(
-          f"checkpoint step {step} in {self.directory}: {item_dir / 'metadata'} is not a JSON "
-          "object", step=step, path=str(item_dir / "metadata"))
+        f"checkpoint step {step} in {self.directory}: {item_dir / 'metadata'} is not a JSON object",
+        step=step,
+        path=str(item_dir / "metadata"),
+      )
     return meta
 
   def resolve_step(self, which: str | int | None) -> int:
@@ -258,7 +292,9 @@ class Checkpointer:
     if which == "best":
       best = self.best_step()
       if best is None:
-        raise FileNotFoundError(f"no checkpoint with metric {self.best_metric!r} in {self.directory}")
+        raise FileNotFoundError(
+          f"no checkpoint with metric {self.best_metric!r} in {self.directory}"
+        )
       return best
     step = int(which)
     if step not in steps:
@@ -273,21 +309,29 @@ class Checkpointer:
     except Exception as error:  # noqa: BLE001
       path = _damaged_file(error, state_dir)
       raise CheckpointCorruptError(
-          f"checkpoint step {step} in {self.directory}: cannot read the array metadata {path} "
-          f"({_first_line(error)})", step=step, path=path) from None
+        f"checkpoint step {step} in {self.directory}: cannot read the array metadata {path} "
+        f"({_first_line(error)})",
+        step=step,
+        path=path,
+      ) from None
     problem = _describe_mismatch(stored, abstract_state) if stored is not None else None
     if problem:
       raise CheckpointMismatchError(
-          f"checkpoint {self.directory} step {step} does not fit this network/config: {problem}")
+        f"checkpoint {self.directory} step {step} does not fit this network/config: {problem}"
+      )
     meta = self.read_meta(step)
     try:
-      restored = self._manager.restore(step, args=ocp.args.Composite(
-          state=ocp.args.StandardRestore(abstract_state)))
+      restored = self._manager.restore(
+        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
+      )
     except Exception as error:  # noqa: BLE001 — TensorStore/OCDBT errors of damaged files
       path = _damaged_file(error, state_dir)
       raise CheckpointCorruptError(
-          f"checkpoint step {step} in {self.directory}: cannot read the arrays in {path} "
-          f"({_first_line(error)})", step=step, path=path) from None
+        f"checkpoint step {step} in {self.directory}: cannot read the arrays in {path} "
+        f"({_first_line(error)})",
+        step=step,
+        path=path,
+      ) from None
     return restored["state"], meta
 
   def restore(self, abstract_state, step: str | int | None = "latest"):
@@ -316,10 +360,12 @@ class Checkpointer:
     if len(failures) == 1:
       raise failures[0]
     raise CheckpointCorruptError(
-        f"no readable checkpoint in {self.directory}: "
-        + "; ".join(f"step {f.step}: {f.path}" for f in failures)
-        + ". Remove the damaged step directories (or the workdir) to start afresh",
-        step=failures[0].step, path=failures[0].path)
+      f"no readable checkpoint in {self.directory}: "
+      + "; ".join(f"step {f.step}: {f.path}" for f in failures)
+      + ". Remove the damaged step directories (or the workdir) to start afresh",
+      step=failures[0].step,
+      path=failures[0].path,
+    )
 
   def close(self) -> None:
     self._manager.wait_until_finished()

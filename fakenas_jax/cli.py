@@ -26,6 +26,7 @@ What `run` does for every command, before `main` and before any other JAX call:
   directory that cannot be written) as `error: …` with exit 2; an interrupted run (SIGTERM)
   exits 143 after its checkpoint. `--verbosity=1` shows the traceback of a non-user error.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -49,15 +50,19 @@ CACHE_ENV = "FAKENAS_JAX_COMPILATION_CACHE"
 DEFAULT_CACHE = pathlib.Path("~/.cache/fakenas_jax/xla")
 
 _COORDINATOR = flags.DEFINE_string(
-    "coordinator_address", None, "host:port of process 0 of a multi-host run.")
+  "coordinator_address", None, "host:port of process 0 of a multi-host run."
+)
 _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Processes of a multi-host run.")
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index in a multi-host run.")
 _DISTRIBUTED = flags.DEFINE_boolean(
-    "distributed", False, "Join a multi-host run found by JAX itself (TPU pod, Slurm, Open MPI).")
+  "distributed", False, "Join a multi-host run found by JAX itself (TPU pod, Slurm, Open MPI)."
+)
 _CACHE = flags.DEFINE_string(
-    "compilation_cache", None,
-    f"Persistent XLA compilation cache directory, or 'off' (default ${CACHE_ENV} or "
-    f"{DEFAULT_CACHE}).")
+  "compilation_cache",
+  None,
+  f"Persistent XLA compilation cache directory, or 'off' (default ${CACHE_ENV} or "
+  f"{DEFAULT_CACHE}).",
+)
 
 
 def resolve_path(path: str) -> str:
@@ -111,8 +116,11 @@ def _config_files_near(path: pathlib.Path) -> list[str]:
   folder = path.parent if path.parent.is_dir() else REPO_ROOT / path.parent
   if not folder.is_dir():
     folder = REPO_ROOT / "configs"
-  return sorted(str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
-                for p in folder.glob("*.py") if p.name != "__init__.py")
+  return sorted(
+    str(p.relative_to(REPO_ROOT) if p.is_relative_to(REPO_ROOT) else p)
+    for p in folder.glob("*.py")
+    if p.name != "__init__.py"
+  )
 
 
 def load_config(value: str) -> ml_collections.ConfigDict:
@@ -155,8 +163,9 @@ def check_override(config: ml_collections.ConfigDict, field: str) -> None:
     if not isinstance(node, ml_collections.ConfigDict) and depth:
       return  # inside a tuple/field value: absl's parser checks it
     names = field_names(config)
-    close = difflib.get_close_matches(field, names, n=3, cutoff=0.5) or \
-        difflib.get_close_matches(field.split(".")[-1], names, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(field, names, n=3, cutoff=0.5) or difflib.get_close_matches(
+      field.split(".")[-1], names, n=3, cutoff=0.5
+    )
     hint = f"; closest: {', '.join(close)}" if close else ""
     raise errors.UserError(f"unknown config field {field!r}{hint} (--help lists every field)")
 
@@ -170,7 +179,7 @@ def _config_args(argv: Sequence[str]) -> tuple[int | None, str | None, list[str]
     elif arg == "--config" and i + 1 < len(argv):
       index, value = i + 1, argv[i + 1]
     elif arg.startswith("--config."):
-      fields.append(arg[len("--config."):].split("=", 1)[0])
+      fields.append(arg[len("--config.") :].split("=", 1)[0])
   return index, value, fields
 
 
@@ -250,8 +259,11 @@ def enable_compilation_cache(directory: pathlib.Path | None) -> None:
   try:
     directory.mkdir(parents=True, exist_ok=True)
   except OSError as error:
-    print(f"warning: compilation cache {directory} cannot be made ({error.strerror}); "
-          "compiling without it", file=sys.stderr)
+    print(
+      f"warning: compilation cache {directory} cannot be made ({error.strerror}); "
+      "compiling without it",
+      file=sys.stderr,
+    )
     return
   jax.config.update("jax_compilation_cache_dir", str(directory))
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -263,8 +275,11 @@ def start_processes() -> tuple[int, int]:
   from fakenas_jax import parallel  # pylint: disable=import-outside-toplevel
 
   return parallel.initialize_distributed(
-      coordinator_address=_COORDINATOR.value, num_processes=_NUM_PROCESSES.value,
-      process_id=_PROCESS_ID.value, auto_detect=_DISTRIBUTED.value)
+    coordinator_address=_COORDINATOR.value,
+    num_processes=_NUM_PROCESSES.value,
+    process_id=_PROCESS_ID.value,
+    auto_detect=_DISTRIBUTED.value,
+  )
 
 
 def header(command: str, config_value: str | None, workdir: str | None) -> str:
@@ -276,12 +291,16 @@ def header(command: str, config_value: str | None, workdir: str | None) -> str:
   parts = [f"fakenas_jax {command}"]
   if config_value:
     parts.append(f"config {config_value}")
-  parts.append(f"{jax.process_count()} process(es), {len(devices)} device(s) "
-               f"({', '.join(kinds)})")
+  parts.append(f"{jax.process_count()} process(es), {len(devices)} device(s) ({', '.join(kinds)})")
   if workdir:
     path = pathlib.Path(workdir)
-    state = ("resumed" if (path / "checkpoints").exists() else
-             "existing" if path.is_dir() and any(path.iterdir()) else "new")
+    state = (
+      "resumed"
+      if (path / "checkpoints").exists()
+      else "existing"
+      if path.is_dir() and any(path.iterdir())
+      else "new"
+    )
     parts.append(f"workdir {workdir} ({state})")
   cache = compilation_cache_dir()
   parts.append(f"compile cache {cache if cache else 'off'}")
@@ -291,7 +310,7 @@ def header(command: str, config_value: str | None, workdir: str | None) -> str:
 def _short_path(path: str) -> str:
   resolved = pathlib.Path(path.partition(":")[0]).resolve()
   if resolved.is_relative_to(REPO_ROOT):
-    return str(resolved.relative_to(REPO_ROOT)) + path[len(path.partition(":")[0]):]
+    return str(resolved.relative_to(REPO_ROOT)) + path[len(path.partition(":")[0]) :]
   return path
 
 
@@ -303,14 +322,16 @@ def _user_message(error: BaseException) -> str | None:
   code = getattr(storage.root_os_error(error), "errno", None)
   if code in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS):
     return storage.describe_os_error(
-        error, action="re-run the same command (it resumes from the last checkpoint)")
+      error, action="re-run the same command (it resumes from the last checkpoint)"
+    )
   if isinstance(error, (ValueError, FileNotFoundError)):
     return str(error)
   return None
 
 
-def run(main: Callable[[list[str]], int | None], *, config=None,
-        workdir_flag: str | None = "workdir") -> None:
+def run(
+  main: Callable[[list[str]], int | None], *, config=None, workdir_flag: str | None = "workdir"
+) -> None:
   """Runs an entry point's `main(argv)` under the layer described in the module docstring."""
 
   def parse(argv):

@@ -14,6 +14,7 @@
      metrics table, ROC curves, the cross-corpus AUC matrix, sample predictions);
   5. writes `<workdir>/report.md` and `report.html`, which show all of the above on one page.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,12 @@ _CONFIG = cli.define_config("configs/demo.py", "The demo's config file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/demo", "Where the demo writes everything.")
 
 
-def _with_data(config: ml_collections.ConfigDict, dataset: str, data_dir: pathlib.Path,
-               overrides: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+def _with_data(
+  config: ml_collections.ConfigDict,
+  dataset: str,
+  data_dir: pathlib.Path,
+  overrides: ml_collections.ConfigDict,
+) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict(config.to_dict())
   config.dataset, config.data_dir = dataset, str(data_dir)
   config.corpus_overrides = ml_collections.ConfigDict(overrides.to_dict())
@@ -52,8 +57,9 @@ def _timed(name: str, timings: dict[str, float]):
   timings[name] = time.perf_counter() - start
 
 
-def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-             devices=None) -> dict[str, Any]:
+def run_demo(
+  config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, devices=None
+) -> dict[str, Any]:
   """Runs the whole demo into `workdir`; returns paths, the search result and the evaluation."""
   if config.kind == "speech":  # configs/demo.py:speech → demo_speech
     return demo_speech.run_speech_demo(config, workdir, devices=devices)
@@ -71,16 +77,16 @@ def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
       corpus_paths[spec] = corpus_report.write_report(builder, workdir / "corpus")
 
   with _timed("search", timings):
-    search_config = _with_data(config.search, config.training_corpus, data_dir,
-                               config.corpus_overrides)
+    search_config = _with_data(
+      config.search, config.training_corpus, data_dir, config.corpus_overrides
+    )
     searched = search.run_search(search_config, workdir / "search", devices=devices)
     print(f"genotype: {searched['genotype']}", flush=True)
 
   run_dirs = {}
   for name, detector in config.detectors.items():
     with _timed(f"train {name}", timings):
-      train_config = _with_data(detector, config.training_corpus, data_dir,
-                                config.corpus_overrides)
+      train_config = _with_data(detector, config.training_corpus, data_dir, config.corpus_overrides)
       if "genotype" in train_config.model:
         train_config.model.genotype = str(workdir / "search" / "genotype.json")
       run_dirs[name] = workdir / "train" / name
@@ -90,9 +96,9 @@ def run_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
     eval_config = ml_collections.ConfigDict(config.eval.to_dict())
     eval_config.output_dir = str(workdir / "eval")
     eval_config.corpus_overrides = ml_collections.ConfigDict(overrides)
-    evaluation = evaluator.evaluate_run(eval_config, list(run_dirs.values()),
-                                        corpora=list(config.corpora),
-                                        devices=devices)
+    evaluation = evaluator.evaluate_run(
+      eval_config, list(run_dirs.values()), corpora=list(config.corpora), devices=devices
+    )
 
   paths = write_report(workdir, config, corpus_paths, run_dirs, evaluation, timings)
   print(f"\nreport: {paths['html']}\n        {paths['markdown']}", flush=True)
@@ -106,31 +112,75 @@ def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, eval
   eval_paths = evaluation["paths"]
   sections = []
   cross = evaluation["cross_dataset"]["auc"]
-  sections.append((
+  sections.append(
+    (
       "Cross-corpus frame AUC",
-      [f"Detectors trained on `{config.training_corpus}`; rows: detector, columns: test split "
-       "of each corpus.", report.Table(cross, row_header="trained on")],
-      [rel(eval_paths["cross_dataset_png"])] if "cross_dataset_png" in eval_paths else []))
+      [
+        f"Detectors trained on `{config.training_corpus}`; rows: detector, columns: test split "
+        "of each corpus.",
+        report.Table(cross, row_header="trained on"),
+      ],
+      [rel(eval_paths["cross_dataset_png"])] if "cross_dataset_png" in eval_paths else [],
+    )
+  )
   metrics = report.summary_rows({name: run["corpora"] for name, run in evaluation["runs"].items()})
-  sections.append(("Metrics (frame and video level)",
-                   [report.Table(metrics, row_header="run → corpus")],
-                   [rel(eval_paths["roc"])] if "roc" in eval_paths else []))
+  sections.append(
+    (
+      "Metrics (frame and video level)",
+      [report.Table(metrics, row_header="run → corpus")],
+      [rel(eval_paths["roc"])] if "roc" in eval_paths else [],
+    )
+  )
   genotype = json.loads((workdir / "search" / "genotype.json").read_text())
-  sections.append(("Searched cells (FD-NAS)",
-                   ["`search/genotype.json`: each node adds two operations of earlier states.",
-                    report.Table(report.genotype_rows(genotype), row_header="cell node")],
-                   [rel(workdir / "search" / "genotype.png"),
-                    rel(workdir / "search" / "arch_history.png")]))
-  sections.append(("Training curves", [], [rel(run_dir / "training_curves.png")
-                                           for run_dir in run_dirs.values()
-                                           if (run_dir / "training_curves.png").exists()]))
-  sections.append(("Sample predictions", ["P(fake) of real and fake test frames, with the "
-                   "ground-truth masks."], [rel(path) for path in eval_paths["samples"]]))
-  sections.append(("Corpora", ["Contact sheets: frames with their landmarks and masks."],
-                   [rel(paths["contact_sheet"]) for paths in corpus_paths.values()]))
-  sections.append(("Time", [report.Table(
-      {name: {"wall time": report.human_duration(seconds)} for name, seconds in timings.items()},
-      row_header="part")], []))
+  sections.append(
+    (
+      "Searched cells (FD-NAS)",
+      [
+        "`search/genotype.json`: each node adds two operations of earlier states.",
+        report.Table(report.genotype_rows(genotype), row_header="cell node"),
+      ],
+      [rel(workdir / "search" / "genotype.png"), rel(workdir / "search" / "arch_history.png")],
+    )
+  )
+  sections.append(
+    (
+      "Training curves",
+      [],
+      [
+        rel(run_dir / "training_curves.png")
+        for run_dir in run_dirs.values()
+        if (run_dir / "training_curves.png").exists()
+      ],
+    )
+  )
+  sections.append(
+    (
+      "Sample predictions",
+      ["P(fake) of real and fake test frames, with the ground-truth masks."],
+      [rel(path) for path in eval_paths["samples"]],
+    )
+  )
+  sections.append(
+    (
+      "Corpora",
+      ["Contact sheets: frames with their landmarks and masks."],
+      [rel(paths["contact_sheet"]) for paths in corpus_paths.values()],
+    )
+  )
+  sections.append(
+    (
+      "Time",
+      [
+        report.Table(
+          {
+            name: {"wall time": report.human_duration(seconds)} for name, seconds in timings.items()
+          },
+          row_header="part",
+        )
+      ],
+      [],
+    )
+  )
   return sections
 
 

@@ -15,6 +15,7 @@ search → training → evaluation (configs/demo_speech.py).
      parameters per detector, EER per attack, the DET curves (`det.png`), the searched cells
      and the time of each part.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,9 @@ def _with_data(config, dataset: str, data_dir: pathlib.Path, overrides: dict):
   return config
 
 
-def run_speech_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-                    devices=None) -> dict[str, Any]:
+def run_speech_demo(
+  config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, devices=None
+) -> dict[str, Any]:
   """Runs the speech demo into `workdir`; returns paths, the search result and the reports."""
   workdir = pathlib.Path(workdir)
   data_dir = workdir / "tfds"
@@ -56,12 +58,19 @@ def run_speech_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Pa
 
   with _timed("corpus", timings):
     workers = int(config.get("corpus_workers", 0)) or None  # 0: one process per CPU
-    print(preparation.prepare(config.corpus, data_dir, overrides=overrides,
-                              builder_kwargs={"num_workers": workers}).render(), flush=True)
+    print(
+      preparation.prepare(
+        config.corpus, data_dir, overrides=overrides, builder_kwargs={"num_workers": workers}
+      ).render(),
+      flush=True,
+    )
 
   with _timed("search", timings):
-    searched = search.run_search(_with_data(config.search, config.corpus, data_dir, overrides),
-                                 workdir / "search", devices=devices)
+    searched = search.run_search(
+      _with_data(config.search, config.corpus, data_dir, overrides),
+      workdir / "search",
+      devices=devices,
+    )
     print(f"genotype: {searched['genotype']}", flush=True)
 
   run_dirs = {}
@@ -87,45 +96,79 @@ def run_speech_demo(config: ml_collections.ConfigDict, workdir: str | pathlib.Pa
 
 def _sections(workdir: pathlib.Path, config, reports, timings, det_path):
   rel = lambda path: str(pathlib.Path(path).resolve().relative_to(workdir.resolve()))
-  pooled = {name: {"parameters": r["parameters"], "EER %": 100 * r["eer"],
-                   "minDCF": r["min_dcf"], "actDCF": r["act_dcf"], "Cllr": r["cllr"],
-                   "checkpoint step": r["checkpoint_step"]} for name, r in reports.items()}
-  per_attack = {name: {attack: 100 * value for attack, value in r["per_attack_eer"].items()}
-                for name, r in reports.items()}
+  pooled = {
+    name: {
+      "parameters": r["parameters"],
+      "EER %": 100 * r["eer"],
+      "minDCF": r["min_dcf"],
+      "actDCF": r["act_dcf"],
+      "Cllr": r["cllr"],
+      "checkpoint step": r["checkpoint_step"],
+    }
+    for name, r in reports.items()
+  }
+  per_attack = {
+    name: {attack: 100 * value for attack, value in r["per_attack_eer"].items()}
+    for name, r in reports.items()
+  }
   genotype = (workdir / "search" / "genotype.json").read_text().strip()
   return [
-      ("Countermeasures on eval",
-       f"`{config.corpus}` eval split: unseen speakers; A07–A10 unseen attack families, A11 and "
-       "A12 the training systems A04 and A06 again. minDCF/actDCF with the ASVspoof 5 costs "
-       "(π_spoof 0.05, C_miss 1, C_fa 10); scores are bona fide logits.\n\n"
-       + plots.markdown_table(pooled, row_header="detector", digits=4), [rel(det_path)]),
-      ("EER per attack (%)", "Each attack's spoofs against all bona fide eval utterances.\n\n"
-       + plots.markdown_table(per_attack, row_header="detector", digits=2), []),
-      ("Searched cells (PC-DARTS)", f"`search/genotype.json`:\n\n```\n{genotype}\n```",
-       [rel(p) for p in (workdir / "search" / "genotype.png",
-                         workdir / "search" / "arch_history.png") if p.exists()]),
-      ("Training curves", "", [rel(p) for p in (workdir / "train").glob("*/training_curves.png")]),
-      ("Time", plots.markdown_table({name: {"seconds": round(seconds, 1)}
-                                     for name, seconds in timings.items()}, row_header="part"),
-       []),
+    (
+      "Countermeasures on eval",
+      f"`{config.corpus}` eval split: unseen speakers; A07–A10 unseen attack families, A11 and "
+      "A12 the training systems A04 and A06 again. minDCF/actDCF with the ASVspoof 5 costs "
+      "(π_spoof 0.05, C_miss 1, C_fa 10); scores are bona fide logits.\n\n"
+      + plots.markdown_table(pooled, row_header="detector", digits=4),
+      [rel(det_path)],
+    ),
+    (
+      "EER per attack (%)",
+      "Each attack's spoofs against all bona fide eval utterances.\n\n"
+      + plots.markdown_table(per_attack, row_header="detector", digits=2),
+      [],
+    ),
+    (
+      "Searched cells (PC-DARTS)",
+      f"`search/genotype.json`:\n\n```\n{genotype}\n```",
+      [
+        rel(p)
+        for p in (workdir / "search" / "genotype.png", workdir / "search" / "arch_history.png")
+        if p.exists()
+      ],
+    ),
+    ("Training curves", "", [rel(p) for p in (workdir / "train").glob("*/training_curves.png")]),
+    (
+      "Time",
+      plots.markdown_table(
+        {name: {"seconds": round(seconds, 1)} for name, seconds in timings.items()},
+        row_header="part",
+      ),
+      [],
+    ),
   ]
 
 
 def write_report(workdir: pathlib.Path, config, reports, timings) -> dict[str, pathlib.Path]:
   """DET curves, report.md and report.html (images linked, not copied)."""
-  det_path = speech_plots.det_figure({name: r["scores"].cm_scores() for name, r in reports.items()},
-                                     workdir / "det.png", title=f"{config.corpus}: eval")
+  det_path = speech_plots.det_figure(
+    {name: r["scores"].cm_scores() for name, r in reports.items()},
+    workdir / "det.png",
+    title=f"{config.corpus}: eval",
+  )
   title = "fakenas_jax speech demo: PC-DARTS search → train → evaluate"
   markdown, body = [f"# {title}\n"], [f"<h1>{html.escape(title)}</h1>"]
   for heading, text, images in _sections(workdir, config, reports, timings, det_path):
     markdown += [f"\n## {heading}\n", text, *(f"\n![{image}]({image})" for image in images)]
-    body += [f"<h2>{html.escape(heading)}</h2>",
-             f"<pre>{html.escape(text)}</pre>" if text else "",
-             *(f'<p><img src="{html.escape(image)}" style="max-width:100%"></p>'
-               for image in images)]
+    body += [
+      f"<h2>{html.escape(heading)}</h2>",
+      f"<pre>{html.escape(text)}</pre>" if text else "",
+      *(f'<p><img src="{html.escape(image)}" style="max-width:100%"></p>' for image in images),
+    ]
   paths = {"markdown": workdir / "report.md", "html": workdir / "report.html", "det": det_path}
   paths["markdown"].write_text("\n".join(markdown) + "\n")
-  paths["html"].write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>"
-                           f"{html.escape(title)}</title></head><body>{''.join(body)}"
-                           f"</body></html>\n")
+  paths["html"].write_text(
+    f"<!doctype html><html><head><meta charset='utf-8'><title>"
+    f"{html.escape(title)}</title></head><body>{''.join(body)}"
+    f"</body></html>\n"
+  )
   return paths

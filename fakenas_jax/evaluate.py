@@ -13,15 +13,18 @@ scores (`eval.speech_evaluator`):
     python -m fakenas_jax.evaluate --config=configs/eval/speech.py --workdir=runs/t_speech \
         [--config.asv_scores=ASVspoof2019.LA.asv.eval.gi.trl.scores.txt]
 """
+
 from absl import flags
 
 from fakenas_jax import cli
 from fakenas_jax.eval import evaluator, plots, report, speech_evaluator
 
 _CONFIG = cli.define_config("configs/eval/default.py", "Evaluation configuration file.")
-_WORKDIR = flags.DEFINE_list("workdir", ["runs/train"],
-                             "Training workdir(s), comma-separated; several give the rows of "
-                             "the cross-dataset matrix.")
+_WORKDIR = flags.DEFINE_list(
+  "workdir",
+  ["runs/train"],
+  "Training workdir(s), comma-separated; several give the rows of the cross-dataset matrix.",
+)
 
 
 def main(argv):

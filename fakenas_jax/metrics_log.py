@@ -8,6 +8,7 @@
 them, for plots and tests. Only process 0 writes, so a pod run keeps one log. A write that
 fails (full disk, unwritable workdir) is a `storage.StorageError`: one line naming the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,10 +41,12 @@ class MetricsLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if tensorboard:
           from tensorboardX import SummaryWriter
+
           self._tensorboard = SummaryWriter(str(self.path.parent / "tensorboard"))
       except OSError as error:
-        raise storage.storage_error(error, self.path.parent / "tensorboard",
-                                    action=_ACTION) from None
+        raise storage.storage_error(
+          error, self.path.parent / "tensorboard", action=_ACTION
+        ) from None
 
   def write(self, step: int, metrics: dict[str, Any]) -> None:
     if not self._active:

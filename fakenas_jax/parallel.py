@@ -15,6 +15,7 @@ and the gradient of `x @ w` contracting the batch all raise `ShardingTypeError`)
 names an `out_sharding`. `jax.shard_map(..., mesh=mesh)` works on this mesh for per-device
 programs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,8 +33,7 @@ def make_data_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
   devices = list(jax.devices() if devices is None else devices)
   if not devices:
     raise ValueError("make_data_mesh needs at least one device")
-  return jax.make_mesh((len(devices),), (DATA_AXIS,), axis_types=(AxisType.Auto,),
-                       devices=devices)
+  return jax.make_mesh((len(devices),), (DATA_AXIS,), axis_types=(AxisType.Auto,), devices=devices)
 
 
 def data_sharding(mesh: Mesh) -> NamedSharding:
@@ -63,22 +63,23 @@ def shard_batch(batch: Any, mesh: Mesh) -> Any:
       raise ValueError("shard_batch needs arrays with a leading batch dimension, got a scalar")
     if array.shape[0] % local_devices:
       raise ValueError(
-          f"the local batch of {array.shape[0]} rows does not split evenly over this "
-          f"process's {local_devices} device(s) of the '{DATA_AXIS}' axis ({mesh.size} devices "
-          f"in all): make the global batch size a multiple of {mesh.size}")
+        f"the local batch of {array.shape[0]} rows does not split evenly over this "
+        f"process's {local_devices} device(s) of the '{DATA_AXIS}' axis ({mesh.size} devices "
+        f"in all): make the global batch size a multiple of {mesh.size}"
+      )
     return jax.make_array_from_process_local_data(sharding, array)
 
   return jax.tree.map(place, batch)
 
 
 def initialize_distributed(
-    *,
-    coordinator_address: str | None = None,
-    num_processes: int | None = None,
-    process_id: int | None = None,
-    local_device_ids: int | Sequence[int] | None = None,
-    auto_detect: bool = False,
-    initialization_timeout: int = 300,
+  *,
+  coordinator_address: str | None = None,
+  num_processes: int | None = None,
+  process_id: int | None = None,
+  local_device_ids: int | Sequence[int] | None = None,
+  auto_detect: bool = False,
+  initialization_timeout: int = 300,
 ) -> tuple[int, int]:
   """Joins a multi-process JAX run; returns (process_index, process_count).
 
@@ -92,18 +93,25 @@ def initialize_distributed(
   if not jax.distributed.is_initialized():
     if auto_detect:
       if any(value is not None for value in explicit):
-        raise ValueError("auto_detect=True takes no coordinator_address, num_processes or "
-                         "process_id; JAX detects them")
-      jax.distributed.initialize(local_device_ids=local_device_ids,
-                                 initialization_timeout=initialization_timeout)
+        raise ValueError(
+          "auto_detect=True takes no coordinator_address, num_processes or "
+          "process_id; JAX detects them"
+        )
+      jax.distributed.initialize(
+        local_device_ids=local_device_ids, initialization_timeout=initialization_timeout
+      )
     elif any(value is not None for value in explicit) and num_processes != 1:
       if any(value is None for value in explicit):
         raise ValueError(
-            "a multi-process run needs coordinator_address, num_processes and process_id "
-            f"together (got {coordinator_address=}, {num_processes=}, {process_id=}); or pass "
-            "auto_detect=True on a TPU pod / Slurm / MPI cluster")
+          "a multi-process run needs coordinator_address, num_processes and process_id "
+          f"together (got {coordinator_address=}, {num_processes=}, {process_id=}); or pass "
+          "auto_detect=True on a TPU pod / Slurm / MPI cluster"
+        )
       jax.distributed.initialize(
-          coordinator_address=coordinator_address, num_processes=num_processes,
-          process_id=process_id, local_device_ids=local_device_ids,
-          initialization_timeout=initialization_timeout)
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+        local_device_ids=local_device_ids,
+        initialization_timeout=initialization_timeout,
+      )
   return jax.process_index(), jax.process_count()

@@ -10,6 +10,7 @@ predictions.json, files.csv, frames.csv, faces.csv, and with --overlays Grad-CAM
 with --annotated_video the videos with boxes and P(fake). A file that cannot be read is
 reported with its reason; the others are still scored.
 """
+
 import sys
 
 from absl import flags
@@ -26,18 +27,27 @@ _MAX_FACES = flags.DEFINE_integer("max_faces", 4, "Faces scored a frame, largest
 _THRESHOLD = flags.DEFINE_float("threshold", 0.5, "P(fake) at and above which a file is fake.")
 _OVERLAYS = flags.DEFINE_boolean("overlays", False, "Write Grad-CAM / mask overlay PNGs.")
 _MAX_OVERLAYS = flags.DEFINE_integer("max_overlays", 10, "Overlay PNGs a file at most.")
-_LAYER = flags.DEFINE_string("gradcam_layer", "", "Module path of the Grad-CAM layer "
-                             "(default: the last feature map before the logits).")
-_ANNOTATED = flags.DEFINE_boolean("annotated_video", False,
-                                  "Write each video with boxes and P(fake) drawn in.")
+_LAYER = flags.DEFINE_string(
+  "gradcam_layer",
+  "",
+  "Module path of the Grad-CAM layer (default: the last feature map before the logits).",
+)
+_ANNOTATED = flags.DEFINE_boolean(
+  "annotated_video", False, "Write each video with boxes and P(fake) drawn in."
+)
 _MARGIN = flags.DEFINE_float("margin", None, "Override the corpus's face crop margin.")
 _FRAME_SCORE = flags.DEFINE_enum(
-    "frame_score", "max", ["max", "mean"],
-    "A frame's P(fake) from its faces': max (a frame is fake when any face is) or mean.")
-_DETECTOR = flags.DEFINE_enum("detector", "hog", ["hog", "cnn"],
-                              "Face detector: dlib's HOG, or its MMOD CNN (slower).")
+  "frame_score",
+  "max",
+  ["max", "mean"],
+  "A frame's P(fake) from its faces': max (a frame is fake when any face is) or mean.",
+)
+_DETECTOR = flags.DEFINE_enum(
+  "detector", "hog", ["hog", "cnn"], "Face detector: dlib's HOG, or its MMOD CNN (slower)."
+)
 _MIN_FACE_SCORE = flags.DEFINE_float(
-    "min_face_score", None, "Minimum detector score of a face (default: the calibrated one).")
+  "min_face_score", None, "Minimum detector score of a face (default: the calibrated one)."
+)
 
 
 def main(argv):
@@ -49,23 +59,40 @@ def main(argv):
   checkpoint = _CHECKPOINT.value
   checkpoint = int(checkpoint) if checkpoint.isdigit() else checkpoint
   from fakenas_jax.eval import predict_files  # starts JAX: after the flags are parsed
+
   try:
     report = predict_files.predict_files(
-        _WORKDIR.value, files, _OUTPUT.value or None, checkpoint=checkpoint,
-        frames_per_video=_FRAMES.value, every_n=_EVERY_N.value, batch_size=_BATCH.value,
-        max_faces=_MAX_FACES.value, threshold=_THRESHOLD.value, overlays=_OVERLAYS.value,
-        max_overlays=_MAX_OVERLAYS.value, gradcam_layer=_LAYER.value,
-        annotated_video=_ANNOTATED.value, margin=_MARGIN.value, frame_score=_FRAME_SCORE.value,
-        detector=_DETECTOR.value, min_face_score=_MIN_FACE_SCORE.value)
+      _WORKDIR.value,
+      files,
+      _OUTPUT.value or None,
+      checkpoint=checkpoint,
+      frames_per_video=_FRAMES.value,
+      every_n=_EVERY_N.value,
+      batch_size=_BATCH.value,
+      max_faces=_MAX_FACES.value,
+      threshold=_THRESHOLD.value,
+      overlays=_OVERLAYS.value,
+      max_overlays=_MAX_OVERLAYS.value,
+      gradcam_layer=_LAYER.value,
+      annotated_video=_ANNOTATED.value,
+      margin=_MARGIN.value,
+      frame_score=_FRAME_SCORE.value,
+      detector=_DETECTOR.value,
+      min_face_score=_MIN_FACE_SCORE.value,
+    )
   except (FileNotFoundError, ValueError, checkpoints.CheckpointMismatchError) as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
-  print(f"{report['model']} trained on {report['training_corpus']}, checkpoint step "
-        f"{report['checkpoint_step']} ({report['checkpoint']})")
+  print(
+    f"{report['model']} trained on {report['training_corpus']}, checkpoint step "
+    f"{report['checkpoint_step']} ({report['checkpoint']})"
+  )
   for result in report["files"]:
     if result["status"] == "ok":
-      print(f"{result['label']:>4}  P(fake) {result['p_fake']:.4f}  "
-            f"{result['frames_scored']}/{result['frames_selected']} frames  {result['file']}")
+      print(
+        f"{result['label']:>4}  P(fake) {result['p_fake']:.4f}  "
+        f"{result['frames_scored']}/{result['frames_selected']} frames  {result['file']}"
+      )
     else:
       print(f"{result['status']:>7}  {result['file']}: {result['message']}")
     for caveat in result.get("caveats", []):

@@ -6,6 +6,7 @@
     python -m fakenas_jax.prepare --list
     python -m fakenas_jax.prepare --dataset=synthetic_faces/studio --rebuild   # a damaged build
 """
+
 from absl import flags
 
 from fakenas_jax import cli
@@ -15,11 +16,15 @@ _DATASET = flags.DEFINE_string("dataset", "synthetic_faces", "Corpus as NAME[/CO
 _DATA_DIR = flags.DEFINE_string("data_dir", "~/tensorflow_datasets", "TFDS data directory.")
 _MANUAL_DIR = flags.DEFINE_string("manual_dir", None, "Where a gated corpus was downloaded to.")
 _OVERRIDE = flags.DEFINE_multi_string(
-    "override", [], "Config field override KEY=VALUE (repeatable); makes a separately stored config.")
+  "override", [], "Config field override KEY=VALUE (repeatable); makes a separately stored config."
+)
 _LIST = flags.DEFINE_bool("list", False, "List the corpora and their configs, then exit.")
 _REBUILD = flags.DEFINE_bool(
-    "rebuild", False, "Delete a complete build of the corpus and build it again (e.g. one whose "
-    "files fail their checksums).")
+  "rebuild",
+  False,
+  "Delete a complete build of the corpus and build it again (e.g. one whose "
+  "files fail their checksums).",
+)
 
 
 def main(argv):
@@ -29,8 +34,12 @@ def main(argv):
     return 0
   config = corpora.resolve_config(_DATASET.value)
   summary = preparation.prepare(
-      _DATASET.value, _DATA_DIR.value, manual_dir=_MANUAL_DIR.value,
-      overrides=overrides.parse(_OVERRIDE.value, config), rebuild=_REBUILD.value)
+    _DATASET.value,
+    _DATA_DIR.value,
+    manual_dir=_MANUAL_DIR.value,
+    overrides=overrides.parse(_OVERRIDE.value, config),
+    rebuild=_REBUILD.value,
+  )
   print(summary.render())
   return 0
 

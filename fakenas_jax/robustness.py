@@ -9,13 +9,15 @@ Results go to <workdir>/robustness/ (or --config.output_dir): robustness.json an
 against strength per transform and corpus, AUC per partial-face region), robustness_<corpus>.png
 and partial_faces_<corpus>.png.
 """
+
 from absl import flags
 
 from fakenas_jax import cli
 from fakenas_jax.eval import robustness
 
-_CONFIG = cli.define_config("configs/eval/robustness.py",
-                            "Robustness evaluation configuration file.")
+_CONFIG = cli.define_config(
+  "configs/eval/robustness.py", "Robustness evaluation configuration file."
+)
 _WORKDIR = flags.DEFINE_string("workdir", "runs/train", "The training run to evaluate.")
 
 

@@ -5,6 +5,7 @@ path; `describe_os_error` turns it into what happened, to which file, how much s
 what to do, and `StorageError` carries that line (an `OSError`, so callers that catch `OSError`
 keep working; entry points print it without a traceback).
 """
+
 from __future__ import annotations
 
 import errno
@@ -48,8 +49,12 @@ def free_space(path: str | os.PathLike) -> str:
 
 
 # What C++ writers (array_record, TensorStore) say instead of raising an OSError.
-_MESSAGES = {"No space left on device": errno.ENOSPC, "Disk quota exceeded": errno.ENOSPC,
-             "Permission denied": errno.EACCES, "Read-only file system": errno.EROFS}
+_MESSAGES = {
+  "No space left on device": errno.ENOSPC,
+  "Disk quota exceeded": errno.ENOSPC,
+  "Permission denied": errno.EACCES,
+  "Read-only file system": errno.EROFS,
+}
 _OPENING = re.compile(r"opening ([^;]+)")
 
 
@@ -77,8 +82,9 @@ def is_storage_error(error: BaseException) -> bool:
   return isinstance(root_os_error(error), OSError)
 
 
-def describe_os_error(error: BaseException, path: str | os.PathLike | None = None, *,
-                      action: str) -> str:
+def describe_os_error(
+  error: BaseException, path: str | os.PathLike | None = None, *, action: str
+) -> str:
   """One line for a failed write of `path` (or the file the error names); `action` says what
   to do once the cause is fixed (e.g. 're-run the same command: it resumes')."""
   error = root_os_error(error)
@@ -86,22 +92,29 @@ def describe_os_error(error: BaseException, path: str | os.PathLike | None = Non
   where = f" {target}" if target else ""
   code = getattr(error, "errno", None)
   if code in _NO_SPACE:
-    return (f"no space left on the device while writing{where} ({free_space(target or '.')} "
-            f"free there): free some space or choose another directory, then {action}")
+    return (
+      f"no space left on the device while writing{where} ({free_space(target or '.')} "
+      f"free there): free some space or choose another directory, then {action}"
+    )
   if code in _NOT_WRITABLE:
     reason = "read-only file system" if code == errno.EROFS else "permission denied"
     return f"cannot write{where} ({reason}): choose a writable directory, then {action}"
-  detail = getattr(error, "strerror", None) or (
-      str(error).splitlines() or [type(error).__name__])[0]
+  detail = (
+    getattr(error, "strerror", None) or (str(error).splitlines() or [type(error).__name__])[0]
+  )
   return f"cannot write{where} ({detail}); {action}"
 
 
-def storage_error(error: BaseException, path: str | os.PathLike | None = None, *,
-                  action: str) -> StorageError:
+def storage_error(
+  error: BaseException, path: str | os.PathLike | None = None, *, action: str
+) -> StorageError:
   error = root_os_error(error)
   target = getattr(error, "filename", None) or (os.fspath(path) if path is not None else None)
-  return StorageError(describe_os_error(error, path, action=action),
-                      errno_code=getattr(error, "errno", None), path=target)
+  return StorageError(
+    describe_os_error(error, path, action=action),
+    errno_code=getattr(error, "errno", None),
+    path=target,
+  )
 
 
 def ensure_writable(directory: str | os.PathLike, what: str = "directory") -> pathlib.Path:
@@ -117,8 +130,9 @@ def ensure_writable(directory: str | os.PathLike, what: str = "directory") -> pa
     if error.errno in _NO_SPACE:
       message = describe_os_error(error, path, action="run again")
     else:
-      message = (f"{what} {str(path)!r} is not writable ({error.strerror or error}): choose a "
-                 "writable directory or fix its permissions, then run again")
-    raise StorageError(message,
-                       errno_code=error.errno, path=str(path)) from None
+      message = (
+        f"{what} {str(path)!r} is not writable ({error.strerror or error}): choose a "
+        "writable directory or fix its permissions, then run again"
+      )
+    raise StorageError(message, errno_code=error.errno, path=str(path)) from None
   return path

@@ -6,6 +6,7 @@
 
 Re-running with the same workdir resumes from the last checkpoint.
 """
+
 from absl import flags
 
 from fakenas_jax import cli

@@ -9,6 +9,7 @@ fake with its source (BiG-Arts masks), and, on one thread, where a frame's time 
 face detection (dlib HOG, with its up-sampling rule), 68 landmarks, crop + face hull. Prints a
 table and writes JSON (`--output`). Model loading is done before timing.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def _stages(paths: list[str], config: faces.FaceCropConfig) -> dict[str, float]:
       start = time.perf_counter()
       crop_box = crop.square_crop_box(box, config.margin)
       crop.crop_square(frame, crop_box, config.crop_size)
-      masks.face_hull_mask(crop.to_crop_coordinates(landmarks, crop_box, config.crop_size),
-                           config.crop_size)
+      masks.face_hull_mask(
+        crop.to_crop_coordinates(landmarks, crop_box, config.crop_size), config.crop_size
+      )
       totals["crop"] += time.perf_counter() - start
   return {name: 1000 * seconds / max(count, 1) for name, seconds in totals.items()}
 
@@ -65,26 +67,40 @@ def benchmark_size(width: int, height: int, directory: str) -> dict:
   for index in range(_VIDEOS.value):
     real = os.path.join(directory, f"{width}x{height}_{index}.mp4")
     fake = os.path.join(directory, f"{width}x{height}_{index}_fake.mp4")
-    dummy_videos.write_face_video(real, num_frames=_FRAMES.value, size=(width, height),
-                                  seed=index, photo=_PHOTOS[index % len(_PHOTOS)])
-    dummy_videos.write_swapped_video(fake, real, seed=index,
-                                     photo=_PHOTOS[(index + 1) % len(_PHOTOS)])
+    dummy_videos.write_face_video(
+      real,
+      num_frames=_FRAMES.value,
+      size=(width, height),
+      seed=index,
+      photo=_PHOTOS[index % len(_PHOTOS)],
+    )
+    dummy_videos.write_swapped_video(
+      fake, real, seed=index, photo=_PHOTOS[(index + 1) % len(_PHOTOS)]
+    )
     reals.append(real)
     fakes.append(fake)
-  result = dict(size=f"{width}x{height}", videos=len(reals), frames_per_video=_FRAMES.value,
-                upsampling=detection.detection_upsampling(height, width))
+  result = dict(
+    size=f"{width}x{height}",
+    videos=len(reals),
+    frames_per_video=_FRAMES.value,
+    upsampling=detection.detection_upsampling(height, width),
+  )
   start = time.perf_counter()
   real_results = [faces.process_video(path, config) for path in reals]
   seconds = time.perf_counter() - start
   examples = sum(len(video.examples) for video in real_results)
   result.update(real_examples=examples, real_frames_per_s=examples / seconds)
   start = time.perf_counter()
-  fake_results = [faces.process_video(fake, config, source_path=real)
-                  for fake, real in zip(fakes, reals)]
+  fake_results = [
+    faces.process_video(fake, config, source_path=real) for fake, real in zip(fakes, reals)
+  ]
   seconds = time.perf_counter() - start
   examples = sum(len(video.examples) for video in fake_results)
-  masked = sum(example.intrinsic is not None and bool(example.intrinsic.any())
-               for video in fake_results for example in video.examples)
+  masked = sum(
+    example.intrinsic is not None and bool(example.intrinsic.any())
+    for video in fake_results
+    for example in video.examples
+  )
   result.update(fake_examples=examples, fake_masked=masked, fake_frames_per_s=examples / seconds)
   result["ms_per_frame"] = _stages(reals, config)
   return result
@@ -100,14 +116,18 @@ def main(argv):
       width, height = (int(value) for value in size.lower().split("x"))
       results.append(benchmark_size(width, height, directory))
   load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-  print(f"{'size':>10} {'up':>3} {'real f/s':>9} {'fake f/s':>9} {'masked':>7} "
-        f"{'decode':>7} {'detect':>7} {'lmarks':>7} {'crop':>6}  (ms/frame)")
+  print(
+    f"{'size':>10} {'up':>3} {'real f/s':>9} {'fake f/s':>9} {'masked':>7} "
+    f"{'decode':>7} {'detect':>7} {'lmarks':>7} {'crop':>6}  (ms/frame)"
+  )
   for row in results:
     stages = row["ms_per_frame"]
-    print(f"{row['size']:>10} {row['upsampling']:>3} {row['real_frames_per_s']:9.1f} "
-          f"{row['fake_frames_per_s']:9.1f} {row['fake_masked']:>3}/{row['fake_examples']:<3} "
-          f"{stages['decode']:7.1f} {stages['detect']:7.1f} {stages['landmarks']:7.1f} "
-          f"{stages['crop']:6.2f}")
+    print(
+      f"{row['size']:>10} {row['upsampling']:>3} {row['real_frames_per_s']:9.1f} "
+      f"{row['fake_frames_per_s']:9.1f} {row['fake_masked']:>3}/{row['fake_examples']:<3} "
+      f"{stages['decode']:7.1f} {stages['detect']:7.1f} {stages['landmarks']:7.1f} "
+      f"{stages['crop']:6.2f}"
+    )
   print(f"load average (1 min): {load:.2f}")
   output = pathlib.Path(_OUTPUT.value)
   output.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ Measured, after one warm-up call that compiles the network:
    network alone on batches of crops (faces/s).
 Prints a table and writes JSON (`--output`).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,10 @@ import sys
 import tempfile
 import time
 
-from absl import app, flags
 import cv2
 import jax
 import numpy as np
+from absl import app, flags
 
 sys.path.insert(0, os.fspath(pathlib.Path(__file__).resolve().parents[1]))
 
@@ -47,15 +48,21 @@ _BATCH = flags.DEFINE_integer("batch_size", 16, "Faces per network call.")
 _OUTPUT = flags.DEFINE_string("output", "runs/benchmark_predict.json", "JSON results file.")
 
 CORPUS = "synthetic_faces/studio"
-CORPUS_OVERRIDES = dict(identities=(3, 2, 2), real_videos_per_identity=1,
-                        fake_videos_per_identity=2, frames_per_video=4, resolution=64)
+CORPUS_OVERRIDES = dict(
+  identities=(3, 2, 2),
+  real_videos_per_identity=1,
+  fake_videos_per_identity=2,
+  frames_per_video=4,
+  resolution=64,
+)
 
 
 def train_tiny_run(folder: pathlib.Path, image_size: int) -> pathlib.Path:
   """A Meso-4 trained for one short epoch on a small synthetic corpus: its workdir."""
   data_dir = folder / "tfds"
-  preparation.prepare(CORPUS, data_dir, overrides=CORPUS_OVERRIDES,
-                      builder_kwargs={"num_workers": 1})
+  preparation.prepare(
+    CORPUS, data_dir, overrides=CORPUS_OVERRIDES, builder_kwargs={"num_workers": 1}
+  )
   config = default.get_config()
   config.dataset, config.data_dir = CORPUS, os.fspath(data_dir)
   config.corpus_overrides = dict(CORPUS_OVERRIDES)
@@ -84,18 +91,25 @@ def per_stage(predictor: pf.Predictor, video: pathlib.Path, frames: int) -> dict
   start = time.perf_counter()
   crops = [face for frame in decoded for _, _, face in predictor.faces_in(frame)]
   crop_and_detect = (time.perf_counter() - start) / len(decoded)
-  faces = np.stack(crops) if crops else np.zeros((0, predictor.image_size,
-                                                  predictor.image_size, 3), np.uint8)
-  predictor.score_faces(faces[:predictor.options.batch_size])  # compiled already; warm
+  faces = (
+    np.stack(crops)
+    if crops
+    else np.zeros((0, predictor.image_size, predictor.image_size, 3), np.uint8)
+  )
+  predictor.score_faces(faces[: predictor.options.batch_size])  # compiled already; warm
   start = time.perf_counter()
   repeats = 5
   for _ in range(repeats):
     predictor.score_faces(faces)
   network = (time.perf_counter() - start) / repeats
-  return {"decode_ms_per_frame": 1e3 * decode, "detect_ms_per_frame": 1e3 * detect,
-          "crop_preprocess_ms_per_frame": 1e3 * max(0.0, crop_and_detect - detect),
-          "frames_with_face": sum(bool(b) for b in boxes), "faces": len(crops),
-          "network_faces_per_s": len(crops) / network if network > 0 else None}
+  return {
+    "decode_ms_per_frame": 1e3 * decode,
+    "detect_ms_per_frame": 1e3 * detect,
+    "crop_preprocess_ms_per_frame": 1e3 * max(0.0, crop_and_detect - detect),
+    "frames_with_face": sum(bool(b) for b in boxes),
+    "faces": len(crops),
+    "network_faces_per_s": len(crops) / network if network > 0 else None,
+  }
 
 
 def main(argv):
@@ -104,49 +118,61 @@ def main(argv):
   with tempfile.TemporaryDirectory() as temp:
     folder = pathlib.Path(temp)
     start = time.perf_counter()
-    workdir = pathlib.Path(_WORKDIR.value) if _WORKDIR.value else train_tiny_run(
-        folder, _IMAGE_SIZE.value)
+    workdir = (
+      pathlib.Path(_WORKDIR.value) if _WORKDIR.value else train_tiny_run(folder, _IMAGE_SIZE.value)
+    )
     train_seconds = time.perf_counter() - start
     video = folder / "face_720p.avi"
-    dummy_videos.write_face_video(video, num_frames=_FRAMES.value, size=(1280, 720), seed=1,
-                                  fps=25)
+    dummy_videos.write_face_video(video, num_frames=_FRAMES.value, size=(1280, 720), seed=1, fps=25)
     predictor = pf.Predictor(workdir, pf.PredictOptions(every_n=1, batch_size=_BATCH.value))
     pf.predict_files(workdir, [video], folder / "warmup", predictor=predictor)  # compiles
     start = time.perf_counter()
     report = pf.predict_files(workdir, [video], folder / "every_frame", predictor=predictor)
     seconds = time.perf_counter() - start
     (result,) = report["files"]
-    sampled = pf.Predictor(workdir, pf.PredictOptions(frames_per_video=10,
-                                                      batch_size=_BATCH.value))
+    sampled = pf.Predictor(workdir, pf.PredictOptions(frames_per_video=10, batch_size=_BATCH.value))
     pf.predict_files(workdir, [video], folder / "warmup10", predictor=sampled)
     start = time.perf_counter()
     ten = pf.predict_files(workdir, [video], folder / "ten", predictor=sampled)["files"][0]
     ten_seconds = time.perf_counter() - start
     stages = per_stage(predictor, video, min(_FRAMES.value, 30))
   results = {
-      "video": {"size": "1280x720", "frames": _FRAMES.value, "codec": "MJPG"},
-      "model": report["model"], "image_size": report["image_size"], "crop": report["crop"],
-      "device": str(jax.devices()[0]), "cpu_count": os.cpu_count(),
-      "load_average": os.getloadavg(),
-      "trained_here_seconds": None if _WORKDIR.value else round(train_seconds, 1),
-      "every_frame": {"frames": result["frames_selected"],
-                      "frames_with_face": result["frames_scored"],
-                      "seconds": round(seconds, 3),
-                      "frames_per_s": round(result["frames_selected"] / seconds, 2)},
-      "frames_per_video_10": {"frames_scored": ten["frames_scored"],
-                              "seconds_per_video": round(ten_seconds, 3)},
-      "stages": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stages.items()},
+    "video": {"size": "1280x720", "frames": _FRAMES.value, "codec": "MJPG"},
+    "model": report["model"],
+    "image_size": report["image_size"],
+    "crop": report["crop"],
+    "device": str(jax.devices()[0]),
+    "cpu_count": os.cpu_count(),
+    "load_average": os.getloadavg(),
+    "trained_here_seconds": None if _WORKDIR.value else round(train_seconds, 1),
+    "every_frame": {
+      "frames": result["frames_selected"],
+      "frames_with_face": result["frames_scored"],
+      "seconds": round(seconds, 3),
+      "frames_per_s": round(result["frames_selected"] / seconds, 2),
+    },
+    "frames_per_video_10": {
+      "frames_scored": ten["frames_scored"],
+      "seconds_per_video": round(ten_seconds, 3),
+    },
+    "stages": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stages.items()},
   }
-  print(f"predict on a {_FRAMES.value}-frame 720p video ({results['model']} at "
-        f"{results['image_size']}×{results['image_size']}, {results['device']}):")
-  print(f"  every frame:          {results['every_frame']['frames_per_s']:8.2f} frames/s "
-        f"({result['frames_scored']}/{result['frames_selected']} frames with a face)")
+  print(
+    f"predict on a {_FRAMES.value}-frame 720p video ({results['model']} at "
+    f"{results['image_size']}×{results['image_size']}, {results['device']}):"
+  )
+  print(
+    f"  every frame:          {results['every_frame']['frames_per_s']:8.2f} frames/s "
+    f"({result['frames_scored']}/{result['frames_selected']} frames with a face)"
+  )
   print(f"  10 frames a video:    {ten_seconds:8.2f} s for the video")
   s = results["stages"]
-  print(f"  per frame: decode {s['decode_ms_per_frame']:.1f} ms, face detection "
-        f"{s['detect_ms_per_frame']:.1f} ms, crop + preprocess "
-        f"{s['crop_preprocess_ms_per_frame']:.1f} ms; network alone "
-        f"{s['network_faces_per_s']:.0f} faces/s")
+  print(
+    f"  per frame: decode {s['decode_ms_per_frame']:.1f} ms, face detection "
+    f"{s['detect_ms_per_frame']:.1f} ms, crop + preprocess "
+    f"{s['crop_preprocess_ms_per_frame']:.1f} ms; network alone "
+    f"{s['network_faces_per_s']:.0f} faces/s"
+  )
   output = pathlib.Path(_OUTPUT.value)
   output.parent.mkdir(parents=True, exist_ok=True)
   output.write_text(json.dumps(results, indent=2))

@@ -9,6 +9,7 @@ command into a new workdir (every program in the cache), (3) resumed: the second
 with one more epoch. Reports each run's wall time and its `time/first_step_s` (compile included,
 from metrics.jsonl), with the machine's load average.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,34 +34,51 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _search(workdir, cache, epochs):
-  args = [sys.executable, "-m", "fakenas_jax.search", f"--workdir={workdir}",
-          f"--compilation_cache={cache}", f"--config.layout={_LAYOUT.value}",
-          f"--config.channels={_CHANNELS.value}", f"--config.k={_K.value}",
-          f"--config.image_size={_IMAGE.value}", f"--config.batch_size={_BATCH.value}",
-          f"--config.steps_per_epoch={_STEPS.value}", f"--config.epochs={epochs}",
-          "--config.warmup_epochs=0", "--config.indicator=False", "--config.progress=False",
-          f"--config.data_dir={_DATA_DIR.value}"]
+  args = [
+    sys.executable,
+    "-m",
+    "fakenas_jax.search",
+    f"--workdir={workdir}",
+    f"--compilation_cache={cache}",
+    f"--config.layout={_LAYOUT.value}",
+    f"--config.channels={_CHANNELS.value}",
+    f"--config.k={_K.value}",
+    f"--config.image_size={_IMAGE.value}",
+    f"--config.batch_size={_BATCH.value}",
+    f"--config.steps_per_epoch={_STEPS.value}",
+    f"--config.epochs={epochs}",
+    "--config.warmup_epochs=0",
+    "--config.indicator=False",
+    "--config.progress=False",
+    f"--config.data_dir={_DATA_DIR.value}",
+  ]
   start = time.perf_counter()
   done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
   wall = time.perf_counter() - start
   if done.returncode:
     raise SystemExit(f"search failed:\n{done.stderr[-3000:]}")
-  lines = [json.loads(line) for line in (pathlib.Path(workdir) / "metrics.jsonl").read_text()
-           .splitlines()]
+  lines = [
+    json.loads(line) for line in (pathlib.Path(workdir) / "metrics.jsonl").read_text().splitlines()
+  ]
   return wall, lines[-1].get("time/first_step_s")
 
 
 def main(argv):
   del argv
   from fakenas_jax.data import corpus  # pylint: disable=import-outside-toplevel
+
   corpus.prepared_builder("synthetic_faces/studio", _DATA_DIR.value)
   with tempfile.TemporaryDirectory() as tmp:
     tmp = pathlib.Path(tmp)
-    rows = [("cold (empty cache)", *_search(tmp / "a", tmp / "cache", 1)),
-            ("repeated (warm cache)", *_search(tmp / "b", tmp / "cache", 1)),
-            ("resumed (+1 epoch)", *_search(tmp / "b", tmp / "cache", 2))]
-  print(f"search {_LAYOUT.value}, C {_CHANNELS.value}, k {_K.value}, batch {_BATCH.value}, "
-        f"{_IMAGE.value}×{_IMAGE.value}; load average {os.getloadavg()[0]:.1f}")
+    rows = [
+      ("cold (empty cache)", *_search(tmp / "a", tmp / "cache", 1)),
+      ("repeated (warm cache)", *_search(tmp / "b", tmp / "cache", 1)),
+      ("resumed (+1 epoch)", *_search(tmp / "b", tmp / "cache", 2)),
+    ]
+  print(
+    f"search {_LAYOUT.value}, C {_CHANNELS.value}, k {_K.value}, batch {_BATCH.value}, "
+    f"{_IMAGE.value}×{_IMAGE.value}; load average {os.getloadavg()[0]:.1f}"
+  )
   print(f"{'run':24s} {'wall (s)':>9s} {'first step (s)':>15s}")
   for name, wall, first in rows:
     print(f"{name:24s} {wall:9.1f} {first if first is None else round(first, 1)!s:>15s}")

@@ -21,6 +21,7 @@ from a genotype use `DARTS_V2` when the config names none. Results: a table on s
 under `--out` (default `runs/benchmark_train`). On a shared machine, compare runs taken under
 similar load (the load average is recorded).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,18 +34,23 @@ import subprocess
 import sys
 import time
 
-from absl import app
-from absl import flags
+from absl import app, flags
 
 # model → training config that trains it.
 MODELS = {
-    "meso4": "meso4", "resnet18": "resnet18", "xception": "xception", "c2pn": "c2pn_fdnas",
-    "darts_eval": "darts_eval", "add": "add_ffpp", "bigarts_meso4": "bigarts_synthetic",
+  "meso4": "meso4",
+  "resnet18": "resnet18",
+  "xception": "xception",
+  "c2pn": "c2pn_fdnas",
+  "darts_eval": "darts_eval",
+  "add": "add_ffpp",
+  "bigarts_meso4": "bigarts_synthetic",
 }
 
 _MODELS = flags.DEFINE_list("models", list(MODELS), f"Models to measure, of {list(MODELS)}.")
-_VARIANT = flags.DEFINE_enum("variant", "quick", ["quick", "paper"],
-                             "Config variant: CPU-scale `quick`, or the paper's sizes.")
+_VARIANT = flags.DEFINE_enum(
+  "variant", "quick", ["quick", "paper"], "Config variant: CPU-scale `quick`, or the paper's sizes."
+)
 _BATCH = flags.DEFINE_integer("batch", 0, "Batch size (0 = the config's).")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steady steps after one warm-up step.")
 _OUT = flags.DEFINE_string("out", "runs/benchmark_train", "Directory of the JSON results.")
@@ -79,9 +85,8 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
 
   from fakenas_jax import parallel
   from fakenas_jax.models import factory
-  from fakenas_jax.training import losses, optimizer
+  from fakenas_jax.training import losses, optimizer, train_state
   from fakenas_jax.training import steps as steps_lib
-  from fakenas_jax.training import train_state
 
   config = _config(model, variant, batch)
   size, batch_size = config.image_size, config.batch_size
@@ -91,11 +96,14 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
   variables = train_state.init_variables(network, size, config.seed)
   loss = losses.loss_for(config, train_state.output_names(network, variables, size))
   tx, _ = optimizer.make_optimizer(config.optimizer, steps_per_epoch=100, epochs=config.epochs)
-  state = jax.device_put(train_state.create_train_state(variables, tx),
-                         parallel.replicated_sharding(mesh))
+  state = jax.device_put(
+    train_state.create_train_state(variables, tx), parallel.replicated_sharding(mesh)
+  )
   rng = np.random.default_rng(0)
-  batch_data = {"image": rng.normal(size=(batch_size, size, size, 3)).astype(np.float32),
-                "label": rng.integers(0, 2, batch_size).astype(np.int32)}
+  batch_data = {
+    "image": rng.normal(size=(batch_size, size, size, 3)).astype(np.float32),
+    "label": rng.integers(0, 2, batch_size).astype(np.int32),
+  }
   for name in loss.masks:
     batch_data[name] = (rng.random((batch_size, size, size, 1)) > 0.5).astype(np.float32)
   batch_data = parallel.shard_batch(batch_data, mesh)
@@ -105,6 +113,7 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
   state, metrics = step(state, batch_data, key, drop_path)
   jax.block_until_ready(metrics)
   first_step_s = time.perf_counter() - start
+
   def train_step():
     nonlocal state, metrics
     state, metrics = step(state, batch_data, key, drop_path)
@@ -113,16 +122,22 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
   median = _median_seconds(train_step, steps)
   predict = jax.jit(steps_lib.make_predict_step(network))
   predict_s = _median_seconds(
-      lambda: jax.block_until_ready(predict(state.variables, batch_data["image"])), steps)
+    lambda: jax.block_until_ready(predict(state.variables, batch_data["image"])), steps
+  )
   return {
-      "model": model, "config": f"{MODELS[model]}{':quick' if variant == 'quick' else ''}",
-      "image_size": size, "batch": batch_size, "outputs": sorted(
-          train_state.output_names(network, variables, size)),
-      "params": int(sum(np.size(leaf) for leaf in jax.tree.leaves(variables["params"]))),
-      "first_step_s": first_step_s, "step_ms": 1e3 * median, "img_s": batch_size / median,
-      "predict_img_s": batch_size / predict_s,
-      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-      "loss": float(metrics["loss"]), "backend": jax.default_backend(),
+    "model": model,
+    "config": f"{MODELS[model]}{':quick' if variant == 'quick' else ''}",
+    "image_size": size,
+    "batch": batch_size,
+    "outputs": sorted(train_state.output_names(network, variables, size)),
+    "params": int(sum(np.size(leaf) for leaf in jax.tree.leaves(variables["params"]))),
+    "first_step_s": first_step_s,
+    "step_ms": 1e3 * median,
+    "img_s": batch_size / median,
+    "predict_img_s": batch_size / predict_s,
+    "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    "loss": float(metrics["loss"]),
+    "backend": jax.default_backend(),
   }
 
 
@@ -142,24 +157,41 @@ def main(argv):
   results = []
   load_start = os.getloadavg()[0]
   for model in _MODELS.value:
-    command = [sys.executable, __file__, f"--one={model}", f"--variant={_VARIANT.value}",
-               f"--batch={_BATCH.value}", f"--steps={_STEPS.value}"]
+    command = [
+      sys.executable,
+      __file__,
+      f"--one={model}",
+      f"--variant={_VARIANT.value}",
+      f"--batch={_BATCH.value}",
+      f"--steps={_STEPS.value}",
+    ]
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if done.returncode:
       print(f"{model}: failed\n{done.stderr[-1500:]}", file=sys.stderr)
       continue
     results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     row = results[-1]
-    print(f"{model:14s} {row['image_size']:4d}px batch {row['batch']:3d}  "
-          f"first step {row['first_step_s']:7.1f} s  {row['img_s']:8.1f} img/s  "
-          f"predict {row['predict_img_s']:8.1f} img/s  "
-          f"peak {row['peak_rss_mib']:7.0f} MiB  {row['params']:>9,d} params", flush=True)
+    print(
+      f"{model:14s} {row['image_size']:4d}px batch {row['batch']:3d}  "
+      f"first step {row['first_step_s']:7.1f} s  {row['img_s']:8.1f} img/s  "
+      f"predict {row['predict_img_s']:8.1f} img/s  "
+      f"peak {row['peak_rss_mib']:7.0f} MiB  {row['params']:>9,d} params",
+      flush=True,
+    )
   out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)
   path = out / f"benchmark_train_{_VARIANT.value}_{time.strftime('%Y%m%d_%H%M%S')}.json"
-  path.write_text(json.dumps({"results": results, "load_avg_start": load_start,
-                              "load_avg_end": os.getloadavg()[0], "cpus": os.cpu_count()},
-                             indent=2))
+  path.write_text(
+    json.dumps(
+      {
+        "results": results,
+        "load_avg_start": load_start,
+        "load_avg_end": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+      },
+      indent=2,
+    )
+  )
   print(f"load average {load_start:.2f} → {os.getloadavg()[0]:.2f}; written to {path}")
   return 0
 

@@ -11,6 +11,7 @@ and the smallest positive one.
 
     python scripts/calibrate_face_detector.py [--detector=hog|cnn]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,7 @@ import time
 import numpy as np
 
 from fakenas_jax.data.faces import calibration, detection
+
 
 def _iou(a, b) -> float:
   left, top = max(a[0], b[0]), max(a[1], b[1])
@@ -60,8 +62,10 @@ def main() -> None:
   seconds = time.perf_counter() - start
   print(f"largest score of a non-face box: {worst_negative:.3f}")
   print(f"smallest score of a true face:   {best_positive_min:.3f}")
-  print(f"default minimum score: {detection.DEFAULT_MIN_SCORE[args.detector]} "
-        f"({count} images in {seconds:.1f} s, {1000 * seconds / count:.0f} ms an image)")
+  print(
+    f"default minimum score: {detection.DEFAULT_MIN_SCORE[args.detector]} "
+    f"({count} images in {seconds:.1f} s, {1000 * seconds / count:.0f} ms an image)"
+  )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ into `<workdir>/tfds` (or reused from `--data_dir`). Results: `<workdir>/calibra
 per detector, `<workdir>/eval_<model>/` (the evaluation report, cross-dataset heat map).
 Re-running resumes every training run.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -36,12 +37,14 @@ _DATA_DIR = flags.DEFINE_string("data_dir", "", "Built corpora (default: <workdi
 _GENOTYPE = flags.DEFINE_string("genotype", "", "Searched genotype JSON for C2PN.")
 _MODELS = flags.DEFINE_list("models", ["meso4", "c2pn"], "Detectors of configs/demo.py.")
 _EPOCHS = flags.DEFINE_integer("epochs", 20, "Training epochs (the demo trains fewer).")
-_CORPORA = flags.DEFINE_list("corpora", [], "Corpora of configs/demo.py by name, e.g. wild,graphics "
-                             "(default: all).")
+_CORPORA = flags.DEFINE_list(
+  "corpora", [], "Corpora of configs/demo.py by name, e.g. wild,graphics (default: all)."
+)
 
 
-def calibrate(workdir: pathlib.Path, data_dir: pathlib.Path, models, genotype: str,
-              epochs: int, corpora=()) -> str:
+def calibrate(
+  workdir: pathlib.Path, data_dir: pathlib.Path, models, genotype: str, epochs: int, corpora=()
+) -> str:
   """Trains every model on every corpus (or those named), evaluates the matrix; returns the
   markdown tables."""
   config = demo_config.get_config()
@@ -71,8 +74,10 @@ def calibrate(workdir: pathlib.Path, data_dir: pathlib.Path, models, genotype: s
     eval_config = config.eval
     eval_config.output_dir, eval_config.data_dir = str(workdir / f"eval_{model}"), str(data_dir)
     result = evaluator.evaluate_run(eval_config, run_dirs, corpora=specs)
-    tables.append(f"## {model}: frame AUC (rows: trained on, columns: tested on)\n\n"
-                  + plots.markdown_table(result["cross_dataset"]["auc"], row_header="trained on"))
+    tables.append(
+      f"## {model}: frame AUC (rows: trained on, columns: tested on)\n\n"
+      + plots.markdown_table(result["cross_dataset"]["auc"], row_header="trained on")
+    )
   return "\n\n".join(tables) + "\n"
 
 
@@ -81,8 +86,7 @@ def main(argv):
   cli.quiet_library_logs()
   workdir = pathlib.Path(_WORKDIR.value)
   data_dir = pathlib.Path(_DATA_DIR.value or workdir / "tfds")
-  text = calibrate(workdir, data_dir, _MODELS.value, _GENOTYPE.value, _EPOCHS.value,
-                   _CORPORA.value)
+  text = calibrate(workdir, data_dir, _MODELS.value, _GENOTYPE.value, _EPOCHS.value, _CORPORA.value)
   (workdir / "calibration.md").write_text(text)
   print(text)
 

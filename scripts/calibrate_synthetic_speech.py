@@ -13,6 +13,7 @@ A04/A06 again). A calibrated corpus is learnable on the training attacks (dev EE
 the unseen attacks stay clearly harder. Tables: `<workdir>/calibration_speech.md` (pooled EER,
 minDCF, and EER per attack); runs resume.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -26,7 +27,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from configs.eval import speech as eval_speech  # noqa: E402
 from configs.train import lcnn_synthetic_speech, pcdarts_synthetic_speech  # noqa: E402
 from fakenas_jax import cli  # noqa: E402
-from fakenas_jax.data import corpora, overrides as overrides_lib  # noqa: E402
+from fakenas_jax.data import corpora  # noqa: E402
+from fakenas_jax.data import overrides as overrides_lib
 from fakenas_jax.eval import plots, speech_evaluator  # noqa: E402
 from fakenas_jax.training import trainer  # noqa: E402
 
@@ -39,8 +41,9 @@ _SECONDS = flags.DEFINE_float("seconds", 2.0, "Seconds of audio a training examp
 _OVERRIDES = flags.DEFINE_multi_string("override", [], "KEY=VALUE fields of the corpus config.")
 
 
-def train_config(model: str, data_dir: str, overrides: dict, epochs: int, seconds: float,
-                 genotype: str = ""):
+def train_config(
+  model: str, data_dir: str, overrides: dict, epochs: int, seconds: float, genotype: str = ""
+):
   """The training config of one calibration detector."""
   if model == "lcnn":
     config = lcnn_synthetic_speech.get_config()
@@ -57,8 +60,15 @@ def train_config(model: str, data_dir: str, overrides: dict, epochs: int, second
   return config
 
 
-def calibrate(workdir: pathlib.Path, data_dir: pathlib.Path, models, overrides: dict,
-              epochs: int, seconds: float, genotype: str = "") -> str:
+def calibrate(
+  workdir: pathlib.Path,
+  data_dir: pathlib.Path,
+  models,
+  overrides: dict,
+  epochs: int,
+  seconds: float,
+  genotype: str = "",
+) -> str:
   """Trains and scores every model; returns the markdown tables."""
   rows, attacks = {}, {}
   for model in models:
@@ -80,9 +90,12 @@ def calibrate(workdir: pathlib.Path, data_dir: pathlib.Path, models, overrides: 
         attacks.setdefault(model, {})[f"{split} {attack}"] = 100 * value
     rows[model] = row
     print(f"{model}: {row}", flush=True)
-  text = ["## Pooled (EER in %)\n", plots.markdown_table(rows, row_header="model", digits=2),
-          "\n## EER per attack (%), against all bona fide speech of the split\n",
-          plots.markdown_table(attacks, row_header="model", digits=1)]
+  text = [
+    "## Pooled (EER in %)\n",
+    plots.markdown_table(rows, row_header="model", digits=2),
+    "\n## EER per attack (%), against all bona fide speech of the split\n",
+    plots.markdown_table(attacks, row_header="model", digits=1),
+  ]
   return "\n".join(text) + "\n"
 
 
@@ -92,8 +105,9 @@ def main(argv):
   workdir = pathlib.Path(_WORKDIR.value)
   data_dir = pathlib.Path(_DATA_DIR.value or workdir / "tfds")
   overrides = overrides_lib.parse(_OVERRIDES.value, corpora.resolve_config("synthetic_speech"))
-  text = calibrate(workdir, data_dir, _MODELS.value, overrides, _EPOCHS.value, _SECONDS.value,
-                   _GENOTYPE.value)
+  text = calibrate(
+    workdir, data_dir, _MODELS.value, overrides, _EPOCHS.value, _SECONDS.value, _GENOTYPE.value
+  )
   workdir.mkdir(parents=True, exist_ok=True)
   (workdir / "calibration_speech.md").write_text(text)
   print(text)

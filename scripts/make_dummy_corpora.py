@@ -10,6 +10,7 @@ Each corpus goes to OUT/<corpus>/, a manual directory `prepare` builds from: sho
 download (a corrupt file, a faceless video, a split entry naming a missing file). The writers
 are `tfds_builders/<corpus>/dummy_data.py`; the builders' tests use the same ones.
 """
+
 from __future__ import annotations
 
 import importlib

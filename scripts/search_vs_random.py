@@ -15,6 +15,7 @@ every `--test_corpora` (eval/genotype_trials.py). Written to `--workdir`: `searc
 (mean ± std per group, every genotype, a one-line verdict), `search_vs_random.json`,
 `search_vs_random.png`. Re-running resumes every training run.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,11 +37,13 @@ _WORKDIR = flags.DEFINE_string("workdir", "runs/search_vs_random", "Where runs a
 _DATA_DIR = flags.DEFINE_string("data_dir", "", "Built corpora (default: <workdir>/tfds).")
 _SEARCHED = flags.DEFINE_list("searched", [], "Searched genotype JSON files or search dirs.")
 _RANDOM = flags.DEFINE_string("random", "", "A directory of random_*/genotype.json.")
-_NUM_RANDOM = flags.DEFINE_integer("num_random", 5, "Random genotypes drawn here when --random "
-                                   "is empty.")
+_NUM_RANDOM = flags.DEFINE_integer(
+  "num_random", 5, "Random genotypes drawn here when --random is empty."
+)
 _RANDOM_SEED = flags.DEFINE_integer("random_seed", 1000, "Seed of the random genotypes drawn here.")
-_TRAIN = flags.DEFINE_list("train_corpora", [], "Training corpora by name (default: the config's "
-                           "training corpus).")
+_TRAIN = flags.DEFINE_list(
+  "train_corpora", [], "Training corpora by name (default: the config's training corpus)."
+)
 _TEST = flags.DEFINE_list("test_corpora", [], "Test corpora by name (default: all the config's).")
 _EPOCHS = flags.DEFINE_integer("epochs", 0, "Training epochs (0 = the config's).")
 _DETECTOR = flags.DEFINE_string("detector", "c2pn", "The config's detector built from genotypes.")
@@ -58,8 +61,10 @@ def searched_genotype_files(entries) -> list[pathlib.Path]:
     elif sorted(path.glob("seed_*/genotype.json")):
       files += sorted(path.glob("seed_*/genotype.json"))
     else:
-      raise app.UsageError(f"--searched: {entry} is neither a genotype file nor a directory "
-                           f"holding genotype.json or seed_*/genotype.json")
+      raise app.UsageError(
+        f"--searched: {entry} is neither a genotype file nor a directory "
+        f"holding genotype.json or seed_*/genotype.json"
+      )
   return files
 
 
@@ -73,11 +78,19 @@ def random_genotype_files(config, workdir: pathlib.Path) -> list[pathlib.Path]:
   directory = workdir / "random_genotypes"
   directory.mkdir(parents=True, exist_ok=True)
   files = []
-  for index, genotype in enumerate(random_search.sample_genotypes(
-      _RANDOM_SEED.value, _NUM_RANDOM.value, op_names)):
+  for index, genotype in enumerate(
+    random_search.sample_genotypes(_RANDOM_SEED.value, _NUM_RANDOM.value, op_names)
+  ):
     path = directory / f"random_{index:03d}.json"
-    genotypes.save(genotype, path, search_space=config.search.space, ops=list(op_names),
-                   strategy="random", seed=_RANDOM_SEED.value, index=index)
+    genotypes.save(
+      genotype,
+      path,
+      search_space=config.search.space,
+      ops=list(op_names),
+      strategy="random",
+      seed=_RANDOM_SEED.value,
+      index=index,
+    )
     files.append(path)
   return files
 
@@ -90,9 +103,18 @@ def resolve_corpora(config, names, default):
   return [known.get(name, name) for name in names] or list(default)
 
 
-def compare(config, workdir: pathlib.Path, data_dir: pathlib.Path, searched, random_files,
-            train_corpora, test_corpora, epochs: int = 0, detector: str = "c2pn",
-            devices=None) -> dict:
+def compare(
+  config,
+  workdir: pathlib.Path,
+  data_dir: pathlib.Path,
+  searched,
+  random_files,
+  train_corpora,
+  test_corpora,
+  epochs: int = 0,
+  detector: str = "c2pn",
+  devices=None,
+) -> dict:
   """Runs every trial; writes the markdown, JSON and plot; returns the summary and verdict."""
   train = config.detectors[detector]
   train.progress = False
@@ -101,27 +123,44 @@ def compare(config, workdir: pathlib.Path, data_dir: pathlib.Path, searched, ran
   eval_config = config.eval
   eval_config.samples_per_class, eval_config.progress = 0, False
   setup = genotype_trials.TrialSetup(
-      train=train, eval=eval_config, train_corpora=train_corpora, test_corpora=test_corpora,
-      data_dir=str(data_dir), corpus_overrides=config.corpus_overrides.to_dict(), devices=devices)
+    train=train,
+    eval=eval_config,
+    train_corpora=train_corpora,
+    test_corpora=test_corpora,
+    data_dir=str(data_dir),
+    corpus_overrides=config.corpus_overrides.to_dict(),
+    devices=devices,
+  )
   trials = []
   for group, files in (("searched", searched), ("random", random_files)):
     for index, path in enumerate(files):
-      print(f"[{len(trials) + 1}/{len(searched) + len(random_files)}] {group} {index}: {path}",
-            flush=True)
-      trials.append(genotype_trials.run_trial(path, group, setup,
-                                              workdir / "trials" / f"{group}_{index:03d}"))
+      print(
+        f"[{len(trials) + 1}/{len(searched) + len(random_files)}] {group} {index}: {path}",
+        flush=True,
+      )
+      trials.append(
+        genotype_trials.run_trial(path, group, setup, workdir / "trials" / f"{group}_{index:03d}")
+      )
   summary = genotype_trials.summarize(trials)
-  text = (f"# Searched vs random cells\n\nNetwork `{detector}` ({train.model.layout}, C = "
-          f"{train.model.channels}), {train.epochs} epochs; trained on "
-          f"{', '.join(train_corpora)}; tested on {', '.join(test_corpora)}.\n\n"
-          + genotype_trials.to_markdown(trials, summary))
+  text = (
+    f"# Searched vs random cells\n\nNetwork `{detector}` ({train.model.layout}, C = "
+    f"{train.model.channels}), {train.epochs} epochs; trained on "
+    f"{', '.join(train_corpora)}; tested on {', '.join(test_corpora)}.\n\n"
+    + genotype_trials.to_markdown(trials, summary)
+  )
   (workdir / "search_vs_random.md").write_text(text)
-  (workdir / "search_vs_random.json").write_text(json.dumps(
-      {"summary": summary, "verdict": genotype_trials.verdict(summary), "trials": trials},
-      indent=2))
+  (workdir / "search_vs_random.json").write_text(
+    json.dumps(
+      {"summary": summary, "verdict": genotype_trials.verdict(summary), "trials": trials}, indent=2
+    )
+  )
   genotype_trials.save_plot(trials, workdir / "search_vs_random.png")
-  return {"summary": summary, "verdict": genotype_trials.verdict(summary), "trials": trials,
-          "markdown": text}
+  return {
+    "summary": summary,
+    "verdict": genotype_trials.verdict(summary),
+    "trials": trials,
+    "markdown": text,
+  }
 
 
 def main(argv):
@@ -135,9 +174,17 @@ def main(argv):
     raise app.UsageError("--searched names no genotype (run a search first)")
   train_corpora = resolve_corpora(config, _TRAIN.value, [config.training_corpus])
   test_corpora = resolve_corpora(config, _TEST.value, config.corpora)
-  result = compare(config, workdir, pathlib.Path(_DATA_DIR.value or workdir / "tfds"), searched,
-                   random_genotype_files(config, workdir), train_corpora, test_corpora,
-                   _EPOCHS.value, _DETECTOR.value)
+  result = compare(
+    config,
+    workdir,
+    pathlib.Path(_DATA_DIR.value or workdir / "tfds"),
+    searched,
+    random_genotype_files(config, workdir),
+    train_corpora,
+    test_corpora,
+    _EPOCHS.value,
+    _DETECTOR.value,
+  )
   print(result["markdown"])
 
 

@@ -12,6 +12,7 @@ scripts/search_vs_random.py does (eval/genotype_trials.py), and Kendall's τ bet
 and the trained in-corpus / cross-corpus AUC says whether the proxy could pre-filter the random
 baseline. Written to `--workdir`: zero_cost.md, zero_cost.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,8 @@ from scipy import stats
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from fakenas_jax import cli  # noqa: E402
-from fakenas_jax.data import corpus, pipeline as pipeline_lib  # noqa: E402
+from fakenas_jax.data import corpus  # noqa: E402
+from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import genotype_trials, plots  # noqa: E402
 from fakenas_jax.models import factory  # noqa: E402
 from fakenas_jax.nas import random_search, search, zero_cost  # noqa: E402
@@ -45,11 +47,17 @@ _EPOCHS = flags.DEFINE_integer("epochs", 0, "Training epochs (0 = the config's).
 
 
 def minibatch(config, data_dir: pathlib.Path, size: int, image_size: int) -> dict:
-  builder = corpus.prepared_builder(config.training_corpus, str(data_dir),
-                                    config.corpus_overrides.to_dict(), verbose=False)
-  pipe = pipeline_lib.make_pipeline(source=corpus.split_source(builder, "train"),
-                                    global_batch_size=size, image_size=image_size,
-                                    training=True, seed=0, num_threads=1)
+  builder = corpus.prepared_builder(
+    config.training_corpus, str(data_dir), config.corpus_overrides.to_dict(), verbose=False
+  )
+  pipe = pipeline_lib.make_pipeline(
+    source=corpus.split_source(builder, "train"),
+    global_batch_size=size,
+    image_size=image_size,
+    training=True,
+    seed=0,
+    num_threads=1,
+  )
   batch = next(iter(pipe))
   return {"image": np.asarray(batch["image"]), "label": np.asarray(batch["label"])}
 
@@ -61,17 +69,31 @@ def score_genotypes(config, workdir: pathlib.Path, data_dir: pathlib.Path) -> li
   directory = workdir / "genotypes"
   directory.mkdir(parents=True, exist_ok=True)
   rows = []
-  for index, genotype in enumerate(random_search.sample_genotypes(_SEED.value, _NUM.value,
-                                                                  op_names)):
+  for index, genotype in enumerate(
+    random_search.sample_genotypes(_SEED.value, _NUM.value, op_names)
+  ):
     path = directory / f"random_{index:03d}.json"
-    genotypes.save(genotype, path, search_space=config.search.space, ops=list(op_names),
-                   strategy="random", seed=_SEED.value, index=index)
+    genotypes.save(
+      genotype,
+      path,
+      search_space=config.search.space,
+      ops=list(op_names),
+      strategy="random",
+      seed=_SEED.value,
+      index=index,
+    )
     model = factory.build_model({**train.model.to_dict(), "genotype": str(path)})
     variables = train_state.init_variables(model, train.image_size, train.seed)
     start = time.perf_counter()
     scores = zero_cost.network_proxies(model, variables, batch)
-    rows.append({"name": path.stem, "genotype_file": str(path), **scores,
-                 "seconds": time.perf_counter() - start})
+    rows.append(
+      {
+        "name": path.stem,
+        "genotype_file": str(path),
+        **scores,
+        "seconds": time.perf_counter() - start,
+      }
+    )
     print(f"{path.stem}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
   return rows
 
@@ -100,30 +122,44 @@ def main(argv):
     train.epochs = _EPOCHS.value
   config.eval.samples_per_class, config.eval.progress = 0, False
   setup = genotype_trials.TrialSetup(
-      train=train, eval=config.eval, train_corpora=[config.training_corpus],
-      test_corpora=list(config.corpora), data_dir=str(data_dir),
-      corpus_overrides=config.corpus_overrides.to_dict())
-  for row in rows[:_SUBSET.value]:
-    trial = genotype_trials.run_trial(row["genotype_file"], "random", setup,
-                                      workdir / "trials" / row["name"])
-    row.update(in_corpus_auc=trial["in_corpus_auc"], cross_corpus_auc=trial["cross_corpus_auc"],
-               params=trial["params"])
-  taus = {metric: rank_correlations(rows, metric)
-          for metric in ("in_corpus_auc", "cross_corpus_auc")}
-  table = plots.markdown_table({r["name"]: {k: v for k, v in r.items()
-                                            if k not in ("name", "genotype_file")}
-                                for r in sorted(rows, key=lambda r: -r["synflow"])},
-                               row_header="genotype (by synflow)")
-  text = (f"# Zero-cost proxies of {len(rows)} random genotypes\n\n"
-          f"Kendall τ between each proxy and the trained AUC of the first "
-          f"{min(_SUBSET.value, len(rows))} (C2PN {train.model.layout}, C = "
-          f"{train.model.channels}, {train.epochs} epochs on {config.training_corpus}):\n\n"
-          + plots.markdown_table(taus, row_header="AUC") + "\n## Every genotype\n\n" + table)
+    train=train,
+    eval=config.eval,
+    train_corpora=[config.training_corpus],
+    test_corpora=list(config.corpora),
+    data_dir=str(data_dir),
+    corpus_overrides=config.corpus_overrides.to_dict(),
+  )
+  for row in rows[: _SUBSET.value]:
+    trial = genotype_trials.run_trial(
+      row["genotype_file"], "random", setup, workdir / "trials" / row["name"]
+    )
+    row.update(
+      in_corpus_auc=trial["in_corpus_auc"],
+      cross_corpus_auc=trial["cross_corpus_auc"],
+      params=trial["params"],
+    )
+  taus = {
+    metric: rank_correlations(rows, metric) for metric in ("in_corpus_auc", "cross_corpus_auc")
+  }
+  table = plots.markdown_table(
+    {
+      r["name"]: {k: v for k, v in r.items() if k not in ("name", "genotype_file")}
+      for r in sorted(rows, key=lambda r: -r["synflow"])
+    },
+    row_header="genotype (by synflow)",
+  )
+  text = (
+    f"# Zero-cost proxies of {len(rows)} random genotypes\n\n"
+    f"Kendall τ between each proxy and the trained AUC of the first "
+    f"{min(_SUBSET.value, len(rows))} (C2PN {train.model.layout}, C = "
+    f"{train.model.channels}, {train.epochs} epochs on {config.training_corpus}):\n\n"
+    + plots.markdown_table(taus, row_header="AUC")
+    + "\n## Every genotype\n\n"
+    + table
+  )
   (workdir / "zero_cost.md").write_text(text)
-  (workdir / "zero_cost.json").write_text(json.dumps({"rows": rows, "kendall_tau": taus},
-                                                     indent=2))
+  (workdir / "zero_cost.json").write_text(json.dumps({"rows": rows, "kendall_tau": taus}, indent=2))
   print(text)
-
 
 
 if __name__ == "__main__":

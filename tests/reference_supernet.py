@@ -3,6 +3,7 @@
 Kept as the reference of `test_supernet_scan.py`: the scanned cell must give the same outputs,
 gradients and estimation errors. Not used by the library.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn
@@ -10,8 +11,8 @@ import jax
 import jax.numpy as jnp
 
 from fakenas_jax.nas import estimation
-from fakenas_jax.nas.network_loss import classification_loss
 from fakenas_jax.nas.mixed_edges import MixedEdges
+from fakenas_jax.nas.network_loss import classification_loss
 from fakenas_jax.nas.supernet import NORMAL, REDUCE, ReLUConvBN, channel_shuffle, max_pool_2x2
 from fakenas_jax.nn import batch_norm, conv, genotypes
 from fakenas_jax.nn import ops as ops_lib
@@ -58,7 +59,8 @@ class ReferenceCell(nn.Module):
     inputs = jnp.stack([s0[..., :c], s1[..., :c]])
     targets = list(range(self.steps))
     out = MixedEdges(self.op_names, len(targets), stride, self.reducing_skip, name="edges_in")(
-        inputs, weights[rows([0, 1], targets)], train)
+      inputs, weights[rows([0, 1], targets)], train
+    )
     add_edges(out, [0, 1], targets, [s0, s1], stride)
     states = []
     for node in range(self.steps):
@@ -66,9 +68,9 @@ class ReferenceCell(nn.Module):
       states.append(state)
       targets = list(range(node + 1, self.steps))
       if targets:
-        out = MixedEdges(self.op_names, len(targets), 1, self.reducing_skip,
-                         name=f"edges_node{node}")(state[None, ..., :c],
-                                                  weights[rows([node + 2], targets)], train)
+        out = MixedEdges(
+          self.op_names, len(targets), 1, self.reducing_skip, name=f"edges_node{node}"
+        )(state[None, ..., :c], weights[rows([node + 2], targets)], train)
         add_edges(out, [node + 2], targets, [state], 1)
     return jnp.concatenate(states, axis=-1)
 
@@ -85,8 +87,15 @@ class ReferenceNetwork(nn.Module):
   indicator_lambda: float = estimation.LAMBDA
 
   @nn.compact
-  def __call__(self, x, train: bool = True, active=None, estimation_scores=None,
-               override_weights=None, override_mask=None):
+  def __call__(
+    self,
+    x,
+    train: bool = True,
+    active=None,
+    estimation_scores=None,
+    override_weights=None,
+    override_mask=None,
+  ):
     edges, n_ops = genotypes.edges_per_cell(self.steps), len(self.op_names)
     init = lambda key, shape: 1e-3 * jax.random.normal(key, shape)
     alpha = self.variable("arch", "alpha", lambda: init(self.make_rng("params"), (2, edges, n_ops)))
@@ -94,10 +103,14 @@ class ReferenceNetwork(nn.Module):
     weights = estimation.indicator(alpha.value, estimation_scores, active, self.indicator_lambda)
     if override_weights is not None:
       weights = jnp.where(override_mask[..., None], override_weights, weights)
-    edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
-                              for t in (NORMAL, REDUCE)])
-    stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
-                             (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
+    edge_weights = jnp.stack(
+      [estimation.node_edge_weights(beta.value[t], self.steps) for t in (NORMAL, REDUCE)]
+    )
+    stem_kernel = self.param(
+      "stem_conv",
+      conv.torch_default_init(27),
+      (3, 3, x.shape[-1], self.stem_multiplier * self.channels),
+    )
     s = batch_norm.BatchNorm(True, name="stem_bn")(conv.conv2d(x, stem_kernel), train)
     s0 = s1 = s
     reduction_prev = False
@@ -107,8 +120,16 @@ class ReferenceNetwork(nn.Module):
       if reduction:
         channels *= 2
       cell_type = REDUCE if reduction else NORMAL
-      cell = ReferenceCell(self.op_names, channels, reduction, reduction_prev, self.k,
-                           self.steps, self.reducing_skip, name=f"cell{index}")
+      cell = ReferenceCell(
+        self.op_names,
+        channels,
+        reduction,
+        reduction_prev,
+        self.k,
+        self.steps,
+        self.reducing_skip,
+        name=f"cell{index}",
+      )
       s0, s1 = s1, cell(s0, s1, weights[cell_type], edge_weights[cell_type], train)
       reduction_prev = reduction
     features = jnp.mean(s1, axis=(1, 2))
@@ -125,9 +146,16 @@ def reference_override_errors(network, variables, inputs, batch, *, chunk: int =
   def one(index):
     mask = (jnp.arange(types)[:, None] == t[index]) & (jnp.arange(edges)[None, :] == e[index])
     weights = jnp.broadcast_to(jax.nn.one_hot(o[index], n_ops), (types, edges, n_ops))
-    logits, _ = network.apply(variables, batch["image"], train=True, active=inputs.active,
-                              estimation_scores=estimation_scores, override_weights=weights,
-                              override_mask=mask, mutable=["batch_stats"])
+    logits, _ = network.apply(
+      variables,
+      batch["image"],
+      train=True,
+      active=inputs.active,
+      estimation_scores=estimation_scores,
+      override_weights=weights,
+      override_mask=mask,
+      mutable=["batch_stats"],
+    )
     return classification_loss(logits, batch["label"])[0]
 
   losses = jax.lax.map(one, jnp.arange(types * edges * n_ops), batch_size=chunk)

@@ -1,4 +1,5 @@
 """minDCF, actDCF, Cllr (ASVspoof 5), per-attack/per-condition tables and challenge score files."""
+
 from __future__ import annotations
 
 import math
@@ -63,7 +64,8 @@ def test_dcf_and_cllr_match_direct_counting(seed):
   assert asvspoof.min_dcf(bonafide, spoof)[0] == pytest.approx(brute, abs=1e-12)
   t = -np.log(1.9)
   assert asvspoof.act_dcf(bonafide, spoof)[0] == pytest.approx(
-      1.9 * np.mean(bonafide < t) + np.mean(spoof >= t))
+    1.9 * np.mean(bonafide < t) + np.mean(spoof >= t)
+  )
   sigmoid = lambda x: 1 / (1 + np.exp(-x))
   expected = -0.5 * (np.mean(np.log2(sigmoid(bonafide))) + np.mean(np.log2(1 - sigmoid(spoof))))
   assert asvspoof.cllr(bonafide, spoof) == pytest.approx(expected)
@@ -71,10 +73,11 @@ def test_dcf_and_cllr_match_direct_counting(seed):
 
 def _cm():
   return score_files.CMScores(
-      ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"],
-      ["-", "-", "-", "A07", "A08", "A07", "-", "A08"],
-      ["bonafide"] * 3 + ["spoof"] * 3 + ["bonafide", "spoof"],
-      BONAFIDE + SPOOF + [-2.0, 6.0])
+    ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8"],
+    ["-", "-", "-", "A07", "A08", "A07", "-", "A08"],
+    ["bonafide"] * 3 + ["spoof"] * 3 + ["bonafide", "spoof"],
+    BONAFIDE + SPOOF + [-2.0, 6.0],
+  )
 
 
 def test_per_attack_and_per_condition_tables():
@@ -85,15 +88,29 @@ def test_per_attack_and_per_condition_tables():
   assert table["A07"] == asvspoof.cm_summary(all_bonafide, [0.0, 5.0])
   assert table["A08"]["num_spoof"] == 2 and table["A08"]["num_bonafide"] == 4
   assert table["A08"]["min_dcf"] == asvspoof.min_dcf(all_bonafide, [2.0, 6.0])[0]
-  codec = {"u1": "none", "u2": "none", "u3": "alaw", "u4": "none", "u5": "alaw", "u6": "alaw",
-           "u7": "gsm", "u8": "none"}
+  codec = {
+    "u1": "none",
+    "u2": "none",
+    "u3": "alaw",
+    "u4": "none",
+    "u5": "alaw",
+    "u6": "alaw",
+    "u7": "gsm",
+    "u8": "none",
+  }
   conditions = asvspoof.per_condition_table(cm, codec)
   assert list(conditions) == ["alaw", "gsm", "none"]
   # alaw: bona fide 1, spoof 2, 5; none: bona fide 3, 4, spoof 0, 6.
   assert conditions["alaw"] == asvspoof.cm_summary([1.0], [2.0, 5.0])
   assert conditions["none"]["eer"] == asvspoof.compute_eer([3.0, 4.0], [0.0, 6.0])[0]
-  assert conditions["gsm"] == {"eer": None, "min_dcf": None, "act_dcf": None, "cllr": None,
-                               "num_bonafide": 1, "num_spoof": 0}
+  assert conditions["gsm"] == {
+    "eer": None,
+    "min_dcf": None,
+    "act_dcf": None,
+    "cllr": None,
+    "num_bonafide": 1,
+    "num_spoof": 0,
+  }
   with pytest.raises(ValueError, match="no condition, e.g. u8"):
     asvspoof.per_condition_table(cm, {k: v for k, v in codec.items() if k != "u8"})
   report = asvspoof.asvspoof_report(cm)
@@ -104,15 +121,15 @@ def test_per_attack_and_per_condition_tables():
 
 def _protocol():
   cm = _cm()
-  return score_files.CMProtocol(cm.utterances, cm.attacks, cm.keys,
-                                {"codec": ["a"] * 8}), cm
+  return score_files.CMProtocol(cm.utterances, cm.attacks, cm.keys, {"codec": ["a"] * 8}), cm
 
 
 @pytest.mark.parametrize("score_format", score_files.SCORE_FORMATS)
 def test_score_files_in_each_format_round_trip(tmp_path, score_format):
   protocol, cm = _protocol()
-  shuffled = score_files.CMScores(cm.utterances[::-1], cm.attacks[::-1], cm.keys[::-1],
-                                  cm.scores[::-1] + 1 / 3)
+  shuffled = score_files.CMScores(
+    cm.utterances[::-1], cm.attacks[::-1], cm.keys[::-1], cm.scores[::-1] + 1 / 3
+  )
   path = score_files.write_scores(tmp_path / "scores.txt", shuffled, score_format)
   lines = path.read_text().splitlines()
   if score_format == "asvspoof5":
@@ -129,25 +146,32 @@ def test_scores_that_do_not_match_the_protocol_name_the_utterances(tmp_path):
   protocol, cm = _protocol()
   utterances = np.r_[cm.utterances[2:], ["LA_D_1", "LA_D_2"]]
   path = score_files.write_scores(
-      tmp_path / "s.tsv", score_files.CMScores(utterances, ["-"] * 8, ["bonafide"] * 8,
-                                               np.zeros(8)), "asvspoof5")
-  with pytest.raises(score_files.ScoreFileError,
-                     match=r"2 utterance\(s\) of the protocol have no score \(u1, u2\); "
-                           r"2 scored utterance\(s\) are not in the protocol \(LA_D_1, LA_D_2\)"):
+    tmp_path / "s.tsv",
+    score_files.CMScores(utterances, ["-"] * 8, ["bonafide"] * 8, np.zeros(8)),
+    "asvspoof5",
+  )
+  with pytest.raises(
+    score_files.ScoreFileError,
+    match=r"2 utterance\(s\) of the protocol have no score \(u1, u2\); "
+    r"2 scored utterance\(s\) are not in the protocol \(LA_D_1, LA_D_2\)",
+  ):
     score_files.read_scores_for_protocol(path, "asvspoof5", protocol)
   many = [f"x{i}" for i in range(9)]
   with pytest.raises(score_files.ScoreFileError, match=r"9 scored .*x0, x1, x2, x3, x4 and 4 more"):
     score_files.match_protocol(np.r_[cm.utterances, many], np.zeros(17), protocol)
 
 
-@pytest.mark.parametrize("score_format, text, message", [
+@pytest.mark.parametrize(
+  "score_format, text, message",
+  [
     ("asvspoof5", "utt\tscore\nu1\t1.0\n", "header 'filename<TAB>cm-score'"),
     ("asvspoof5", "filename\tcm-score\n", "has no scores"),
     ("asvspoof2021", "u1 1.0 spoof\n", ":1: expected 2 fields"),
     ("asvspoof2021", "u1 1.0\nu1 2.0\n", "more than once"),
     ("asvspoof2021", "u1 x\n", "not a number"),
     ("asvspoof2020", "u1 1\n", "unknown score file format"),
-])
+  ],
+)
 def test_malformed_challenge_score_files(tmp_path, score_format, text, message):
   path = tmp_path / "s.txt"
   path.write_text(text)

@@ -3,17 +3,16 @@
 The references pad symmetrically by (k − 1) / 2 · dilation, as PyTorch's Conv2d does, and loop
 over kernel taps; every implementation (xla, taps, banded) must match them to float tolerance.
 """
+
 import jax
-from jax import lax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax import lax
 
-from fakenas_jax.nn import cdc
-from fakenas_jax.nn import conv
-from fakenas_jax.nn import padding
+from fakenas_jax.nn import cdc, conv, padding
 
-IMPLS = ('xla', 'taps', 'banded')
+IMPLS = ("xla", "taps", "banded")
 THETAS = (0.0, 0.5, 0.7, 1.0)
 
 
@@ -32,9 +31,12 @@ def reference_conv(x, kernel, stride=(1, 1), dilation=(1, 1), groups=1, pad=None
     group = o // out_per_group
     for i in range(kernel_h):
       for j in range(kernel_w):
-        window = padded[:, i * dilation[0]:i * dilation[0] + (out_h - 1) * stride[0] + 1:stride[0],
-                        j * dilation[1]:j * dilation[1] + (out_w - 1) * stride[1] + 1:stride[1],
-                        group * c_per_group:(group + 1) * c_per_group]
+        window = padded[
+          :,
+          i * dilation[0] : i * dilation[0] + (out_h - 1) * stride[0] + 1 : stride[0],
+          j * dilation[1] : j * dilation[1] + (out_w - 1) * stride[1] + 1 : stride[1],
+          group * c_per_group : (group + 1) * c_per_group,
+        ]
         out[..., o] += window @ kernel[i, j, :, o]
   return out
 
@@ -51,9 +53,9 @@ def _random(shape, seed):
   return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
 
-@pytest.mark.parametrize('theta', THETAS)
-@pytest.mark.parametrize('stride,dilation', [(1, 1), (2, 1), (1, 2), (2, 2)])
-@pytest.mark.parametrize('impl', IMPLS)
+@pytest.mark.parametrize("theta", THETAS)
+@pytest.mark.parametrize("stride,dilation", [(1, 1), (2, 1), (1, 2), (2, 2)])
+@pytest.mark.parametrize("impl", IMPLS)
 def test_cdc_plain_conv_matches_two_conv_formula(theta, stride, dilation, impl):
   x, kernel = _random((2, 8, 7, 3), 0), _random((3, 3, 3, 4), 1)
   folded = cdc.fold_central_difference(jnp.asarray(kernel), theta)
@@ -62,10 +64,11 @@ def test_cdc_plain_conv_matches_two_conv_formula(theta, stride, dilation, impl):
   np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('theta', THETAS)
-@pytest.mark.parametrize('stride,dilation,kernel_size', [(1, 1, 3), (2, 1, 3), (1, 2, 3),
-                                                         (2, 2, 5), (1, 1, 5)])
-@pytest.mark.parametrize('impl', IMPLS)
+@pytest.mark.parametrize("theta", THETAS)
+@pytest.mark.parametrize(
+  "stride,dilation,kernel_size", [(1, 1, 3), (2, 1, 3), (1, 2, 3), (2, 2, 5), (1, 1, 5)]
+)
+@pytest.mark.parametrize("impl", IMPLS)
 def test_cdc_depthwise_matches_two_conv_formula(theta, stride, dilation, kernel_size, impl):
   x, kernel = _random((2, 9, 8, 3), 2), _random((kernel_size, kernel_size, 3), 3)
   folded = cdc.fold_central_difference(jnp.asarray(kernel), theta)
@@ -84,14 +87,15 @@ def test_cdc_fold_only_changes_centre_tap_per_channel_pair():
 
 def test_cdc_of_1x1_kernel_is_scaled_by_one_minus_theta():
   kernel = _random((1, 1, 4, 6), 5)
-  np.testing.assert_allclose(cdc.fold_central_difference(jnp.asarray(kernel), 0.7),
-                             kernel * 0.3, rtol=1e-6, atol=1e-6)
+  np.testing.assert_allclose(
+    cdc.fold_central_difference(jnp.asarray(kernel), 0.7), kernel * 0.3, rtol=1e-6, atol=1e-6
+  )
 
 
 def test_cdc_theta_zero_is_plain_conv_and_even_kernels_are_rejected():
   kernel = jnp.asarray(_random((3, 3, 2, 2), 6))
   assert cdc.fold_central_difference(kernel, 0.0) is kernel
-  with pytest.raises(ValueError, match='odd'):
+  with pytest.raises(ValueError, match="odd"):
     cdc.fold_central_difference(jnp.zeros((2, 2, 1, 1)), 0.5)
 
 
@@ -109,8 +113,8 @@ def test_cdc_gradient_flows_to_kernel_and_theta():
 # ---- padding: PyTorch's symmetric padding, not XLA's 'SAME'.
 
 
-@pytest.mark.parametrize('size', [7, 8])
-@pytest.mark.parametrize('impl', IMPLS)
+@pytest.mark.parametrize("size", [7, 8])
+@pytest.mark.parametrize("impl", IMPLS)
 def test_strided_conv_pads_symmetrically_like_pytorch(size, impl):
   x, kernel = _random((2, size, size, 2), 9), _random((3, 3, 2, 3), 10)
   got = conv.conv2d(jnp.asarray(x), jnp.asarray(kernel), stride=2, impl=impl)
@@ -120,8 +124,9 @@ def test_strided_conv_pads_symmetrically_like_pytorch(size, impl):
 
 def test_xla_same_padding_differs_at_stride_two_on_even_sizes():
   x, kernel = _random((1, 8, 8, 1), 11), _random((3, 3, 1, 1), 12)
-  same = lax.conv_general_dilated(jnp.asarray(x), jnp.asarray(kernel), (2, 2), 'SAME',
-                                  dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  same = lax.conv_general_dilated(
+    jnp.asarray(x), jnp.asarray(kernel), (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
   ours = conv.conv2d(jnp.asarray(x), jnp.asarray(kernel), stride=2)
   assert same.shape == ours.shape
   assert not np.allclose(same, ours, atol=1e-3)
@@ -139,7 +144,7 @@ def test_padding_helpers():
 # ---- the primitives agree with the references in every form the ops and a fused op use.
 
 
-@pytest.mark.parametrize('impl', IMPLS)
+@pytest.mark.parametrize("impl", IMPLS)
 def test_depthwise_with_channel_multiplier(impl):
   x, kernel = _random((2, 7, 8, 3), 13), _random((3, 3, 3, 4), 14)
   got = conv.depthwise_conv(jnp.asarray(x), jnp.asarray(kernel), stride=2, impl=impl)
@@ -153,19 +158,19 @@ def test_depthwise_taps_subset_skips_structural_zeros():
   embedded = np.zeros((5, 5, 2), np.float32)
   embedded[::2, ::2] = small
   taps = [(2 * i, 2 * j) for i in range(3) for j in range(3)]
-  got = conv.depthwise_conv(jnp.asarray(x), jnp.asarray(embedded), taps=taps, impl='taps')
-  want = conv.depthwise_conv(jnp.asarray(x), jnp.asarray(small), dilation=2, impl='xla')
+  got = conv.depthwise_conv(jnp.asarray(x), jnp.asarray(embedded), taps=taps, impl="taps")
+  want = conv.depthwise_conv(jnp.asarray(x), jnp.asarray(small), dilation=2, impl="xla")
   np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('impl', IMPLS)
+@pytest.mark.parametrize("impl", IMPLS)
 def test_rectangular_kernels_pad_each_axis(impl):
   x, kernel = _random((2, 9, 8, 2), 17), _random((1, 7, 2, 3), 18)
   got = conv.conv2d(jnp.asarray(x), jnp.asarray(kernel), stride=(1, 2), impl=impl)
   np.testing.assert_allclose(got, reference_conv(x, kernel, (1, 2)), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('channels', [1, 2, 3, 8])
+@pytest.mark.parametrize("channels", [1, 2, 3, 8])
 def test_pointwise_plain_strided_and_grouped(channels):
   x = _random((2, 7, 5, channels * 2), 19)
   kernel = _random((channels * 2, 3), 20)
@@ -185,12 +190,12 @@ def test_implementations_have_the_same_gradients():
     loss = lambda x, k: jnp.vdot(weights, conv.depthwise_conv(x, k, stride=2, impl=impl))
     return jax.grad(loss, argnums=(0, 1))(x, kernel)
 
-  reference = grads('xla')
-  for impl in ('taps', 'banded'):
+  reference = grads("xla")
+  for impl in ("taps", "banded"):
     for got, want in zip(grads(impl), reference):
       np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
 def test_unknown_impl_is_rejected():
-  with pytest.raises(ValueError, match='impl'):
-    conv.depthwise_conv(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1)), impl='fast')
+  with pytest.raises(ValueError, match="impl"):
+    conv.depthwise_conv(jnp.zeros((1, 4, 4, 1)), jnp.zeros((3, 3, 1)), impl="fast")

@@ -1,18 +1,22 @@
 """Orbax checkpoints: round trip across device counts, best/latest, mismatches named."""
+
 import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from fakenas_jax import checkpoints
 
 
 def _state(scale=1.0):
-  return {"params": {"w": jnp.arange(8.0) * scale, "b": jnp.ones((2, 3))},
-          "step": jnp.array(3, jnp.int32)}
+  return {
+    "params": {"w": jnp.arange(8.0) * scale, "b": jnp.ones((2, 3))},
+    "step": jnp.array(3, jnp.int32),
+  }
 
 
 def test_round_trip_from_four_devices_onto_one(tmp_path):
@@ -47,7 +51,9 @@ def test_restoring_into_another_network_names_the_mismatch(tmp_path):
   ckpt.save(1, _state(), {})
   other = _state()
   other["params"]["w"] = jnp.zeros(9)
-  with pytest.raises(checkpoints.CheckpointMismatchError, match=r"\['params'\]\['w'\].*\(8,\).*\(9,\)"):
+  with pytest.raises(
+    checkpoints.CheckpointMismatchError, match=r"\['params'\]\['w'\].*\(8,\).*\(9,\)"
+  ):
     ckpt.restore(checkpoints.abstract_like(other))
   missing = {"params": {"w": jnp.zeros(8)}, "step": jnp.array(0)}
   with pytest.raises(checkpoints.CheckpointMismatchError, match="has"):
@@ -71,7 +77,7 @@ def _three_steps(directory, aucs=(0.7, 0.9, 0.8)):
 
 def _truncate(path, keep=0.5):
   data = path.read_bytes()
-  path.write_bytes(data[:int(len(data) * keep)])
+  path.write_bytes(data[: int(len(data) * keep)])
 
 
 def _array_files(step_dir):

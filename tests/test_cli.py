@@ -1,4 +1,5 @@
 """The entry-point layer (`fakenas_jax.cli`): config mistakes, `--help`, paths, the cache."""
+
 import os
 import pathlib
 import subprocess
@@ -13,17 +14,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _run(args, cwd=ROOT, env=None, timeout=120):
-  return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                        timeout=timeout, env=env)
+  return subprocess.run(
+    [sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+  )
 
 
-@pytest.mark.parametrize("args, expected", [
+@pytest.mark.parametrize(
+  "args, expected",
+  [
     (["--config.no_such_field=1"], "unknown config field 'no_such_field'"),
     (["--config.optimizer.learning_rat=1"], "closest: optimizer.learning_rate"),
     (["--config=configs/search/nope.py"], "config files there: configs/search/add_synthetic.py"),
     (["--config=configs/search/default.py:quick"], "has no variants"),
     (["--config.epochs=many"], "--config.epochs=many"),
-])
+  ],
+)
 def test_config_mistakes_are_one_line_with_exit_code_2(args, expected, tmp_path):
   done = _run(["-m", "fakenas_jax.search", f"--workdir={tmp_path}", *args], cwd=tmp_path)
   assert done.returncode == 2, done.stderr
@@ -33,8 +38,9 @@ def test_config_mistakes_are_one_line_with_exit_code_2(args, expected, tmp_path)
 
 
 def test_misspelt_variant_names_the_variants(tmp_path):
-  done = _run(["-m", "fakenas_jax.train", "--config=configs/train/c2pn_fdnas.py:qiuck"],
-              cwd=tmp_path)
+  done = _run(
+    ["-m", "fakenas_jax.train", "--config=configs/train/c2pn_fdnas.py:qiuck"], cwd=tmp_path
+  )
   assert done.returncode == 2
   assert "unknown config variant 'qiuck'" in done.stderr and "quick" in done.stderr
 
@@ -88,8 +94,11 @@ def test_persistent_cache_is_used_by_a_second_run(tmp_path):
   assert f"compile cache {cache}" in first.stdout
   entries = sorted(p.name for p in cache.iterdir())
   assert entries, "the first run wrote its compiled programs"
-  second = _run([str(script), f"--compilation_cache={cache}", "--verbosity=0"], cwd=tmp_path,
-                env=dict(env, JAX_LOG_COMPILES="1"))
+  second = _run(
+    [str(script), f"--compilation_cache={cache}", "--verbosity=0"],
+    cwd=tmp_path,
+    env=dict(env, JAX_LOG_COMPILES="1"),
+  )
   assert second.returncode == 0, second.stderr
   assert sorted(p.name for p in cache.iterdir()) == entries, "the second run compiled nothing new"
   assert "Persistent compilation cache hit" in second.stderr, second.stderr[-2000:]
@@ -99,7 +108,8 @@ def test_persistent_cache_is_used_by_a_second_run(tmp_path):
 
 def test_user_errors_exit_2_and_bugs_keep_their_traceback(tmp_path):
   script = tmp_path / "entry.py"
-  script.write_text(textwrap.dedent("""
+  script.write_text(
+    textwrap.dedent("""
       import errno, sys
       from fakenas_jax import cli, errors
 
@@ -115,11 +125,13 @@ def test_user_errors_exit_2_and_bugs_keep_their_traceback(tmp_path):
 
       if __name__ == "__main__":
         cli.run(main, workdir_flag=None)
-  """))
+  """)
+  )
   env = dict(os.environ, PYTHONPATH=str(ROOT))
   user = _run([str(script), "--compilation_cache=off", "user"], cwd=tmp_path, env=env)
   assert user.returncode == 2 and user.stderr.strip() == (
-      "error: the corpus is damaged; run prepare --rebuild")
+    "error: the corpus is damaged; run prepare --rebuild"
+  )
   disk = _run([str(script), "--compilation_cache=off", "disk"], cwd=tmp_path, env=env)
   assert disk.returncode == 2 and "no space left on the device while writing /data/x" in disk.stderr
   assert len(disk.stderr.strip().splitlines()) == 1

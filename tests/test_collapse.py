@@ -1,5 +1,6 @@
 """Collapse guards: the skip cap on hand-made α, the DARTS+ rule on hand-made histories, the
 dominant Hessian eigenvalue against a dense eigendecomposition."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,7 +33,9 @@ def test_the_weakest_skips_are_replaced_by_their_next_best_operation():
   capped, replaced = collapse.cap_skips(pairs, scores, OPS, max_skips=2)
   assert [op for op, _ in capped].count("skip_connect") == 2
   assert [(r["node"], r["input"], r["replaced_by"]) for r in replaced] == [
-      (0, 1, "dil_conv_3x3"), (1, 1, "sep_conv_3x3")]  # strengths 0.5 then 0.6
+    (0, 1, "dil_conv_3x3"),
+    (1, 1, "sep_conv_3x3"),
+  ]  # strengths 0.5 then 0.6
   assert capped[0] == ("skip_connect", 0) and capped[1] == ("dil_conv_3x3", 1)
   assert [source for _, source in capped] == [source for _, source in pairs]  # inputs kept
   assert collapse.cap_skips(pairs, scores, OPS, max_skips=4) == (pairs, [])
@@ -50,7 +53,8 @@ def test_pruned_operations_are_not_brought_back():
 
 def test_early_stop_rule_on_hand_made_histories():
   assert collapse.early_stop_reason([2, 3], patience=3).startswith(
-      "parameter-free operations in the normal cell grew from 2 to 3")
+    "parameter-free operations in the normal cell grew from 2 to 3"
+  )
   assert collapse.early_stop_reason([4, 3, 3, 3], patience=3) is None  # 3 epochs, 2 repeats
   assert "unchanged (3) for 3 epochs" in collapse.early_stop_reason([4, 3, 3, 3, 3], patience=3)
   assert collapse.early_stop_reason([5, 4, 3, 2], patience=1) is None  # falling: go on
@@ -62,8 +66,10 @@ def test_early_stop_rule_on_hand_made_histories():
 
 def test_parameter_free_operations():
   assert [collapse.is_parameter_free(op) for op in OPS] == [True, True, True, False, False]
-  assert collapse.parameter_free_count((("skip_connect", 0), ("SepCDC_3x3_0.7", 1),
-                                        ("avg_pool_3x3", 2))) == 2
+  assert (
+    collapse.parameter_free_count((("skip_connect", 0), ("SepCDC_3x3_0.7", 1), ("avg_pool_3x3", 2)))
+    == 2
+  )
 
 
 def test_dominant_eigenvalue_matches_a_dense_eigendecomposition():
@@ -82,8 +88,12 @@ def test_dominant_eigenvalue_matches_a_dense_eigendecomposition():
   got = collapse.dominant_eigenvalue(f, x, jax.random.key(1), iterations=100)
   assert float(got) == pytest.approx(expected, rel=1e-3)
   v = jnp.asarray(rng.normal(size=12), jnp.float32)
-  np.testing.assert_allclose(collapse.hessian_vector_product(f, x, v),
-                             np.asarray(jax.hessian(f)(x)) @ np.asarray(v), rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(
+    collapse.hessian_vector_product(f, x, v),
+    np.asarray(jax.hessian(f)(x)) @ np.asarray(v),
+    rtol=1e-4,
+    atol=1e-4,
+  )
 
 
 def test_dominant_eigenvalue_on_a_matrix_argument():
@@ -91,7 +101,7 @@ def test_dominant_eigenvalue_on_a_matrix_argument():
   rng = np.random.default_rng(1)
   w = jnp.asarray(rng.normal(size=(2, 3, 4)), jnp.float32)
   c = jnp.asarray(rng.uniform(0.2, 1.0, size=(2, 3, 4)), jnp.float32).at[1, 2, 3].set(3.0)
-  f = lambda alpha: jnp.sum(jax.nn.softmax(alpha, -1) * w) + jnp.sum(c * alpha ** 2)
+  f = lambda alpha: jnp.sum(jax.nn.softmax(alpha, -1) * w) + jnp.sum(c * alpha**2)
   alpha = jnp.asarray(rng.normal(size=(2, 3, 4)), jnp.float32)
   dense = np.linalg.eigvalsh(np.asarray(jax.hessian(f)(alpha)).reshape(24, 24))
   got = collapse.dominant_eigenvalue(f, alpha, jax.random.key(0), iterations=200)

@@ -1,5 +1,6 @@
 """Parameters and MACs of operations and of a genotype's network against hand counts; the
 expected-cost penalty."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,19 +14,24 @@ from fakenas_jax.nn import genotypes, registry
 def test_operation_costs_by_hand():
   # SepCDC 3×3, C = 8, 16×16: two halves of depthwise 3·3·8 + pointwise 8·8 (+ BN 2·8).
   half = 3 * 3 * 8 + 8 * 8
-  assert cost.module_cost(registry.make_op("SepCDC_3x3_0.7", 8, 1, affine=True),
-                          (1, 16, 16, 8), train=False) == {"params": 2 * (half + 16),
-                                                           "macs": 2 * half * 16 * 16}
+  assert cost.module_cost(
+    registry.make_op("SepCDC_3x3_0.7", 8, 1, affine=True), (1, 16, 16, 8), train=False
+  ) == {"params": 2 * (half + 16), "macs": 2 * half * 16 * 16}
   # Strided: both halves run at 8×8.
-  assert cost.module_cost(registry.make_op("SepCDC_3x3_0.7", 8, 2, affine=True),
-                          (1, 16, 16, 8), train=False)["macs"] == 2 * half * 8 * 8
+  assert (
+    cost.module_cost(
+      registry.make_op("SepCDC_3x3_0.7", 8, 2, affine=True), (1, 16, 16, 8), train=False
+    )["macs"]
+    == 2 * half * 8 * 8
+  )
   # FactorizedReduce: two 1×1 convs C → C/2 at half resolution.
-  assert cost.module_cost(registry.make_op("skip_connect", 16, 2, affine=True),
-                          (1, 16, 16, 16), train=False) == {"params": 2 * 16 * 8 + 2 * 16,
-                                                            "macs": 2 * 16 * 8 * 8 * 8}
+  assert cost.module_cost(
+    registry.make_op("skip_connect", 16, 2, affine=True), (1, 16, 16, 16), train=False
+  ) == {"params": 2 * 16 * 8 + 2 * 16, "macs": 2 * 16 * 8 * 8 * 8}
   for name in ("max_pool_3x3", "skip_connect", "none"):
-    assert cost.module_cost(registry.make_op(name, 8, 1, affine=True), (1, 16, 16, 8),
-                            train=False) == {"params": 0, "macs": 0}
+    assert cost.module_cost(
+      registry.make_op(name, 8, 1, affine=True), (1, 16, 16, 8), train=False
+    ) == {"params": 0, "macs": 0}
 
 
 def _all_pools(first=("max_pool_3x3", 0)):
@@ -43,11 +49,16 @@ def test_a_genotypes_network_against_a_hand_count():
   assert cost.network_cost(model, _all_pools(), 16, "fdnas") == {"params": params, "macs": macs}
   # One pool replaced by a SepCDC adds exactly that operation's cost.
   sep = cost.network_cost(model, _all_pools(("SepCDC_3x3_0.0", 0)), 16, "fdnas")
-  assert sep == {"params": params + 2 * (3 * 3 * 8 + 64 + 16),
-                 "macs": macs + 2 * (3 * 3 * 8 + 64) * 256}
+  assert sep == {
+    "params": params + 2 * (3 * 3 * 8 + 64 + 16),
+    "macs": macs + 2 * (3 * 3 * 8 + 64) * 256,
+  }
   # The count agrees with the parameters of the real network's initialisation.
+  import pathlib
+  import tempfile
+
   from fakenas_jax.models import factory
-  import tempfile, pathlib
+
   with tempfile.TemporaryDirectory() as d:
     path = pathlib.Path(d) / "g.json"
     genotypes.save(_all_pools(("SepCDC_3x3_0.0", 0)), path, search_space="fdnas")
@@ -85,7 +96,8 @@ def test_expected_cost_penalty_and_its_gradient():
   p = np.exp(np.asarray(alpha)) * np.asarray(active)
   p /= p.sum(-1, keepdims=True)
   assert float(cost.expected_cost(alpha, table, active)) == pytest.approx(
-      float((p * np.asarray(table)).sum()), rel=1e-5)
+    float((p * np.asarray(table)).sum()), rel=1e-5
+  )
   grad = jax.grad(cost.expected_cost)(alpha, table)
   assert float(jnp.sum(grad[0, 1] * (table[0, 1] - table[0, 1].mean()))) > 0  # costly ops pushed
 

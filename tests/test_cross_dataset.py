@@ -1,5 +1,6 @@
 """Cross-dataset search (FD-NAS Alg. 2): meta-gradients against independent computations, and
 the search end to end on two tiny corpora with kill-and-resume equality."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,8 +33,13 @@ def _problem(num_sources=3, dtype=jnp.float32):
 
 
 def _state(params, arch, learning_rate=0.1):
-  config = optimizers.OptimizerConfig(learning_rate=learning_rate, learning_rate_min=learning_rate,
-                                      momentum=0.0, weight_decay=0.0, grad_clip_norm=None)
+  config = optimizers.OptimizerConfig(
+    learning_rate=learning_rate,
+    learning_rate_min=learning_rate,
+    momentum=0.0,
+    weight_decay=0.0,
+    grad_clip_norm=None,
+  )
   weight_tx, arch_tx = optimizers.bilevel_optimizers(config, 10)
   return bilevel.init_state(params, arch, {"calls": 0}, weight_tx, arch_tx), weight_tx, arch_tx
 
@@ -57,24 +63,43 @@ def test_meta_gradients_match_the_written_out_objective(second_order):
   params, arch, sources, target = _problem()
   state, _, _ = _state(params, arch)
   g_params, g_arch, model_state, metrics = cross_dataset.meta_gradients(
-      state, sources, target, jax.random.key(0), loss_fn=_loss_fn, inner_learning_rate=INNER,
-      second_order=second_order)
+    state,
+    sources,
+    target,
+    jax.random.key(0),
+    loss_fn=_loss_fn,
+    inner_learning_rate=INNER,
+    second_order=second_order,
+  )
   expected_params, expected_arch = jax.grad(_explicit_meta_objective, argnums=(0, 1))(
-      params, arch, sources, target, second_order)
+    params, arch, sources, target, second_order
+  )
   for name in params:
     np.testing.assert_allclose(g_params[name], expected_params[name], rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(g_arch["alpha"], expected_arch["alpha"], rtol=1e-5, atol=1e-6)
-  np.testing.assert_allclose(metrics["loss"], _explicit_meta_objective(
-      params, arch, sources, target, second_order), rtol=1e-6)
+  np.testing.assert_allclose(
+    metrics["loss"],
+    _explicit_meta_objective(params, arch, sources, target, second_order),
+    rtol=1e-6,
+  )
   assert int(model_state["calls"]) == 2 * 3  # a source and a target pass per learner
 
 
 def test_first_order_drops_the_path_through_the_inner_step():
   params, arch, sources, target = _problem()
   state, _, _ = _state(params, arch)
-  first, second = (cross_dataset.meta_gradients(
-      state, sources, target, jax.random.key(0), loss_fn=_loss_fn, inner_learning_rate=INNER,
-      second_order=order)[1]["alpha"] for order in (False, True))
+  first, second = (
+    cross_dataset.meta_gradients(
+      state,
+      sources,
+      target,
+      jax.random.key(0),
+      loss_fn=_loss_fn,
+      inner_learning_rate=INNER,
+      second_order=order,
+    )[1]["alpha"]
+    for order in (False, True)
+  )
   assert not np.allclose(first, second, rtol=1e-3)
 
 
@@ -83,13 +108,23 @@ def test_second_order_arch_gradient_matches_finite_differences():
     params, arch, sources, target = _problem(dtype=jnp.float64)
     state, _, _ = _state(params, arch)
     g_arch = cross_dataset.meta_gradients(
-        state, sources, target, jax.random.key(0), loss_fn=_loss_fn, inner_learning_rate=INNER,
-        second_order=True)[1]["alpha"]
-    objective = lambda alpha: _explicit_meta_objective(params, {"alpha": alpha}, sources,
-                                                       target, True)
+      state,
+      sources,
+      target,
+      jax.random.key(0),
+      loss_fn=_loss_fn,
+      inner_learning_rate=INNER,
+      second_order=True,
+    )[1]["alpha"]
+    objective = lambda alpha: _explicit_meta_objective(
+      params, {"alpha": alpha}, sources, target, True
+    )
     eps = 1e-6
-    numeric = [(objective(arch["alpha"].at[i].add(eps)) - objective(arch["alpha"].at[i].add(-eps)))
-               / (2 * eps) for i in range(2)]
+    numeric = [
+      (objective(arch["alpha"].at[i].add(eps)) - objective(arch["alpha"].at[i].add(-eps)))
+      / (2 * eps)
+      for i in range(2)
+    ]
     np.testing.assert_allclose(g_arch, numeric, rtol=1e-6, atol=1e-9)
 
 
@@ -98,10 +133,19 @@ def test_meta_step_moves_weights_by_sgd_and_arch_only_when_asked(update_arch):
   params, arch, sources, target = _problem()
   state, weight_tx, arch_tx = _state(params, arch, learning_rate=0.1)
   g_params, g_arch, _, _ = cross_dataset.meta_gradients(
-      state, sources, target, jax.random.key(0), loss_fn=_loss_fn, inner_learning_rate=INNER)
-  new, _ = cross_dataset.meta_step(state, sources, target, jax.random.key(0), loss_fn=_loss_fn,
-                                   weight_tx=weight_tx, arch_tx=arch_tx,
-                                   inner_learning_rate=INNER, update_arch=update_arch)
+    state, sources, target, jax.random.key(0), loss_fn=_loss_fn, inner_learning_rate=INNER
+  )
+  new, _ = cross_dataset.meta_step(
+    state,
+    sources,
+    target,
+    jax.random.key(0),
+    loss_fn=_loss_fn,
+    weight_tx=weight_tx,
+    arch_tx=arch_tx,
+    inner_learning_rate=INNER,
+    update_arch=update_arch,
+  )
   for name in params:
     np.testing.assert_allclose(new.params[name], params[name] - 0.1 * g_params[name], rtol=1e-6)
   if update_arch:

@@ -1,4 +1,5 @@
 """The data configs of the papers' protocols: every corpus they name exists and builds alike."""
+
 import importlib
 import pathlib
 import shlex
@@ -9,11 +10,18 @@ from configs.data import common
 from fakenas_jax.data import corpora, overrides
 
 CONFIGS = [
-    ("fdnas_ffpp", None), ("fdnas_ffpp", "c40"), ("fdnas_in_dataset", None),
-    ("fdnas_in_dataset", "wild_deepfake"), ("fdnas_in_dataset", "dfdc_preview"),
-    ("fdnas_cross_search", None), ("add_ffpp", None), ("add_ffpp", "deepfakes_c40"),
-    ("add_ffpp", "neuraltextures_c23"), ("add_face2face_to_faceswap", None),
-    ("add_celeb_df", None), ("bigarts_celeb_df", None),
+  ("fdnas_ffpp", None),
+  ("fdnas_ffpp", "c40"),
+  ("fdnas_in_dataset", None),
+  ("fdnas_in_dataset", "wild_deepfake"),
+  ("fdnas_in_dataset", "dfdc_preview"),
+  ("fdnas_cross_search", None),
+  ("add_ffpp", None),
+  ("add_ffpp", "deepfakes_c40"),
+  ("add_ffpp", "neuraltextures_c23"),
+  ("add_face2face_to_faceswap", None),
+  ("add_celeb_df", None),
+  ("bigarts_celeb_df", None),
 ]
 SPLITS = ("train", "validation", "test", "all")
 
@@ -55,13 +63,14 @@ def test_prepare_commands_build_what_the_config_reads(name, variant):
   for command in commands:
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", "fakenas_jax.prepare"]
-    flags = dict(word[2:].split("=", 1) for word in words[3:] if not word.startswith(
-        "--override="))
-    pairs = [word[len("--override="):] for word in words[3:] if word.startswith("--override=")]
+    flags = dict(word[2:].split("=", 1) for word in words[3:] if not word.startswith("--override="))
+    pairs = [word[len("--override=") :] for word in words[3:] if word.startswith("--override=")]
     spec = flags["dataset"]
     parsed = overrides.parse(pairs, corpora.resolve_config(spec))
-    assert corpora.resolve_config(spec, **parsed).name == corpora.resolve_config(
-        spec, **dict(config.corpus_overrides)).name
+    assert (
+      corpora.resolve_config(spec, **parsed).name
+      == corpora.resolve_config(spec, **dict(config.corpus_overrides)).name
+    )
     assert flags["manual_dir"] == config.manual_dirs[common.corpus_name(spec)]
 
 
@@ -80,8 +89,10 @@ def test_manual_dir_follows_manual_dirs():
   assert config.manual_dir == "/data/celeb"
 
 
-@pytest.mark.parametrize("name,variant", [("fdnas_ffpp", "c30"), ("fdnas_in_dataset", "dfd"),
-                                          ("add_ffpp", "faceshifter_c23")])
+@pytest.mark.parametrize(
+  "name,variant",
+  [("fdnas_ffpp", "c30"), ("fdnas_in_dataset", "dfd"), ("add_ffpp", "faceshifter_c23")],
+)
 def test_unknown_variants_are_refused(name, variant):
   with pytest.raises(ValueError, match="unknown variant"):
     _load(name, variant)

@@ -1,4 +1,5 @@
 """The demo's pipeline (corpora → search → train → evaluate → report) on its tiny config."""
+
 import json
 
 import jax
@@ -28,17 +29,24 @@ def test_the_demo_searches_trains_and_evaluates_every_detector_on_every_corpus(t
   trained_c2pn = json.loads((workdir / "train" / "c2pn" / "config.json").read_text())
   assert trained_c2pn["model"]["genotype"].endswith("genotype.json")
   assert (workdir / "train" / "c2pn" / "genotype.json").read_text() == (
-      workdir / "search" / "genotype.json").read_text()
+    workdir / "search" / "genotype.json"
+  ).read_text()
 
 
 def test_the_report_shows_every_part_and_links_only_existing_pictures(tiny_demo):
   workdir, _, result = tiny_demo
   markdown = result["paths"]["markdown"].read_text()
-  for heading in ("Cross-corpus frame AUC", "Searched cells", "Training curves",
-                  "Sample predictions", "Corpora"):
+  for heading in (
+    "Cross-corpus frame AUC",
+    "Searched cells",
+    "Training curves",
+    "Sample predictions",
+    "Corpora",
+  ):
     assert f"## {heading}" in markdown
-  images = [line.split("](")[1].rstrip(")") for line in markdown.splitlines()
-            if line.startswith("![")]
+  images = [
+    line.split("](")[1].rstrip(")") for line in markdown.splitlines() if line.startswith("![")
+  ]
   assert any(image.endswith("genotype.png") for image in images)
   assert any(image.endswith("roc.png") for image in images)
   assert all((workdir / image).is_file() for image in images)

@@ -1,4 +1,5 @@
 """The speech demo's pipeline at its tiny configuration: corpus → search → train → evaluate."""
+
 import json
 
 import jax
@@ -23,5 +24,4 @@ def test_the_speech_demo_runs_end_to_end(tmp_path):
   text = result["paths"]["markdown"].read_text()
   assert "![det.png](det.png)" in text and "EER per attack" in text and "A07" in text
   assert result["paths"]["det"].stat().st_size > 1000
-  assert set(result["timings"]) == {"corpus", "search", "train pcdarts", "train lcnn",
-                                    "evaluate"}
+  assert set(result["timings"]) == {"corpus", "search", "train pcdarts", "train lcnn", "evaluate"}

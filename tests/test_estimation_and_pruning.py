@@ -1,4 +1,5 @@
 """FD-NAS Eq. 4–5, 7–8 on hand-made errors, and the pruning schedule of Alg. 1."""
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -7,7 +8,9 @@ from fakenas_jax.nas import estimation, pruning
 
 
 def test_negative_infinity_norm_is_the_smallest_absolute_value():
-  assert float(estimation.negative_infinity_norm(jnp.array([-3.0, 0.5, -0.2, 4.0]))) == pytest.approx(0.2)
+  assert float(
+    estimation.negative_infinity_norm(jnp.array([-3.0, 0.5, -0.2, 4.0]))
+  ) == pytest.approx(0.2)
 
 
 def test_eq4_on_hand_made_errors():
@@ -24,8 +27,9 @@ def test_eq5_and_inactive_operations():
   alpha = jnp.array([[0.1, 0.7, -0.3]])
   e = jnp.array([[0.2, 0.5, 0.3]])
   softmax = np.exp([0.1, 0.7, -0.3]) / np.exp([0.1, 0.7, -0.3]).sum()
-  np.testing.assert_allclose(estimation.indicator(alpha, e)[0], softmax + 0.15 * np.array([0.2, 0.5, 0.3]),
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    estimation.indicator(alpha, e)[0], softmax + 0.15 * np.array([0.2, 0.5, 0.3]), rtol=1e-6
+  )
   np.testing.assert_allclose(estimation.indicator(alpha, None)[0], softmax, rtol=1e-6)
   active = jnp.array([[True, False, True]])
   weights = estimation.indicator(alpha, None, active)[0]
@@ -34,6 +38,7 @@ def test_eq5_and_inactive_operations():
 
 def test_estimation_term_carries_no_gradient():
   import jax
+
   grad = jax.grad(lambda e: estimation.indicator(jnp.zeros((1, 3)), e).sum())(jnp.ones((1, 3)))
   assert not np.asarray(grad).any()
 
@@ -42,8 +47,8 @@ def test_edge_normalisation_is_a_softmax_per_node():
   beta = jnp.arange(14, dtype=jnp.float32) * 0.1
   weights = np.asarray(estimation.node_edge_weights(beta))
   for start, count in ((0, 2), (2, 3), (5, 4), (9, 5)):
-    expected = np.exp(np.asarray(beta[start:start + count]))
-    np.testing.assert_allclose(weights[start:start + count], expected / expected.sum(), rtol=1e-6)
+    expected = np.exp(np.asarray(beta[start : start + count]))
+    np.testing.assert_allclose(weights[start : start + count], expected / expected.sum(), rtol=1e-6)
 
 
 def test_eq8_combines_edge_and_operation_weights():
@@ -60,8 +65,7 @@ def test_pruning_epochs_follow_algorithm_1():
 
 
 def test_prune_drops_the_two_lowest_and_keeps_a_real_operation():
-  importance = np.array([[0.9, 0.1, 0.5, 0.2, 0.3],
-                         [0.9, 0.8, 0.1, 0.1, 0.1]])
+  importance = np.array([[0.9, 0.1, 0.5, 0.2, 0.3], [0.9, 0.8, 0.1, 0.1, 0.1]])
   active = np.ones((2, 5), bool)
   pruned = pruning.prune(importance, active)
   np.testing.assert_array_equal(pruned[0], [True, False, True, False, True])

@@ -1,4 +1,5 @@
 """Evaluation from Orbax checkpoints: 1 vs 4 devices, metrics against scikit-learn, the report."""
+
 import json
 import os
 import shutil
@@ -13,10 +14,10 @@ from sklearn import metrics as sk_metrics
 from configs.eval import default as eval_default
 from configs.train import default as train_default
 from fakenas_jax import checkpoints
+from fakenas_jax.data import corpus
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import evaluator
 from fakenas_jax.models import factory
-from fakenas_jax.data import corpus
 from fakenas_jax.training import losses, trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,8 +66,9 @@ def test_the_heads_were_trained_with_their_masks(trained):
   assert result["masks"] == ("intrinsic", "extrinsic")
   assert {"train/intrinsic", "train/extrinsic"} <= set(result["history"][0])
   record = result["history"][0]
-  expected = (record["train/classification"] + 15 * record["train/intrinsic"]
-              + 15 * record["train/extrinsic"])
+  expected = (
+    record["train/classification"] + 15 * record["train/intrinsic"] + 15 * record["train/extrinsic"]
+  )
   assert record["train/loss"] == pytest.approx(expected, rel=1e-5)
 
 
@@ -99,9 +101,11 @@ def test_frame_and_video_metrics_match_scikit_learn(one_device):
   video_scores = np.array([p_fake[predictions.video == v].mean() for v in videos])
   assert len(videos) == 6
   assert scores["video"]["auc"] == pytest.approx(
-      sk_metrics.roc_auc_score(video_labels, video_scores))
+    sk_metrics.roc_auc_score(video_labels, video_scores)
+  )
   assert scores["video"]["accuracy"] == pytest.approx(
-      sk_metrics.accuracy_score(video_labels, video_scores > 0.5))
+    sk_metrics.accuracy_score(video_labels, video_scores > 0.5)
+  )
   for method, value in scores["per_method_auc"].items():
     index = predictions.method_names.index(method)
     keep = (labels == 0) | (predictions.method == index)
@@ -111,15 +115,18 @@ def test_frame_and_video_metrics_match_scikit_learn(one_device):
 def test_restored_weights_give_the_trained_networks_scores(trained, tmp_path):
   """The latest checkpoint restored by the evaluator scores as the trainer's final state does."""
   workdir, result = trained
-  evaluated = evaluator.evaluate_run(eval_config(tmp_path, checkpoint="latest"), workdir,
-                                     devices=jax.devices()[:1])
+  evaluated = evaluator.evaluate_run(
+    eval_config(tmp_path, checkpoint="latest"), workdir, devices=jax.devices()[:1]
+  )
   _, _, predictions = _only(evaluated)
   config = json.loads((workdir / "config.json").read_text())
   model = factory.build_model(config["model"])
-  builder = corpus.prepared_builder(config["dataset"], config["data_dir"],
-                                    config["corpus_overrides"])
-  pipe = pipeline_lib.make_pipeline(source=builder.as_data_source("test"), global_batch_size=4,
-                                    image_size=32, training=False)
+  builder = corpus.prepared_builder(
+    config["dataset"], config["data_dir"], config["corpus_overrides"]
+  )
+  pipe = pipeline_lib.make_pipeline(
+    source=builder.as_data_source("test"), global_batch_size=4, image_size=32, training=False
+  )
   variables = jax.device_get(result["state"].variables)
   apply = jax.jit(lambda v, images: model.apply(v, images, train=False)["logits"])
   expected = []
@@ -134,9 +141,11 @@ def test_four_devices_score_as_one_and_cross_dataset_matrix(trained, one_device,
   _, single = one_device
   _, single_scores, single_predictions = _only(single)
   result = evaluator.evaluate_run(
-      eval_config(tmp_path), [workdir, workdir],
-      corpora=["synthetic_faces/studio", "synthetic_faces/studio:validation"],
-      devices=jax.devices()[:4])
+    eval_config(tmp_path),
+    [workdir, workdir],
+    corpora=["synthetic_faces/studio", "synthetic_faces/studio:validation"],
+    devices=jax.devices()[:4],
+  )
   assert len(result["predictions"]) == 4
   first_run = next(iter(result["runs"]))
   four = result["predictions"][(first_run, "synthetic_faces/studio")]
@@ -161,8 +170,10 @@ def test_sample_predictions_show_the_artifact_maps(one_device):
     assert samples[name].shape == samples[f"true_{name}"].shape == (4, 32, 32, 1)
     assert 0.0 <= samples[name].min() and samples[name].max() <= 1.0  # sigmoid of the logits
   np.testing.assert_allclose(
-      samples["p_fake"], predictions.p_fake[np.isin(np.arange(len(predictions.p_fake)),
-                                                    _sample_rows(predictions))], rtol=1e-6)
+    samples["p_fake"],
+    predictions.p_fake[np.isin(np.arange(len(predictions.p_fake)), _sample_rows(predictions))],
+    rtol=1e-6,
+  )
 
 
 def _sample_rows(predictions):
@@ -191,14 +202,27 @@ def test_a_workdir_without_a_run_is_a_clear_error(tmp_path):
 def test_the_command_line_prints_the_table_and_reports_errors(trained, tmp_path):
   workdir, _ = trained
   env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=os.path.join(ROOT, ".jax_cache"))
-  command = [sys.executable, "-m", "fakenas_jax.evaluate", f"--workdir={workdir}",
-             "--config.batch_size=4", "--config.frames_per_video=0", "--config.progress=false",
-             f"--config.output_dir={tmp_path / 'cli'}"]
+  command = [
+    sys.executable,
+    "-m",
+    "fakenas_jax.evaluate",
+    f"--workdir={workdir}",
+    "--config.batch_size=4",
+    "--config.frames_per_video=0",
+    "--config.progress=false",
+    f"--config.output_dir={tmp_path / 'cli'}",
+  ]
   done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
   assert done.returncode == 0, done.stderr[-2000:]
   assert "| synthetic_faces/studio → synthetic_faces/studio |" in done.stdout
   assert (tmp_path / "cli" / "eval_report.json").is_file()
-  failed = subprocess.run(command[:3] + [f"--workdir={tmp_path / 'missing'}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+  failed = subprocess.run(
+    command[:3] + [f"--workdir={tmp_path / 'missing'}"],
+    cwd=ROOT,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert failed.returncode == 2
   assert failed.stderr.startswith("error: ") and "holds no training run" in failed.stderr

@@ -1,4 +1,5 @@
 """The base of the video face corpus builders: splits, frame folders, configs, errors, workers."""
+
 import collections
 import dataclasses
 import hashlib
@@ -48,27 +49,36 @@ def test_group_assignment_depends_only_on_the_ids():
 
 
 def _item(video_id, identity, split="train", label=0, path="/nonexistent"):
-  return face_corpus.VideoItem(path=path, label=label, video_id=video_id,
-                               method="fake_method" if label else "real", split=split,
-                               identity=identity)
+  return face_corpus.VideoItem(
+    path=path,
+    label=label,
+    video_id=video_id,
+    method="fake_method" if label else "real",
+    split=split,
+    identity=identity,
+  )
 
 
 def test_ratio_and_validation_splits_keep_groups_together(tmp_path):
   config = face_corpus.FaceCorpusConfig(name="x", protocol="ratio")
   path = tmp_path / "v.mp4"
   path.write_bytes(b"")
-  items = [_item(f"v{i}_{j}", f"p{i}", label=j % 2, path=str(path))
-           for i in range(20) for j in range(3)]
+  items = [
+    _item(f"v{i}_{j}", f"p{i}", label=j % 2, path=str(path)) for i in range(20) for j in range(3)
+  ]
   items.append(_item("gone", "p_missing"))  # no file: takes no part in the split
   split = face_corpus.ratio_splits(items, config, salt="s")
   per_identity = collections.defaultdict(set)
   for item in split:
     per_identity[item.identity].add(item.split)
   assert all(len(splits) == 1 for splits in per_identity.values())
-  assert collections.Counter(next(iter(s)) for i, s in per_identity.items()
-                             if i != "p_missing") == {"train": 16, "validation": 2, "test": 2}
-  official = [dataclasses.replace(item, split="test" if item.identity in ("p0", "p1") else "train")
-              for item in items]
+  assert collections.Counter(
+    next(iter(s)) for i, s in per_identity.items() if i != "p_missing"
+  ) == {"train": 16, "validation": 2, "test": 2}
+  official = [
+    dataclasses.replace(item, split="test" if item.identity in ("p0", "p1") else "train")
+    for item in items
+  ]
   held = face_corpus.hold_out_validation(official, config, salt="s")
   assert {i.identity for i in held if i.split == "test"} == {"p0", "p1"}
   validation = {i.identity for i in held if i.split == "validation"}
@@ -84,9 +94,17 @@ def test_video_items_refuse_inconsistent_fields():
     face_corpus.VideoItem(path="a", label=1, video_id="a", method="real", split="test")
 
 
-@pytest.mark.parametrize("bad", [dict(protocol="random"), dict(split_ratios=(0.9, 0.1, 0.0)),
-                                 dict(validation_fraction=0.0), dict(frames_per_video=(20, 10)),
-                                 dict(crop_size=8), dict(margin=-0.1)])
+@pytest.mark.parametrize(
+  "bad",
+  [
+    dict(protocol="random"),
+    dict(split_ratios=(0.9, 0.1, 0.0)),
+    dict(validation_fraction=0.0),
+    dict(frames_per_video=(20, 10)),
+    dict(crop_size=8),
+    dict(margin=-0.1),
+  ],
+)
 def test_bad_configs_are_refused(bad):
   with pytest.raises(ValueError):
     face_corpus.FaceCorpusConfig(name="bad", **bad)
@@ -94,10 +112,12 @@ def test_bad_configs_are_refused(bad):
 
 def test_config_fields_are_overridable_from_the_command_line():
   config = corpora.resolve_config("celeb_df/ratio_811")
-  values = overrides.parse(["crop_size=128", "frames_per_video=8,4,4", "split_ratios=0.7,0.2,0.1",
-                            "margin=0.5"], config)
-  assert values == dict(crop_size=128, frames_per_video=(8, 4, 4), split_ratios=(0.7, 0.2, 0.1),
-                        margin=0.5)
+  values = overrides.parse(
+    ["crop_size=128", "frames_per_video=8,4,4", "split_ratios=0.7,0.2,0.1", "margin=0.5"], config
+  )
+  assert values == dict(
+    crop_size=128, frames_per_video=(8, 4, 4), split_ratios=(0.7, 0.2, 0.1), margin=0.5
+  )
   overridden = corpora.resolve_config("celeb_df/ratio_811", **values)
   assert overridden.name.startswith("ratio_811_") and overridden.crop_size == 128
   with pytest.raises(ValueError):
@@ -109,7 +129,14 @@ def test_frame_files_are_in_numeric_order(tmp_path):
     (tmp_path / name).write_bytes(b"x")
   (tmp_path / "sub").mkdir()
   assert [p.name for p in face_corpus.frame_files(tmp_path)] == [
-      "1.png", "2.png", "003", "10.png", "011", "a.jpg", "b.jpg"]
+    "1.png",
+    "2.png",
+    "003",
+    "10.png",
+    "011",
+    "a.jpg",
+    "b.jpg",
+  ]
 
 
 def test_a_frame_folder_becomes_a_lossless_video_of_the_sampled_frames(tmp_path):
@@ -133,9 +160,19 @@ def test_a_frame_folder_becomes_a_lossless_video_of_the_sampled_frames(tmp_path)
 
 def test_manual_dir_errors_are_one_line_cli_errors(tmp_path):
   result = subprocess.run(
-      [sys.executable, "-m", "fakenas_jax.prepare", "--dataset=uadfv",
-       f"--manual_dir={tmp_path / 'nothing_here'}", f"--data_dir={tmp_path / 'tfds'}"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300)
+    [
+      sys.executable,
+      "-m",
+      "fakenas_jax.prepare",
+      "--dataset=uadfv",
+      f"--manual_dir={tmp_path / 'nothing_here'}",
+      f"--data_dir={tmp_path / 'tfds'}",
+    ],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert result.returncode == 2
   assert "error: uadfv/ratio_811: Manual directory" in result.stderr
   assert "Traceback" not in result.stderr and "real/0000.mp4" in result.stderr
@@ -144,6 +181,7 @@ def test_manual_dir_errors_are_one_line_cli_errors(tmp_path):
 @pytest.fixture(scope="module")
 def uadfv_dummy(tmp_path_factory):
   from tfds_builders.uadfv import dummy_data
+
   return dummy_data.write_dummy_corpus(tmp_path_factory.mktemp("uadfv"))
 
 
@@ -151,11 +189,20 @@ def test_workers_give_the_same_examples_as_one_process(uadfv_dummy, tmp_path):
   from fakenas_jax.data import preparation
 
   frames = dict(frames_per_video=(2, 1, 1))
-  preparation.prepare("uadfv", tmp_path / "one", manual_dir=str(uadfv_dummy), overrides=frames,
-                      builder_kwargs={"num_workers": 1, "progress": False})
-  summary = preparation.prepare("uadfv", tmp_path / "two", manual_dir=str(uadfv_dummy),
-                                overrides=frames,
-                                builder_kwargs={"num_workers": 2, "progress": False})
+  preparation.prepare(
+    "uadfv",
+    tmp_path / "one",
+    manual_dir=str(uadfv_dummy),
+    overrides=frames,
+    builder_kwargs={"num_workers": 1, "progress": False},
+  )
+  summary = preparation.prepare(
+    "uadfv",
+    tmp_path / "two",
+    manual_dir=str(uadfv_dummy),
+    overrides=frames,
+    builder_kwargs={"num_workers": 2, "progress": False},
+  )
   one = corpora.load_builder("uadfv", str(tmp_path / "one"), **frames)
   two = corpora.load_builder("uadfv", str(tmp_path / "two"), **frames)
   for split in face_corpus.SPLITS:

@@ -1,5 +1,6 @@
 """The offline face pipeline on real photographs and real video files: sampling, detection,
 landmarks, tracking, crops, masks (ADD face hull, BiG-Arts M_in / M_ex), robustness."""
+
 import concurrent.futures
 import importlib.util
 import os
@@ -11,7 +12,15 @@ from scipy import ndimage
 
 from fakenas_jax.data import faces, masks
 from fakenas_jax.data.faces import (
-    artifacts, crop, detection, dummy_videos, models, photos, tracking, video_io)
+  artifacts,
+  crop,
+  detection,
+  dummy_videos,
+  models,
+  photos,
+  tracking,
+  video_io,
+)
 
 SIZE = (160, 120)
 FRAMES = 6
@@ -24,14 +33,25 @@ NOSE_TIP, MOUTH = slice(30, 36), slice(48, 68)
 def videos(tmp_path_factory):
   """A real video, a swap of it, a faceless and corrupt files, written once."""
   directory = tmp_path_factory.mktemp("videos")
-  paths = {name: str(directory / name) for name in (
-      "real.mp4", "fake.mp4", "real.avi", "faceless.mp4", "garbage.mp4", "truncated.mp4",
-      "truncated.avi")}
+  paths = {
+    name: str(directory / name)
+    for name in (
+      "real.mp4",
+      "fake.mp4",
+      "real.avi",
+      "faceless.mp4",
+      "garbage.mp4",
+      "truncated.mp4",
+      "truncated.avi",
+    )
+  }
   dummy_videos.write_face_video(paths["real.mp4"], num_frames=FRAMES, size=SIZE, seed=3)
-  dummy_videos.write_face_video(paths["real.avi"], num_frames=FRAMES, size=SIZE, seed=4,
-                                photo="grace_hopper")
-  dummy_videos.write_swapped_video(paths["fake.mp4"], paths["real.mp4"], seed=1,
-                                   photo="grace_hopper")
+  dummy_videos.write_face_video(
+    paths["real.avi"], num_frames=FRAMES, size=SIZE, seed=4, photo="grace_hopper"
+  )
+  dummy_videos.write_swapped_video(
+    paths["fake.mp4"], paths["real.mp4"], seed=1, photo="grace_hopper"
+  )
   dummy_videos.write_faceless_video(paths["faceless.mp4"], num_frames=FRAMES, size=SIZE)
   dummy_videos.write_corrupt_video(paths["garbage.mp4"])
   dummy_videos.write_corrupt_video(paths["truncated.mp4"], kind="truncated")
@@ -66,8 +86,9 @@ def test_read_frames_in_order_and_truncation(videos):
   assert decoded.frame_count == FRAMES and set(decoded.frames) == {1, 4}
   assert decoded.frames[1].shape == (SIZE[1], SIZE[0], 3)
   # The frames match the frames written (MJPG is lossy, but close).
-  written = dummy_videos.face_video_frames(num_frames=FRAMES, size=SIZE, seed=4,
-                                           photo="grace_hopper")
+  written = dummy_videos.face_video_frames(
+    num_frames=FRAMES, size=SIZE, seed=4, photo="grace_hopper"
+  )
   for index in (1, 4):
     assert np.abs(decoded.frames[index].astype(int) - written[index]).mean() < 6
   truncated = video_io.read_frames(videos["truncated.avi"], range(8))
@@ -152,8 +173,9 @@ def test_swapped_video_changes_the_face_only(videos):
     assert box is not None  # the fake still has a real-looking face
     difference = np.abs(frame.astype(int) - real.frames[index]).max(axis=2)
     hull = np.zeros(difference.shape, np.uint8)
-    landmarks = detection.find_landmarks(real.frames[index], detection.largest_face(
-        real.frames[index]))
+    landmarks = detection.find_landmarks(
+      real.frames[index], detection.largest_face(real.frames[index])
+    )
     cv2.fillConvexPoly(hull, cv2.convexHull(np.round(landmarks).astype(np.int32)), 1)
     near_face = cv2.dilate(hull, np.ones((9, 9), np.uint8)) > 0
     assert difference[hull > 0].mean() > 20  # the face changed
@@ -206,7 +228,7 @@ def test_crop_matches_the_frame(videos):
     left, top, side = example.crop_box
     frame = frames.frames[example.frame_index]
     padded = cv2.copyMakeBorder(frame, side, side, side, side, cv2.BORDER_CONSTANT, value=0)
-    square = padded[top + side:top + 2 * side, left + side:left + 2 * side]
+    square = padded[top + side : top + 2 * side, left + side : left + 2 * side]
     assert side > 32
     expected = cv2.resize(square, (32, 32), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(example.image, expected)
@@ -239,8 +261,9 @@ def test_fake_with_source_gets_artifact_masks(videos):
 
 
 def test_real_video_against_itself_has_empty_masks(videos):
-  video = faces.process_video(videos["real.mp4"], faces.FaceCropConfig(num_frames=3),
-                              source_path=videos["real.mp4"])
+  video = faces.process_video(
+    videos["real.mp4"], faces.FaceCropConfig(num_frames=3), source_path=videos["real.mp4"]
+  )
   assert video.examples and video.unmasked_frames == []
   for example in video.examples:
     assert not example.intrinsic.any() and not example.extrinsic.any()
@@ -251,8 +274,9 @@ def test_compression_noise_alone_gives_empty_masks(tmp_path):
   frames = dummy_videos.face_video_frames(num_frames=4, size=SIZE, seed=8)
   dummy_videos.write_frames(tmp_path / "mp4v.mp4", frames)
   dummy_videos.write_frames(tmp_path / "mjpg.avi", frames)
-  video = faces.process_video(tmp_path / "mp4v.mp4", faces.FaceCropConfig(num_frames=4),
-                              source_path=tmp_path / "mjpg.avi")
+  video = faces.process_video(
+    tmp_path / "mp4v.mp4", faces.FaceCropConfig(num_frames=4), source_path=tmp_path / "mjpg.avi"
+  )
   assert len(video.examples) == 4
   for example in video.examples:
     assert not example.intrinsic.any()
@@ -266,25 +290,31 @@ def test_mask_video_gives_intrinsic(tmp_path, videos):
   mask_path = str(tmp_path / "mask.avi")
   dummy_videos.write_frames(mask_path, [region] * FRAMES)
   config = faces.FaceCropConfig(crop_size=64, num_frames=3)
-  video = faces.process_video(videos["fake.mp4"], config, source_path=videos["real.mp4"],
-                              mask_path=mask_path)
+  video = faces.process_video(
+    videos["fake.mp4"], config, source_path=videos["real.mp4"], mask_path=mask_path
+  )
   assert video.examples and video.unmasked_frames == []
   for example in video.examples:
     expected = crop.crop_square(region[..., 0], example.crop_box, 64) > 127
     got = example.intrinsic[..., 0] > 0
     assert (got & expected).sum() / (got | expected).sum() > 0.9
-    np.testing.assert_array_equal(example.extrinsic[..., 0],
-                                  masks.extrinsic_mask(example.intrinsic[..., 0]))
+    np.testing.assert_array_equal(
+      example.extrinsic[..., 0], masks.extrinsic_mask(example.intrinsic[..., 0])
+    )
 
 
 def test_threads_give_the_same_examples(videos):
   config = faces.FaceCropConfig(crop_size=32, num_frames=3)
-  jobs = [(videos["real.mp4"], None), (videos["fake.mp4"], videos["real.mp4"]),
-          (videos["real.avi"], None)]
+  jobs = [
+    (videos["real.mp4"], None),
+    (videos["fake.mp4"], videos["real.mp4"]),
+    (videos["real.avi"], None),
+  ]
   alone = [faces.process_video(path, config, source_path=source) for path, source in jobs]
   with concurrent.futures.ThreadPoolExecutor(3) as pool:
-    threaded = list(pool.map(lambda job: faces.process_video(job[0], config, source_path=job[1]),
-                             jobs))
+    threaded = list(
+      pool.map(lambda job: faces.process_video(job[0], config, source_path=job[1]), jobs)
+    )
   for one, other in zip(alone, threaded, strict=True):
     for example, same in zip(one.examples, other.examples, strict=True):
       np.testing.assert_array_equal(example.image, same.image)
@@ -294,15 +324,22 @@ def test_threads_give_the_same_examples(videos):
 
 
 def test_unreadable_source_is_reported_not_raised(videos):
-  video = faces.process_video(videos["fake.mp4"], faces.FaceCropConfig(num_frames=2),
-                              source_path=videos["garbage.mp4"])
+  video = faces.process_video(
+    videos["fake.mp4"], faces.FaceCropConfig(num_frames=2), source_path=videos["garbage.mp4"]
+  )
   assert len(video.examples) == 2 and all(e.intrinsic is None for e in video.examples)
   assert [reason for _, reason in video.unmasked_frames] == ["source: cannot open"] * 2
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("garbage.mp4", "cannot open"), ("truncated.mp4", "cannot open"),
-    ("faceless.mp4", "no face in any frame"), ("missing.mp4", "no such file")])
+@pytest.mark.parametrize(
+  "name, reason",
+  [
+    ("garbage.mp4", "cannot open"),
+    ("truncated.mp4", "cannot open"),
+    ("faceless.mp4", "no face in any frame"),
+    ("missing.mp4", "no such file"),
+  ],
+)
 def test_bad_videos_are_skipped_with_a_reason(videos, name, reason):
   path = videos.get(name, os.path.join(os.path.dirname(videos["real.mp4"]), name))
   video = faces.process_video(path, faces.FaceCropConfig(num_frames=4))
@@ -346,7 +383,7 @@ def test_gap_in_detection_filled_from_close_frames_only(tmp_path):
 
 
 def test_fill_missing_rules():
-  box_a, box_b = np.array([0., 0., 10., 10.]), np.array([6., 3., 22., 19.])
+  box_a, box_b = np.array([0.0, 0.0, 10.0, 10.0]), np.array([6.0, 3.0, 22.0, 19.0])
   detections = {10: box_a, 13: box_b}
   boxes = tracking.fill_missing(detections, [10, 11, 13, 15, 17], max_gap=3)
   np.testing.assert_allclose(boxes[11], box_a + (box_b - box_a) / 3)  # interpolated
@@ -357,13 +394,17 @@ def test_fill_missing_rules():
 
 
 def test_smooth_weights():
-  detections = {0: np.array([0., 0., 10., 10.]), 1: np.array([2., 2., 14., 14.]),
-                2: np.array([4., 0., 14., 10.]), 9: np.array([50., 50., 60., 60.])}
+  detections = {
+    0: np.array([0.0, 0.0, 10.0, 10.0]),
+    1: np.array([2.0, 2.0, 14.0, 14.0]),
+    2: np.array([4.0, 0.0, 14.0, 10.0]),
+    9: np.array([50.0, 50.0, 60.0, 60.0]),
+  }
   smoothed = tracking.smooth(detections, detections, max_gap=2)
-  centre_size = lambda b: np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0],
-                                    b[3] - b[1]])
-  expected = (2 * centre_size(detections[1]) + centre_size(detections[0])
-              + centre_size(detections[2])) / 4
+  centre_size = lambda b: np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1]])
+  expected = (
+    2 * centre_size(detections[1]) + centre_size(detections[0]) + centre_size(detections[2])
+  ) / 4
   np.testing.assert_allclose(centre_size(smoothed[1]), expected)
   np.testing.assert_allclose(smoothed[9], detections[9])  # no close neighbour: unchanged
 
@@ -383,9 +424,9 @@ def test_crop_coordinates_follow_a_marked_pixel():
     u2, v2 = crop.to_crop_coordinates(np.array([[x, y]]), box, 2 * side)[0]
     np.testing.assert_allclose((u2, v2), (2 * u + 0.5, 2 * v + 0.5))
   with pytest.raises(ValueError, match="positive size"):
-    crop.square_crop_box(np.array([5., 5., 5., 9.]), 0.3)
+    crop.square_crop_box(np.array([5.0, 5.0, 5.0, 9.0]), 0.3)
   # 20 x 40 box, margin 0.25: 30 x 60, squared to 60 around the centre (20, 40).
-  assert crop.square_crop_box(np.array([10., 20., 30., 60.]), 0.25) == (-10, 10, 60)
+  assert crop.square_crop_box(np.array([10.0, 20.0, 30.0, 60.0]), 0.25) == (-10, 10, 60)
 
 
 def test_intrinsic_from_source_ignores_noise_and_specks():
@@ -453,8 +494,10 @@ def test_missing_model_file_is_named(monkeypatch, tmp_path):
 
 def test_no_face_on_any_faceless_image_or_texture():
   from fakenas_jax.data.faces import calibration
-  found = {name: detection.detect_faces_scored(image)
-           for name, image in calibration.negatives().items()}
+
+  found = {
+    name: detection.detect_faces_scored(image) for name, image in calibration.negatives().items()
+  }
   assert {name: boxes for name, boxes in found.items() if boxes} == {}
   assert len(found) > 30
 
@@ -462,6 +505,7 @@ def test_no_face_on_any_faceless_image_or_texture():
 def test_every_real_photo_has_exactly_its_face():
   """The astronaut's suit badge scores just below 0; the default threshold keeps only her face."""
   from fakenas_jax.data.faces import calibration
+
   for name, (image, face_box) in calibration.positives().items():
     scored = detection.detect_faces_scored(image)
     assert len(scored) == 1, (name, [s for _, s in scored])

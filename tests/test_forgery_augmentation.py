@@ -1,10 +1,10 @@
 """BiG-Arts forgery-face augmentation: the warp, the composites, the landmark index, the batches."""
+
 import numpy as np
 import pytest
 
-from fakenas_jax.data import degradations
+from fakenas_jax.data import degradations, masks, pipeline, preprocess, synthetic
 from fakenas_jax.data import forgery_augmentation as fa
-from fakenas_jax.data import masks, pipeline, preprocess, synthetic
 
 SIZE = 64
 
@@ -13,13 +13,21 @@ SIZE = 64
 def faces():
   """Two rendered real frames of different identities and a fake with its intrinsic mask."""
   recipe = synthetic.RECIPES["studio"]
-  real_a = synthetic.generate_video(recipe, seed=(1, 0, 0), target_identity=0, num_frames=1,
-                                    resolution=SIZE).frames[0]
-  real_b = synthetic.generate_video(recipe, seed=(1, 0, 1), target_identity=1, num_frames=1,
-                                    resolution=SIZE).frames[0]
-  fake = synthetic.generate_video(recipe, seed=(1, 0, 2), target_identity=2, source_identity=3,
-                                  method="swap_bilinear", num_frames=1,
-                                  resolution=SIZE).frames[0]
+  real_a = synthetic.generate_video(
+    recipe, seed=(1, 0, 0), target_identity=0, num_frames=1, resolution=SIZE
+  ).frames[0]
+  real_b = synthetic.generate_video(
+    recipe, seed=(1, 0, 1), target_identity=1, num_frames=1, resolution=SIZE
+  ).frames[0]
+  fake = synthetic.generate_video(
+    recipe,
+    seed=(1, 0, 2),
+    target_identity=2,
+    source_identity=3,
+    method="swap_bilinear",
+    num_frames=1,
+    resolution=SIZE,
+  ).frames[0]
   return real_a, real_b, fake
 
 
@@ -31,7 +39,7 @@ def _boundary(mask):
   """Pixels of the mask with a 4-neighbour outside it (the image border counts as inside)."""
   inside = np.pad(mask > 0, 1, mode="edge")
   core = inside[1:-1, 1:-1]
-  neighbours_in = (inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:])
+  neighbours_in = inside[:-2, 1:-1] & inside[2:, 1:-1] & inside[1:-1, :-2] & inside[1:-1, 2:]
   return core & ~neighbours_in
 
 
@@ -52,8 +60,9 @@ def test_the_hull_warp_shrinks_the_hull_inside_itself(faces):
     areas.append((deformed > 0).sum() / (hull > 0).sum())
   assert 0.4 < min(areas) and max(areas) < 0.98 and len(set(areas)) > 4  # random, smaller
   # No deformation: the warp is the identity on the hull (up to its rasterisation).
-  still = fa.warp_mask(hull, fa.random_hull_warp(landmarks, (SIZE, SIZE),
-                                                 np.random.default_rng(0), 0.0))
+  still = fa.warp_mask(
+    hull, fa.random_hull_warp(landmarks, (SIZE, SIZE), np.random.default_rng(0), 0.0)
+  )
   assert np.abs(still.astype(int) - hull).astype(bool).sum() <= 0.03 * (hull > 0).sum()
 
 
@@ -71,8 +80,15 @@ def test_similarity_transform_recovers_a_known_one():
 @pytest.mark.parametrize("align", [False, True])
 def test_real_real_composite(faces, align):
   source, target, _ = faces
-  composite = fa.compose(fa.REAL_REAL, source.image, source.landmarks, target.image,
-                         target.landmarks, np.random.default_rng(3), align=align)
+  composite = fa.compose(
+    fa.REAL_REAL,
+    source.image,
+    source.landmarks,
+    target.image,
+    target.landmarks,
+    np.random.default_rng(3),
+    align=align,
+  )
   inside = composite.blend > 0
   assert 0 < inside.sum() < inside.size
   np.testing.assert_array_equal(composite.image[~inside], target.image[~inside])
@@ -87,28 +103,43 @@ def test_real_real_composite(faces, align):
   radius = masks.boundary_radius(SIZE)
   far_inside = masks.erode(composite.blend, radius + 1) > 0
   assert not (composite.extrinsic[far_inside]).any()
-  np.testing.assert_array_equal(composite.face_hull,
-                                masks.face_hull_mask(target.landmarks, SIZE))
+  np.testing.assert_array_equal(composite.face_hull, masks.face_hull_mask(target.landmarks, SIZE))
 
 
 def test_fake_real_composite_is_bounded_by_the_changed_region(faces):
   _, target, fake = faces
-  composite = fa.compose(fa.FAKE_REAL, fake.image, fake.landmarks, target.image,
-                         target.landmarks, np.random.default_rng(5),
-                         source_intrinsic=fake.intrinsic, align=False)
+  composite = fa.compose(
+    fa.FAKE_REAL,
+    fake.image,
+    fake.landmarks,
+    target.image,
+    target.landmarks,
+    np.random.default_rng(5),
+    source_intrinsic=fake.intrinsic,
+    align=False,
+  )
   inside = composite.blend > 0
   assert inside.any()
   assert not (inside & ~(fake.intrinsic > 0)).any()  # M~ = M' ⊙ T(M'') ⊆ M'
   assert not (inside & ~(masks.dilate(fake.face_hull, 1) > 0)).any()  # and inside the hull
-  assert (inside.sum() < (fake.intrinsic > 0).sum())  # the deformation cut into it
+  assert inside.sum() < (fake.intrinsic > 0).sum()  # the deformation cut into it
   np.testing.assert_array_equal(composite.intrinsic, composite.blend)  # M_In from M~
   np.testing.assert_array_equal(composite.image[inside], fake.image[inside])
   np.testing.assert_array_equal(composite.image[~inside], target.image[~inside])
   # No intrinsic mask (a corpus without artifact masks): the hull stands in for M'.
-  without = fa.compose(fa.FAKE_REAL, fake.image, fake.landmarks, target.image, target.landmarks,
-                       np.random.default_rng(5), source_intrinsic=None, align=False)
-  assert without.blend.any() and not (
-      (without.blend > 0) & ~(masks.dilate(fake.face_hull, 1) > 0)).any()
+  without = fa.compose(
+    fa.FAKE_REAL,
+    fake.image,
+    fake.landmarks,
+    target.image,
+    target.landmarks,
+    np.random.default_rng(5),
+    source_intrinsic=None,
+    align=False,
+  )
+  assert (
+    without.blend.any() and not ((without.blend > 0) & ~(masks.dilate(fake.face_hull, 1) > 0)).any()
+  )
 
 
 def _brute_force(vectors, identity, query, banned, k):
@@ -123,8 +154,9 @@ def test_landmark_index_equals_a_brute_force_scan():
   identity = rng.integers(0, 12, 300).astype(str)
   index = fa.LandmarkIndex.build(vectors, identity)
   queries = rng.normal(size=(40, 136))
-  excluded = [tuple(rng.choice(12, size=rng.integers(1, 4), replace=False).astype(str))
-              for _ in range(40)]
+  excluded = [
+    tuple(rng.choice(12, size=rng.integers(1, 4), replace=False).astype(str)) for _ in range(40)
+  ]
   rows, distances = index.nearest(queries, excluded, k=3)
   for q in range(40):
     expected_rows, expected_distances = _brute_force(vectors, identity, queries[q], excluded[q], 3)
@@ -176,10 +208,22 @@ def augmented(tiny_builder):
 
   def make(**kwargs):
     sampler = fa.ForgerySampler(source=source)
-    settings = dict(source=source, global_batch_size=12, image_size=32, training=True, seed=3,
-                    masks=("face_hull", "intrinsic", "extrinsic"), sampler=sampler,
-                    process_index=0, process_count=1, num_threads=2, mean=0.0, std=1.0)
+    settings = dict(
+      source=source,
+      global_batch_size=12,
+      image_size=32,
+      training=True,
+      seed=3,
+      masks=("face_hull", "intrinsic", "extrinsic"),
+      sampler=sampler,
+      process_index=0,
+      process_count=1,
+      num_threads=2,
+      mean=0.0,
+      std=1.0,
+    )
     return pipeline.make_pipeline(**{**settings, **kwargs}), sampler
+
   return make
 
 
@@ -227,18 +271,37 @@ def test_the_augmentation_hook_runs_after_compositing(augmented):
   assert len(calls) == 12  # every example, composites included
   assert batch["image"].shape == (12, 32, 32, 3)
   with pytest.raises(ValueError, match="real and fake"):
-    source = [{"image": np.zeros((32, 32, 3), np.uint8), "label": 0, "video_id": f"v{i}",
-               "frame_index": 0, "method": "real", "landmarks": np.zeros((68, 2))}
-              for i in range(4)]
-    pipeline.make_pipeline(source=source, global_batch_size=2, image_size=32, training=True,
-                           sampler=fa.ForgerySampler(source=source), process_index=0,
-                           process_count=1)
+    source = [
+      {
+        "image": np.zeros((32, 32, 3), np.uint8),
+        "label": 0,
+        "video_id": f"v{i}",
+        "frame_index": 0,
+        "method": "real",
+        "landmarks": np.zeros((68, 2)),
+      }
+      for i in range(4)
+    ]
+    pipeline.make_pipeline(
+      source=source,
+      global_batch_size=2,
+      image_size=32,
+      training=True,
+      sampler=fa.ForgerySampler(source=source),
+      process_index=0,
+      process_count=1,
+    )
 
 
 def test_random_jpeg_compresses_the_image_only():
   rng = np.random.default_rng(0)
-  image = synthetic.generate_video(synthetic.RECIPES["celeb"], seed=(2,), target_identity=0,
-                                   num_frames=1, resolution=SIZE).frames[0].image
+  image = (
+    synthetic.generate_video(
+      synthetic.RECIPES["celeb"], seed=(2,), target_identity=0, num_frames=1, resolution=SIZE
+    )
+    .frames[0]
+    .image
+  )
   mask = np.zeros((SIZE, SIZE, 1), np.uint8)
   mask[10:20] = 255
   out = degradations.random_jpeg({"image": image, "intrinsic": mask}, rng)

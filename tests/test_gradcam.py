@@ -1,4 +1,5 @@
 """Grad-CAM against a hand computation on a network whose gradient is analytic, and on Meso-4."""
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -22,6 +23,7 @@ class Features(nn.Module):
 
 class PooledNet(nn.Module):
   """features → global average pool → dense: d(logit_k)/dA_c[i, j] = W[c, k] / (h·w)."""
+
   num_classes: int = 2
 
   @nn.compact
@@ -36,7 +38,7 @@ def _hand_features(images, kernel, bias):
   out = np.zeros(images.shape[:3] + (kernel.shape[-1],))
   for i in range(images.shape[1]):
     for j in range(images.shape[2]):
-      patch = padded[:, i:i + 3, j:j + 3, :]
+      patch = padded[:, i : i + 3, j : j + 3, :]
       out[:, i, j, :] = np.einsum("bhwc,hwcd->bd", patch, kernel) + bias
   return np.maximum(out, 0.0)
 
@@ -93,9 +95,12 @@ def test_single_logit_and_upsampling_to_the_input(pooled):
   result = jax.jit(gradcam.make_gradcam(net, "down"))(variables, images)
   dense = np.asarray(variables["params"]["head"]["kernel"])[:, 0]
   # The layer is the convolution before the ReLU: d(logit)/dA_c[i, j] = W_c / 16 · [A_c[i, j] > 0].
-  conv = np.asarray(net.apply(variables, images, capture_intermediates=True,
-                              mutable=["intermediates"])[1]["intermediates"]["down"]
-                    ["__call__"][0], np.float64)
+  conv = np.asarray(
+    net.apply(variables, images, capture_intermediates=True, mutable=["intermediates"])[1][
+      "intermediates"
+    ]["down"]["__call__"][0],
+    np.float64,
+  )
   weights = (dense / 16 * (conv > 0)).mean(axis=(1, 2))
   np.testing.assert_allclose(result["weights"], weights, rtol=1e-5, atol=1e-7)
   raw = np.maximum(np.einsum("bhwc,bc->bhw", conv, weights), 0)
@@ -103,8 +108,9 @@ def test_single_logit_and_upsampling_to_the_input(pooled):
   assert result["cam"].shape == (3, SIZE, SIZE)
   expected = jax.image.resize(raw, (3, SIZE, SIZE), "bilinear")
   np.testing.assert_allclose(result["cam"], gradcam.normalise_maps(expected), atol=1e-5)
-  np.testing.assert_allclose(result["p_fake"], jax.nn.sigmoid(
-      net.apply(variables, images)["logits"][:, 0]), rtol=1e-5)
+  np.testing.assert_allclose(
+    result["p_fake"], jax.nn.sigmoid(net.apply(variables, images)["logits"][:, 0]), rtol=1e-5
+  )
 
 
 def test_layers_default_layer_and_unknown_layer():
@@ -153,26 +159,31 @@ def test_overlay_picture(tmp_path):
   blended = gradcam.heat_overlay(face, cam)
   assert blended.shape == face.shape and blended.dtype == np.uint8
   assert not np.array_equal(blended[10, 10], blended[28, 28])  # hot and cold differ
-  path = gradcam.save_overlay(face, cam, tmp_path / "o.png", {"region": cam[..., None]},
-                              title="P(fake) 0.5")
+  path = gradcam.save_overlay(
+    face, cam, tmp_path / "o.png", {"region": cam[..., None]}, title="P(fake) 0.5"
+  )
   import cv2
+
   picture = cv2.imread(path)
   assert picture is not None and picture.shape[1] > 3 * 160  # face, Grad-CAM, region
 
 
 def test_maps_of_a_network_with_artifact_heads(tmp_path):
   """BiG-Arts heads on Meso-4: the layer is named inside the backbone, the maps come along."""
-  model = factory.build_model({"name": "meso4", "bigarts_heads": True,
-                               "decoder_channels": (4, 4, 4)})
+  model = factory.build_model(
+    {"name": "meso4", "bigarts_heads": True, "decoder_channels": (4, 4, 4)}
+  )
   variables = train_state.init_variables(model, 32, 0)
   assert gradcam.default_layer(model, variables, 32) == "backbone/bn4"
   result = jax.jit(gradcam.make_gradcam(model, "backbone/bn3"))(
-      variables, jax.random.normal(jax.random.key(5), (1, 32, 32, 3)))
+    variables, jax.random.normal(jax.random.key(5), (1, 32, 32, 3))
+  )
   assert result["cam"].shape == (1, 32, 32) and result["cam_raw"].shape == (1, 8, 8)
   for name in ("intrinsic", "extrinsic"):
     assert result[name].shape == (1, 32, 32, 1)
     assert 0.0 <= float(result[name].min()) and float(result[name].max()) <= 1.0
   maps = {name: np.asarray(result[name][0]) for name in ("intrinsic", "extrinsic")}
-  picture = gradcam.overlay_figure(np.zeros((32, 32, 3), np.uint8), np.asarray(result["cam"][0]),
-                                   maps)
+  picture = gradcam.overlay_figure(
+    np.zeros((32, 32, 3), np.uint8), np.asarray(result["cam"][0]), maps
+  )
   assert picture.shape[1] == 4 * 160 + 3 * 4  # face, Grad-CAM, intrinsic, extrinsic

@@ -1,4 +1,5 @@
 """The floors of WORKSPACE.md are true: no module imports a package on its own floor or above."""
+
 import ast
 import pathlib
 import re
@@ -43,8 +44,11 @@ def part_of(path: pathlib.Path) -> str:
 
 def test_every_part_has_a_floor():
   table = floors()
-  parts = {part_of(p) for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or
-           len(p.relative_to(PACKAGE).parts) > 1}
+  parts = {
+    part_of(p)
+    for p in PACKAGE.rglob("*.py")
+    if p.name != "__init__.py" or len(p.relative_to(PACKAGE).parts) > 1
+  }
   assert parts - {"__init__"} <= set(table), f"parts without a floor: {parts - set(table)}"
 
 
@@ -59,8 +63,10 @@ def test_no_module_imports_its_own_floor_or_above():
       if (part, imported) in ALLOWED_UPWARD:
         continue
       if imported == "tfds_builders" or table.get(imported, -1) >= table[part]:
-        wrong.append(f"{path.relative_to(ROOT)} ({part}, floor {table[part]}) imports "
-                     f"{imported} (floor {table.get(imported)})")
+        wrong.append(
+          f"{path.relative_to(ROOT)} ({part}, floor {table[part]}) imports "
+          f"{imported} (floor {table.get(imported)})"
+        )
   assert not wrong, "\n".join(wrong)
 
 

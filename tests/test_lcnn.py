@@ -1,4 +1,5 @@
 """The LFCC-LCNN baseline: shapes, parameter count, MFM and LSTM against NumPy, train + evaluate."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,19 +21,27 @@ def _conv(k, c_in, c_out):
 
 def test_parameter_count_matches_the_pytorch_baseline():
   # Nine convolutions with bias (inputs halved by each MFM), BN without parameters.
-  convs = (_conv(5, 1, 64) + _conv(1, 32, 64) + _conv(3, 32, 96) + _conv(1, 48, 96)
-           + _conv(3, 48, 128) + _conv(1, 64, 128) + _conv(3, 64, 64) + _conv(1, 32, 64)
-           + _conv(3, 32, 64))
+  convs = (
+    _conv(5, 1, 64)
+    + _conv(1, 32, 64)
+    + _conv(3, 32, 96)
+    + _conv(1, 48, 96)
+    + _conv(3, 48, 128)
+    + _conv(1, 64, 128)
+    + _conv(3, 64, 64)
+    + _conv(1, 32, 64)
+    + _conv(3, 32, 64)
+  )
   # Two BLSTM layers of width 32·⌊60/16⌋ = 96: per direction 4h(D + h) + 2·4h with h = 48.
   lstm = 2 * 2 * (4 * 48 * (96 + 48) + 8 * 48)
   dense = 96 + 1
-  model = factory.build_model({'name': 'lcnn'})
+  model = factory.build_model({"name": "lcnn"})
   variables = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 60, 101, 1)), train=False)
   count = speech_evaluator.parameter_count(variables)
   assert count == convs + lstm + dense == 269_729
   # The width of the LSTM follows the feature axis: 32·⌊40/16⌋ = 64 at F = 40.
   small = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 40, 64, 1)), train=False)
-  assert small['params']['blstm1']['forward']['w_ih'].shape == (64, 4 * 32)
+  assert small["params"]["blstm1"]["forward"]["w_ih"].shape == (64, 4 * 32)
 
 
 @pytest.mark.parametrize("shape", [(2, 60, 251, 1), (3, 60, 63, 1), (1, 33, 17, 1)])
@@ -41,10 +50,11 @@ def test_output_shapes(shape):
   x = jax.random.normal(jax.random.PRNGKey(1), shape)
   variables = model.init(jax.random.PRNGKey(0), x, train=False)
   out = model.apply(variables, x, train=False)
-  assert out['logits'].shape == (shape[0], 2)
-  out, updates = model.apply(variables, x, train=True, rngs={'dropout': jax.random.PRNGKey(2)},
-                             mutable=['batch_stats'])
-  assert out['logits'].shape == (shape[0], 2) and 'batch_stats' in updates
+  assert out["logits"].shape == (shape[0], 2)
+  out, updates = model.apply(
+    variables, x, train=True, rngs={"dropout": jax.random.PRNGKey(2)}, mutable=["batch_stats"]
+  )
+  assert out["logits"].shape == (shape[0], 2) and "batch_stats" in updates
   with pytest.raises(ValueError, match="features ≥ 16"):
     model.apply(variables, jnp.zeros((1, 8, 63, 1)), train=False)
 
@@ -60,13 +70,13 @@ def test_max_feature_map_and_pool():
 def _numpy_lstm(params, x, reverse):
   """PyTorch's LSTM equations, one time step at a time."""
   sigmoid = lambda v: 1 / (1 + np.exp(-v))
-  hidden = params['w_hh'].shape[0]
+  hidden = params["w_hh"].shape[0]
   h = np.zeros((x.shape[0], hidden))
   c = np.zeros_like(h)
   out = np.zeros((x.shape[0], x.shape[1], hidden))
   steps = range(x.shape[1])[::-1] if reverse else range(x.shape[1])
   for t in steps:
-    gates = x[:, t] @ params['w_ih'] + params['b_ih'] + h @ params['w_hh'] + params['b_hh']
+    gates = x[:, t] @ params["w_ih"] + params["b_ih"] + h @ params["w_hh"] + params["b_hh"]
     i, f, g, o = np.split(gates, 4, axis=-1)
     c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
     h = sigmoid(o) * np.tanh(c)
@@ -79,9 +89,9 @@ def test_blstm_equals_the_lstm_equations():
   layer = lcnn.BLSTM(8)
   variables = layer.init(jax.random.PRNGKey(0), x)
   out = np.asarray(layer.apply(variables, x))
-  params = jax.tree.map(np.asarray, variables['params'])
-  np.testing.assert_allclose(out[..., :4], _numpy_lstm(params['forward'], x, False), atol=1e-5)
-  np.testing.assert_allclose(out[..., 4:], _numpy_lstm(params['backward'], x, True), atol=1e-5)
+  params = jax.tree.map(np.asarray, variables["params"])
+  np.testing.assert_allclose(out[..., :4], _numpy_lstm(params["forward"], x, False), atol=1e-5)
+  np.testing.assert_allclose(out[..., 4:], _numpy_lstm(params["backward"], x, True), atol=1e-5)
 
 
 def test_lcnn_trains_and_evaluates_with_the_speech_commands(tmp_path):
@@ -107,13 +117,22 @@ def test_a_run_is_scored_per_condition_on_asvspoof2021_la(tmp_path):
   LA dummy corpus: tables per codec and transmission, counts from the key file."""
   from tfds_builders import asvspoof_protocol
   from tfds_builders.asvspoof2021_la import asvspoof2021_la_dataset_builder as la21
+
   data_dir = tmp_path / "tfds"
   preparation.prepare("synthetic_speech/tiny", data_dir, builder_kwargs={"num_workers": 1})
-  rows = [("eval", f"LA_00{i % 3} LA_E_{i} {codec} {tx} {attack} {key} notrim eval".split(), "ok")
-          for i, (codec, tx, attack, key) in enumerate([
-              ("alaw", "ita_tx", "A07", "spoof"), ("alaw", "ita_tx", "bonafide", "bonafide"),
-              ("alaw", "sin_tx", "A08", "spoof"), ("none", "sin_tx", "bonafide", "bonafide"),
-              ("none", "sin_tx", "A07", "spoof"), ("none", "ita_tx", "bonafide", "bonafide")])]
+  rows = [
+    ("eval", f"LA_00{i % 3} LA_E_{i} {codec} {tx} {attack} {key} notrim eval".split(), "ok")
+    for i, (codec, tx, attack, key) in enumerate(
+      [
+        ("alaw", "ita_tx", "A07", "spoof"),
+        ("alaw", "ita_tx", "bonafide", "bonafide"),
+        ("alaw", "sin_tx", "A08", "spoof"),
+        ("none", "sin_tx", "bonafide", "bonafide"),
+        ("none", "sin_tx", "A07", "spoof"),
+        ("none", "ita_tx", "bonafide", "bonafide"),
+      ]
+    )
+  ]
   asvspoof_protocol.write_dummy_corpus(tmp_path / "la21", la21.Builder, rows)
   preparation.prepare("asvspoof2021_la", data_dir, manual_dir=str(tmp_path / "la21"))
   config = lcnn_synthetic_speech.get_config()
@@ -128,9 +147,14 @@ def test_a_run_is_scored_per_condition_on_asvspoof2021_la(tmp_path):
   tables = report["per_condition"]
   assert set(tables) == {"codec", "transmission", "trim", "subset"}
   assert {k: (v["num_bonafide"], v["num_spoof"]) for k, v in tables["codec"].items()} == {
-      "alaw": (1, 2), "none": (2, 1)}
+    "alaw": (1, 2),
+    "none": (2, 1),
+  }
   cm = report["scores"].cm_scores()
   alaw = np.isin(cm.utterances, ["LA_E_0", "LA_E_1", "LA_E_2"])
-  assert tables["codec"]["alaw"]["eer"] == pytest.approx(speech_evaluator.speech_metrics.compute_eer(
-      cm.scores[alaw & (cm.keys == "bonafide")], cm.scores[alaw & (cm.keys == "spoof")])[0])
+  assert tables["codec"]["alaw"]["eer"] == pytest.approx(
+    speech_evaluator.speech_metrics.compute_eer(
+      cm.scores[alaw & (cm.keys == "bonafide")], cm.scores[alaw & (cm.keys == "spoof")]
+    )[0]
+  )
   assert "## Per transmission" in report["paths"]["markdown"].read_text()

@@ -1,4 +1,5 @@
 """LFCC, frequency masking and the fixed-length waveform, against NumPy/SciPy from the formulas."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,14 +18,18 @@ def _reference_lfcc(x, *, sr=16000, n_fft=1024, win=1024, hop=256, filters=70, c
   count = 1 + (len(padded) - n_fft) // hop
   window = np.zeros(n_fft)
   left = (n_fft - win) // 2
-  window[left:left + win] = scipy.signal.get_window("hamming", win, fftbins=True)
-  stacked = np.stack([padded[t * hop:t * hop + n_fft] * window for t in range(count)])
+  window[left : left + win] = scipy.signal.get_window("hamming", win, fftbins=True)
+  stacked = np.stack([padded[t * hop : t * hop + n_fft] * window for t in range(count)])
   power = np.abs(np.fft.rfft(stacked, axis=1)) ** 2  # (T, bins)
   freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
   edges = np.linspace(0, sr / 2, filters + 2)
-  bank = np.stack([
+  bank = np.stack(
+    [
       np.maximum(0.0, np.minimum((freqs - a) / (b - a), (c - freqs) / (c - b)))
-      for a, b, c in zip(edges[:-2], edges[1:-1], edges[2:])], axis=1)
+      for a, b, c in zip(edges[:-2], edges[1:-1], edges[2:])
+    ],
+    axis=1,
+  )
   energies = np.log10(power @ bank + np.finfo(np.float32).eps)
   c = scipy.fft.dct(energies, type=2, norm="ortho", axis=1)[:, :ceps].T  # (ceps, T)
 
@@ -43,7 +48,7 @@ def _speechlike(rng, n):
   for f in rng.uniform(80, 7000, 5):
     x += rng.uniform(0.05, 0.3) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6))
   x *= 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2
-  x[n // 3:n // 3 + 3000] = 0.0
+  x[n // 3 : n // 3 + 3000] = 0.0
   return (x / np.abs(x).max() * 0.9).astype(np.float32)
 
 
@@ -52,15 +57,18 @@ def test_four_seconds_give_60_by_251():
   out = jax.jit(lfcc_lib.lfcc)(jnp.zeros((2, audio.FIXED_LENGTH), jnp.float32))
   assert out.shape == (2, 60, 251) and out.dtype == jnp.float32
   # Silence: every filter output is log10(eps); its DCT is nonzero only in c0; deltas are 0.
-  np.testing.assert_allclose(out[0, 0], np.log10(np.finfo(np.float32).eps) * np.sqrt(70),
-                             rtol=1e-5)
+  np.testing.assert_allclose(out[0, 0], np.log10(np.finfo(np.float32).eps) * np.sqrt(70), rtol=1e-5)
   np.testing.assert_allclose(out[0, 1:], 0.0, atol=1e-5)
 
 
 def test_matches_an_independent_numpy_implementation_on_random_audio():
   rng = np.random.default_rng(0)
-  batch = np.stack([_speechlike(rng, audio.FIXED_LENGTH),
-                    rng.uniform(-1, 1, audio.FIXED_LENGTH).astype(np.float32)])
+  batch = np.stack(
+    [
+      _speechlike(rng, audio.FIXED_LENGTH),
+      rng.uniform(-1, 1, audio.FIXED_LENGTH).astype(np.float32),
+    ]
+  )
   got = np.asarray(jax.jit(lfcc_lib.lfcc)(batch))
   for index in range(len(batch)):
     want = _reference_lfcc(batch[index])
@@ -70,8 +78,7 @@ def test_matches_an_independent_numpy_implementation_on_random_audio():
 
 def test_other_sizes_and_a_hop_that_does_not_divide_the_fft():
   rng = np.random.default_rng(1)
-  config = audio.LFCCConfig(n_fft=512, win_length=400, hop_length=160, num_filters=40,
-                            num_ceps=13)
+  config = audio.LFCCConfig(n_fft=512, win_length=400, hop_length=160, num_filters=40, num_ceps=13)
   for n in (1000, 4321):
     x = _speechlike(rng, n)
     got = np.asarray(lfcc_lib.lfcc(x, config))
@@ -95,11 +102,13 @@ def test_batched_equals_one_by_one_and_vmaps():
 
 
 def test_building_blocks_match_their_formulas():
-  np.testing.assert_allclose(lfcc_lib.hamming_window(1024),
-                             scipy.signal.get_window("hamming", 1024, fftbins=True), atol=1e-12)
+  np.testing.assert_allclose(
+    lfcc_lib.hamming_window(1024),
+    scipy.signal.get_window("hamming", 1024, fftbins=True),
+    atol=1e-12,
+  )
   dct = lfcc_lib.dct_matrix(70, 20)
-  np.testing.assert_allclose(dct, scipy.fft.dct(np.eye(70), norm="ortho", axis=0)[:20],
-                             atol=1e-12)
+  np.testing.assert_allclose(dct, scipy.fft.dct(np.eye(70), norm="ortho", axis=0)[:20], atol=1e-12)
   bank = lfcc_lib.linear_filter_bank(1024, 16000, 70)
   assert bank.shape == (513, 70)
   assert (bank >= 0).all() and (bank <= 1).all()

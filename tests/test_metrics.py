@@ -1,4 +1,5 @@
 """Detection metrics and video-level scores against scikit-learn, SciPy and hand-made cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,10 +38,10 @@ SEEDS = range(120)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ranking_metrics_match_sklearn(seed):
   labels, scores = _random_case(seed)
-  assert metrics.auc(labels, scores) == pytest.approx(sk.roc_auc_score(labels, scores),
-                                                      abs=1e-12)
+  assert metrics.auc(labels, scores) == pytest.approx(sk.roc_auc_score(labels, scores), abs=1e-12)
   assert metrics.average_precision(labels, scores) == pytest.approx(
-      sk.average_precision_score(labels, scores), abs=1e-12)
+    sk.average_precision_score(labels, scores), abs=1e-12
+  )
   fpr, tpr, thresholds = metrics.roc_curve(labels, scores)
   sk_fpr, sk_tpr, sk_thresholds = sk.roc_curve(labels, scores, drop_intermediate=False)
   np.testing.assert_allclose(fpr, sk_fpr, atol=1e-12)
@@ -56,11 +57,14 @@ def test_threshold_metrics_match_sklearn(seed):
   predicted = (scores > 0.5).astype(int)
   assert metrics.accuracy(labels, scores) == pytest.approx(sk.accuracy_score(labels, predicted))
   assert metrics.precision(labels, scores) == pytest.approx(
-      sk.precision_score(labels, predicted, zero_division=0))
+    sk.precision_score(labels, predicted, zero_division=0)
+  )
   assert metrics.recall(labels, scores) == pytest.approx(
-      sk.recall_score(labels, predicted, zero_division=0))
+    sk.recall_score(labels, predicted, zero_division=0)
+  )
   assert metrics.f1(labels, scores) == pytest.approx(
-      sk.f1_score(labels, predicted, zero_division=0))
+    sk.f1_score(labels, predicted, zero_division=0)
+  )
   tn, fp, fn, tp = sk.confusion_matrix(labels, predicted, labels=[0, 1]).ravel()
   assert metrics.confusion_counts(labels, scores) == {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
 
@@ -130,7 +134,9 @@ def test_single_class():
   assert (report["num_fake"], report["num_real"]) == (3, 0)
 
 
-@pytest.mark.parametrize("labels, scores, message", [
+@pytest.mark.parametrize(
+  "labels, scores, message",
+  [
     ([0, 1, 1], [0.1, 0.2], "differ in length"),
     ([0, 1], [0.1, np.nan], "NaN"),
     ([0, 1], [0.1, np.inf], "infinite"),
@@ -138,7 +144,8 @@ def test_single_class():
     ([[0, 1]], [[0.1, 0.2]], "1-D"),
     ([], [], "empty"),
     (["a", "b"], [0.1, 0.2], "dtype"),
-])
+  ],
+)
 def test_bad_inputs(labels, scores, message):
   with pytest.raises(metrics.MetricInputError, match=message):
     metrics.detection_report(labels, scores)
@@ -152,8 +159,11 @@ def test_detection_report_agrees_with_the_functions():
   assert (report["eer"], report["eer_threshold"]) == metrics.eer(labels, scores)
   for name in ("accuracy", "precision", "recall", "f1"):
     assert report[name] == getattr(metrics, name)(labels, scores)
-  assert report["num_examples"] == len(labels) == report["tp"] + report["fp"] + report["tn"] + \
-      report["fn"]
+  assert (
+    report["num_examples"]
+    == len(labels)
+    == report["tp"] + report["fp"] + report["tn"] + report["fn"]
+  )
   assert report["num_fake"] == int(np.sum(labels))
 
 

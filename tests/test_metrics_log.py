@@ -1,4 +1,5 @@
 """Metrics log: JSON lines read back, TensorBoard event file written."""
+
 import numpy as np
 import pytest
 
@@ -19,7 +20,9 @@ def test_jsonl_and_tensorboard(tmp_path):
 
 def test_a_failed_write_is_one_line_naming_the_file(tmp_path):
   import errno
+
   from fakenas_jax import storage
+
   blocker = tmp_path / "run"
   blocker.write_text("a file where the workdir should be")
   with pytest.raises(storage.StorageError) as error:

@@ -1,5 +1,6 @@
 """Two processes on localhost as one multi-host run (`--coordinator_address`, gloo on the CPU)
 give what one process on the same number of devices gives, and write their files once."""
+
 import json
 import os
 import pathlib
@@ -65,13 +66,15 @@ def _free_port() -> int:
 def _config_file(tmp_path, template, tiny_corpus):
   spec, data_dir, overrides = tiny_corpus
   path = tmp_path / "tiny_config.py"
-  path.write_text(textwrap.dedent(template.format(spec=spec, data_dir=data_dir,
-                                                  overrides=dict(overrides))))
+  path.write_text(
+    textwrap.dedent(template.format(spec=spec, data_dir=data_dir, overrides=dict(overrides)))
+  )
   return path
 
 
 def _load(path: pathlib.Path):
   import importlib.util
+
   spec = importlib.util.spec_from_file_location("tiny_config", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -81,12 +84,26 @@ def _load(path: pathlib.Path):
 def _run_processes(command: str, config: pathlib.Path, workdir: pathlib.Path):
   port = _free_port()
   env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(DEVICES_EACH), PYTHONPATH=str(ROOT))
-  processes = [subprocess.Popen(
-      [sys.executable, "-m", f"fakenas_jax.{command}", f"--config={config}",
-       f"--workdir={workdir}", f"--coordinator_address=localhost:{port}",
-       f"--num_processes={PROCESSES}", f"--process_id={index}"],
-      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-      for index in range(PROCESSES)]
+  processes = [
+    subprocess.Popen(
+      [
+        sys.executable,
+        "-m",
+        f"fakenas_jax.{command}",
+        f"--config={config}",
+        f"--workdir={workdir}",
+        f"--coordinator_address=localhost:{port}",
+        f"--num_processes={PROCESSES}",
+        f"--process_id={index}",
+      ],
+      cwd=ROOT,
+      env=env,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE,
+      text=True,
+    )
+    for index in range(PROCESSES)
+  ]
   outputs = [p.communicate(timeout=900) for p in processes]
   for process, (out, err) in zip(processes, outputs):
     assert process.returncode == 0, f"{out}\n{err}"
@@ -104,12 +121,14 @@ def test_two_processes_search_as_one_process(tiny_corpus, tmp_path):
   outputs = _run_processes("search", config_path, workdir)
   assert "2 process(es), 4 device(s)" in outputs[0][0]
   assert "fakenas_jax" not in outputs[1][0], "only process 0 prints the header"
-  expected = search.run_search(_load(config_path), tmp_path / "one",
-                               devices=jax.devices()[:PROCESSES * DEVICES_EACH])
+  expected = search.run_search(
+    _load(config_path), tmp_path / "one", devices=jax.devices()[: PROCESSES * DEVICES_EACH]
+  )
   assert genotypes.load(workdir / "genotype.json") == expected["genotype"]
   history = json.loads((workdir / "history.json").read_text())
-  np.testing.assert_allclose(history[-1]["alpha"], np.asarray(expected["history"][-1]["alpha"]),
-                             atol=1e-4)
+  np.testing.assert_allclose(
+    history[-1]["alpha"], np.asarray(expected["history"][-1]["alpha"]), atol=1e-4
+  )
   _one_line_per_epoch(workdir, 2)
 
 
@@ -117,20 +136,24 @@ def test_two_processes_train_as_one_process(tiny_corpus, tmp_path):
   config_path = _config_file(tmp_path, TRAIN_CONFIG, tiny_corpus)
   workdir = tmp_path / "two"
   _run_processes("train", config_path, workdir)
-  expected = trainer.train_and_evaluate(_load(config_path), tmp_path / "one",
-                                        devices=jax.devices()[:PROCESSES * DEVICES_EACH])
+  expected = trainer.train_and_evaluate(
+    _load(config_path), tmp_path / "one", devices=jax.devices()[: PROCESSES * DEVICES_EACH]
+  )
   ckpt = checkpoints.Checkpointer(workdir / "checkpoints")
   try:
-    target = checkpoints.abstract_like({"state": jax.device_get(expected["state"]),
-                                        "rng": np.zeros(2, np.uint32)},
-                                       jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+    target = checkpoints.abstract_like(
+      {"state": jax.device_get(expected["state"]), "rng": np.zeros(2, np.uint32)},
+      jax.sharding.SingleDeviceSharding(jax.devices()[0]),
+    )
     restored, _ = ckpt.restore(target, "latest")
   finally:
     ckpt.close()
   # Float tolerance of 4 SGD steps: a bias before a batch norm has no true gradient, only
   # float noise of order 1e-5, which differs with the reduction order over devices.
-  for a, b in zip(jax.tree.leaves(jax.device_get(restored["state"].params)),
-                  jax.tree.leaves(jax.device_get(expected["state"].params))):
+  for a, b in zip(
+    jax.tree.leaves(jax.device_get(restored["state"].params)),
+    jax.tree.leaves(jax.device_get(expected["state"].params)),
+  ):
     np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
   history = json.loads((workdir / "history.json").read_text())
   for one, other in zip(history, expected["history"]):

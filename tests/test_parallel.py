@@ -1,4 +1,5 @@
 """Mesh creation and batch placement, on 1 and on the 4 CPU devices of the test session."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,9 +11,11 @@ from fakenas_jax import parallel
 
 def host_batch(rows):
   rng = np.random.default_rng(rows)
-  return {"image": rng.standard_normal((rows, 8, 8, 3)).astype(np.float32),
-          "label": np.arange(rows, dtype=np.int32) % 2,
-          "valid": np.ones(rows, bool)}
+  return {
+    "image": rng.standard_normal((rows, 8, 8, 3)).astype(np.float32),
+    "label": np.arange(rows, dtype=np.int32) % 2,
+    "valid": np.ones(rows, bool),
+  }
 
 
 def test_mesh_spans_every_device_with_one_auto_data_axis():
@@ -56,8 +59,9 @@ def test_jit_over_the_mesh_with_replicated_parameters():
 
   expected = host_batch(8)
   logits = expected["image"].reshape(8, -1).sum(1)
-  np.testing.assert_allclose(loss(weights, batch), np.mean(logits * (2 * expected["label"] - 1)),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    loss(weights, batch), np.mean(logits * (2 * expected["label"] - 1)), rtol=1e-5
+  )
   grad = jax.jit(jax.grad(loss))(weights, batch)
   assert grad.sharding.is_fully_replicated
 

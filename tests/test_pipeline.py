@@ -1,4 +1,5 @@
 """The grain input pipeline, read from the tiny synthetic corpus (built once per session)."""
+
 import collections
 import json
 
@@ -29,8 +30,15 @@ def decoded_records(tiny_builder):
 
 
 def make(source, **kwargs):
-  defaults = dict(source=source, global_batch_size=4, image_size=SIZE, training=False,
-                  process_index=0, process_count=1, num_threads=2)
+  defaults = dict(
+    source=source,
+    global_batch_size=4,
+    image_size=SIZE,
+    training=False,
+    process_index=0,
+    process_count=1,
+    num_threads=2,
+  )
   return pipeline_lib.make_pipeline(**{**defaults, **kwargs})
 
 
@@ -89,8 +97,9 @@ def test_masks_are_returned_only_when_asked(train_source):
 
 def test_pixels_match_tfds_decoding(train_source, decoded_records):
   """At the stored size no resize happens: the image is TFDS's decoding, normalised."""
-  pipeline = make(train_source, image_size=32, masks=("face_hull",), mean=(0.2, 0.4, 0.6),
-                  std=(0.5, 0.25, 1.0))
+  pipeline = make(
+    train_source, image_size=32, masks=("face_hull",), mean=(0.2, 0.4, 0.6), std=(0.5, 0.25, 1.0)
+  )
   batch = next(iter(pipeline))
   for row, key in enumerate(frames_of(batch, pipeline)):
     record = decoded_records[key]
@@ -101,8 +110,9 @@ def test_pixels_match_tfds_decoding(train_source, decoded_records):
 
 def test_evenly_spaced_frame_selection():
   # Video 0 has 10 frames stored out of order, video 1 has 2, video 2 has 5.
-  frames = [(0, f) for f in (3, 0, 9, 1, 2, 8, 4, 5, 7, 6)] + [(1, 1), (1, 0)] + \
-           [(2, f) for f in range(5)]
+  frames = (
+    [(0, f) for f in (3, 0, 9, 1, 2, 8, 4, 5, 7, 6)] + [(1, 1), (1, 0)] + [(2, f) for f in range(5)]
+  )
   video, frame_index = (np.array(column, np.int32) for column in zip(*frames))
   zeros = np.zeros(len(frames), np.int32)
   table = pipeline_lib.FrameTable(video, frame_index, zeros, zeros, ("a", "b", "c"), ("real",))
@@ -154,8 +164,14 @@ def test_training_is_deterministic_and_reshuffles_epochs(train_source):
   batches = list(first)
   assert len(batches) == first.num_batches == 2 * (n // 4) == 2 * first.steps_per_epoch
   assert_batches_equal(batches, list(again))
-  epochs = [[key for batch in batches[e * first.steps_per_epoch:(e + 1) * first.steps_per_epoch]
-             for key in frames_of(batch, first)] for e in range(2)]
+  epochs = [
+    [
+      key
+      for batch in batches[e * first.steps_per_epoch : (e + 1) * first.steps_per_epoch]
+      for key in frames_of(batch, first)
+    ]
+    for e in range(2)
+  ]
   for epoch in epochs:
     assert len(epoch) == len(set(epoch)) == first.steps_per_epoch * 4  # no repeat in an epoch
   assert epochs[0] != epochs[1]  # reshuffled
@@ -166,10 +182,26 @@ def test_training_is_deterministic_and_reshuffles_epochs(train_source):
 
 def test_augmentation_is_per_example_and_deterministic(train_source):
   plain = list(make(train_source, training=True, seed=1, num_epochs=1))
-  flipped = list(make(train_source, training=True, seed=1, num_epochs=1,
-                      augment=preprocess.random_horizontal_flip, masks=("face_hull",)))
-  flipped_again = list(make(train_source, training=True, seed=1, num_epochs=1,
-                            augment=preprocess.random_horizontal_flip, masks=("face_hull",)))
+  flipped = list(
+    make(
+      train_source,
+      training=True,
+      seed=1,
+      num_epochs=1,
+      augment=preprocess.random_horizontal_flip,
+      masks=("face_hull",),
+    )
+  )
+  flipped_again = list(
+    make(
+      train_source,
+      training=True,
+      seed=1,
+      num_epochs=1,
+      augment=preprocess.random_horizontal_flip,
+      masks=("face_hull",),
+    )
+  )
   assert_batches_equal(flipped, flipped_again)
   mirrored = same = 0
   for a, b in zip(plain, flipped):
@@ -205,11 +237,13 @@ def test_resumed_iterator_yields_the_same_batches(train_source):
 
 def test_process_shards_are_disjoint_and_form_the_global_batches(train_source):
   for training in (True, False):
-    kwargs = dict(global_batch_size=4, training=training, seed=5,
-                  num_epochs=1 if training else None)
+    kwargs = dict(
+      global_batch_size=4, training=training, seed=5, num_epochs=1 if training else None
+    )
     single = list(make(train_source, **kwargs))
-    shards = [list(make(train_source, process_index=p, process_count=2, **kwargs))
-              for p in range(2)]
+    shards = [
+      list(make(train_source, process_index=p, process_count=2, **kwargs)) for p in range(2)
+    ]
     assert len(shards[0]) == len(shards[1]) == len(single)
     pipeline = make(train_source)
     for whole, *parts in zip(single, *shards):
@@ -219,14 +253,17 @@ def test_process_shards_are_disjoint_and_form_the_global_batches(train_source):
       assert sorted(keys[0] + keys[1]) == sorted(frames_of(whole, pipeline))
 
 
-@pytest.mark.parametrize("kwargs, message", [
+@pytest.mark.parametrize(
+  "kwargs, message",
+  [
     (dict(global_batch_size=5, process_count=2), "multiple of the process count"),
     (dict(process_index=2, process_count=2), "process_index"),
     (dict(masks=("hull",)), "masks"),
     (dict(training=True, global_batch_size=10_000), "exceeds"),
     (dict(num_epochs=2), "evaluation"),
     (dict(frames_per_video=0), "frames_per_video"),
-])
+  ],
+)
 def test_bad_arguments_are_explained(train_source, kwargs, message):
   with pytest.raises(ValueError, match=message):
     make(train_source, **kwargs)
@@ -267,9 +304,17 @@ def test_iterator_state_round_trips_through_an_orbax_checkpoint(train_source, tm
 def test_video_folds_split_videos_in_halves_with_both_classes(tiny_builder):
   source = tiny_builder.as_data_source("train")
   table = pipeline_lib.read_frame_table(source)
-  halves = [pipeline_lib.make_pipeline(source=source, global_batch_size=2, image_size=16,
-                                       training=False, video_fold=(i, 2), table=table)
-            for i in range(2)]
+  halves = [
+    pipeline_lib.make_pipeline(
+      source=source,
+      global_batch_size=2,
+      image_size=16,
+      training=False,
+      video_fold=(i, 2),
+      table=table,
+    )
+    for i in range(2)
+  ]
   videos = [set(table.video[h.selected]) for h in halves]
   assert not videos[0] & videos[1]
   assert videos[0] | videos[1] == set(range(len(table.video_ids)))

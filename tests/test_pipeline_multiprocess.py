@@ -1,4 +1,5 @@
 """Two JAX processes on localhost (gloo, 2 CPU devices each) read one split together."""
+
 import json
 import os
 import pathlib
@@ -19,11 +20,20 @@ def run_workers(builder_dir, out_dir):
   env = {**os.environ, "JAX_PLATFORMS": "cpu"}
   processes = []
   for process_id in range(NUM_PROCESSES):
-    command = [sys.executable, str(WORKER), f"--process_id={process_id}",
-               f"--num_processes={NUM_PROCESSES}", f"--port={port}",
-               f"--builder_dir={builder_dir}", f"--out={out_dir / f'{process_id}.json'}"]
-    processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True))
+    command = [
+      sys.executable,
+      str(WORKER),
+      f"--process_id={process_id}",
+      f"--num_processes={NUM_PROCESSES}",
+      f"--port={port}",
+      f"--builder_dir={builder_dir}",
+      f"--out={out_dir / f'{process_id}.json'}",
+    ]
+    processes.append(
+      subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+      )
+    )
   logs = []
   try:
     for process in processes:

@@ -1,5 +1,6 @@
 """`predict`: a real photograph, a video written with OpenCV and a corrupt file in one call,
 scored by a tiny Meso-4 trained for real; JSON/CSV consistency; preprocessing as in training."""
+
 import csv
 import json
 import os
@@ -53,8 +54,9 @@ def inputs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def predicted(run, inputs, tmp_path_factory):
   output = tmp_path_factory.mktemp("predict_out")
-  report = pf.predict_files(run, inputs, output, frames_per_video=3, overlays=True,
-                            annotated_video=True, batch_size=4)
+  report = pf.predict_files(
+    run, inputs, output, frames_per_video=3, overlays=True, annotated_video=True, batch_size=4
+  )
   return report, output
 
 
@@ -83,8 +85,7 @@ def test_photo_video_and_corrupt_file_in_one_call(predicted, inputs):
   for frame in clip["frames"]:
     assert frame["faces"], frame
     assert frame["p_fake"] == max(f["p_fake"] for f in frame["faces"])
-  assert clip["p_fake"] == pytest.approx(np.mean([f["p_fake"] for f in clip["frames"]]),
-                                         abs=1e-6)
+  assert clip["p_fake"] == pytest.approx(np.mean([f["p_fake"] for f in clip["frames"]]), abs=1e-6)
 
   assert broken["status"] == "error" and broken["p_fake"] is None
   assert "cannot open" in broken["message"] and not broken["frames"]
@@ -106,8 +107,9 @@ def test_json_and_csv_agree(predicted):
       assert float(row["p_fake"]) == pytest.approx(result["p_fake"])
   with open(output / "frames.csv") as handle:
     frames = list(csv.DictReader(handle))
-  expected = [(f["file"], fr["frame_index"], fr["p_fake"]) for f in report["files"]
-              for fr in f["frames"]]
+  expected = [
+    (f["file"], fr["frame_index"], fr["p_fake"]) for f in report["files"] for fr in f["frames"]
+  ]
   assert [(r["file"], int(r["frame_index"]), float(r["p_fake"])) for r in frames] == expected
   with open(output / "faces.csv") as handle:
     faces = list(csv.DictReader(handle))
@@ -115,7 +117,8 @@ def test_json_and_csv_agree(predicted):
   # A file's score is the mean of its frames' rows in frames.csv.
   video = report["files"][1]["file"]
   assert np.mean([float(r["p_fake"]) for r in frames if r["file"] == video]) == pytest.approx(
-      float(files[1]["p_fake"]), abs=1e-5)
+    float(files[1]["p_fake"]), abs=1e-5
+  )
 
 
 def test_overlays_and_annotated_video(predicted):
@@ -144,12 +147,15 @@ def test_face_is_preprocessed_as_in_training(predicted, run, inputs):
   stored = crop_lib.crop_square(photo, tuple(face["crop_box"]), report["crop"]["crop_size"])
   encoded = cv2.imencode(".png", cv2.cvtColor(stored, cv2.COLOR_RGB2BGR))[1].tobytes()
   frame = preprocess.decode_frame({"image": encoded}, image_size=report["image_size"])
-  batch = preprocess.batch_to_float({"image": frame["image"][None]},
-                                    mean=preprocess.channel_stats(0.5, "mean"),
-                                    std=preprocess.channel_stats(0.5, "std"))
+  batch = preprocess.batch_to_float(
+    {"image": frame["image"][None]},
+    mean=preprocess.channel_stats(0.5, "mean"),
+    std=preprocess.channel_stats(0.5, "std"),
+  )
   predictor = pf.Predictor(run)
-  p_fake = jax.jit(steps.make_predict_step(predictor.model))(predictor.variables,
-                                                              batch["image"])["p_fake"]
+  p_fake = jax.jit(steps.make_predict_step(predictor.model))(predictor.variables, batch["image"])[
+    "p_fake"
+  ]
   assert float(p_fake[0]) == pytest.approx(face["p_fake"], abs=1e-5)
 
 
@@ -158,8 +164,9 @@ def test_every_n_and_faceless_frames(run, tmp_path):
   dummy_videos.write_faceless_video(faceless, num_frames=4)
   video = tmp_path / "face.avi"
   dummy_videos.write_face_video(video, num_frames=5)
-  report = pf.predict_files(run, [faceless, video, tmp_path / "absent.jpg"], tmp_path / "out",
-                            every_n=2)
+  report = pf.predict_files(
+    run, [faceless, video, tmp_path / "absent.jpg"], tmp_path / "out", every_n=2
+  )
   empty, clip, absent = report["files"]
   assert empty["status"] == "no_face" and "no face" in empty["message"]
   assert [frame["frame_index"] for frame in empty["frames"]] == [0, 2]
@@ -181,8 +188,7 @@ def test_frames_past_the_end_of_a_truncated_video(run, tmp_path):
   assert decoded and result["status"] == "ok"
   last = max(frame["frame_index"] for frame in decoded)
   missing = [frame for frame in result["frames"] if frame["frame_index"] > last]
-  assert missing and all(frame["message"].startswith("truncated after frame")
-                         for frame in missing)
+  assert missing and all(frame["message"].startswith("truncated after frame") for frame in missing)
 
 
 def test_workdir_without_a_detector(tmp_path):
@@ -192,10 +198,22 @@ def test_workdir_without_a_detector(tmp_path):
 
 def test_command_line(run, inputs, tmp_path):
   result = subprocess.run(
-      [sys.executable, "-m", "fakenas_jax.predict", f"--workdir={run}",
-       f"--output={tmp_path}", "--checkpoint=latest", str(inputs[0]), str(inputs[2])],
-      cwd=ROOT, capture_output=True, text=True, timeout=300,
-      env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    [
+      sys.executable,
+      "-m",
+      "fakenas_jax.predict",
+      f"--workdir={run}",
+      f"--output={tmp_path}",
+      "--checkpoint=latest",
+      str(inputs[0]),
+      str(inputs[2]),
+    ],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    env={**os.environ, "JAX_PLATFORMS": "cpu"},
+  )
   assert result.returncode == 1, result.stderr  # one of the two files failed
   assert "astronaut.png" in result.stdout
   assert f"{inputs[2]}: cannot open" in result.stdout
@@ -204,8 +222,12 @@ def test_command_line(run, inputs, tmp_path):
   stored = json.loads((tmp_path / "predictions.json").read_text())
   assert stored["checkpoint"] == "latest" and len(stored["files"]) == 2
   missing = subprocess.run(
-      [sys.executable, "-m", "fakenas_jax.predict", f"--workdir={tmp_path / 'none'}",
-       str(inputs[0])], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    [sys.executable, "-m", "fakenas_jax.predict", f"--workdir={tmp_path / 'none'}", str(inputs[0])],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
   assert missing.returncode == 2
   assert "python -m fakenas_jax.train --workdir=" in missing.stderr
 
@@ -223,7 +245,10 @@ def test_caveats_summary_and_exit_code(predicted):
   assert pf.summary_line(report) == f"3 files: 2 scored ({fakes} fake, {2 - fakes} real), 1 failed"
   assert pf.exit_code(report) == 1
   assert pf.exit_code({"files": report["files"][:2]}) == 0
-  assert report["frame_score"] == pf.FRAME_SCORES["max"] and report["min_face_score"] == detection.DEFAULT_MIN_SCORE["hog"]
+  assert (
+    report["frame_score"] == pf.FRAME_SCORES["max"]
+    and report["min_face_score"] == detection.DEFAULT_MIN_SCORE["hog"]
+  )
 
 
 def test_frame_score_max_or_mean_over_faces(run, tmp_path):
@@ -249,6 +274,7 @@ def test_frame_score_max_or_mean_over_faces(run, tmp_path):
 
 def test_overlay_titles_fit_the_picture():
   from fakenas_jax.eval import gradcam
+
   title = "P(fake) 0.734 - frame 12 face 0 - a_rather_long_file_name_of_a_video_clip.mp4"
   lines = gradcam.fit_lines(title, 150)
   assert len(lines) > 1 and "".join(lines).replace(" ", "") == title.replace(" ", "")

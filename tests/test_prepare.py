@@ -1,4 +1,5 @@
 """`prepare` and `python -m fakenas_jax.prepare`: building, re-running, bad input, interruption."""
+
 import os
 import pathlib
 import signal
@@ -14,8 +15,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _run_prepare(*args, **kwargs):
-  return subprocess.run([sys.executable, "-m", "fakenas_jax.prepare", *args], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300, **kwargs)
+  return subprocess.run(
+    [sys.executable, "-m", "fakenas_jax.prepare", *args],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    **kwargs,
+  )
 
 
 def test_summary_counts_examples_per_split_and_class(tiny_corpus, tiny_builder):
@@ -87,33 +94,54 @@ def test_cli_reports_bad_input_without_a_traceback(tmp_path):
   assert result.returncode == 2
   assert "Known datasets:" in result.stderr and "synthetic_faces" in result.stderr
   assert "Traceback" not in result.stderr
-  result = _run_prepare("--dataset=synthetic_faces/studio", f"--data_dir={tmp_path}",
-                        "--override=resolutoin=40")
+  result = _run_prepare(
+    "--dataset=synthetic_faces/studio", f"--data_dir={tmp_path}", "--override=resolutoin=40"
+  )
   assert result.returncode == 2 and "resolution" in result.stderr
   listing = _run_prepare("--list")
-  assert listing.returncode == 0 and "synthetic_faces: studio, celeb, wild, graphics" in listing.stdout
+  assert (
+    listing.returncode == 0 and "synthetic_faces: studio, celeb, wild, graphics" in listing.stdout
+  )
 
 
 def test_cli_builds_and_summarises(tmp_path):
-  result = _run_prepare("--dataset=synthetic_faces/graphics", f"--data_dir={tmp_path}",
-                        "--override=identities=2,2,2", "--override=frames_per_video=2",
-                        "--override=resolution=32", "--override=real_videos_per_identity=1",
-                        "--override=fake_videos_per_identity=1")
+  result = _run_prepare(
+    "--dataset=synthetic_faces/graphics",
+    f"--data_dir={tmp_path}",
+    "--override=identities=2,2,2",
+    "--override=frames_per_video=2",
+    "--override=resolution=32",
+    "--override=real_videos_per_identity=1",
+    "--override=fake_videos_per_identity=1",
+  )
   assert result.returncode == 0, result.stderr[-2000:]
   assert "train" in result.stdout and "nothing skipped" in result.stdout
-  again = _run_prepare("--dataset=synthetic_faces/graphics", f"--data_dir={tmp_path}",
-                       "--override=identities=2,2,2", "--override=frames_per_video=2",
-                       "--override=resolution=32", "--override=real_videos_per_identity=1",
-                       "--override=fake_videos_per_identity=1")
+  again = _run_prepare(
+    "--dataset=synthetic_faces/graphics",
+    f"--data_dir={tmp_path}",
+    "--override=identities=2,2,2",
+    "--override=frames_per_video=2",
+    "--override=resolution=32",
+    "--override=real_videos_per_identity=1",
+    "--override=fake_videos_per_identity=1",
+  )
   assert "already prepared" in again.stdout
 
 
 def test_an_interrupted_build_never_reads_as_complete(tmp_path):
-  args = ["--dataset=synthetic_faces/wild", f"--data_dir={tmp_path}",
-          "--override=identities=12,2,2", "--override=frames_per_video=4"]
-  process = subprocess.Popen([sys.executable, "-m", "fakenas_jax.prepare", *args], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+  args = [
+    "--dataset=synthetic_faces/wild",
+    f"--data_dir={tmp_path}",
+    "--override=identities=12,2,2",
+    "--override=frames_per_video=4",
+  ]
+  process = subprocess.Popen(
+    [sys.executable, "-m", "fakenas_jax.prepare", *args],
+    cwd=ROOT,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+    start_new_session=True,
+  )
   deadline = time.time() + 120
   while time.time() < deadline and not list(tmp_path.glob("synthetic_faces/*/incomplete*")):
     time.sleep(0.05)
@@ -121,8 +149,9 @@ def test_an_interrupted_build_never_reads_as_complete(tmp_path):
   time.sleep(0.3)
   os.killpg(process.pid, signal.SIGKILL)
   process.wait()
-  config = overrides.parse([arg.split("=", 1)[1] for arg in args[2:]],
-                           corpora.resolve_config("synthetic_faces/wild"))
+  config = overrides.parse(
+    [arg.split("=", 1)[1] for arg in args[2:]], corpora.resolve_config("synthetic_faces/wild")
+  )
   builder = corpora.load_builder("synthetic_faces/wild", str(tmp_path), **config)
   assert not builder.is_prepared()
   left = list(tmp_path.glob("synthetic_faces/*/incomplete*"))
@@ -135,14 +164,19 @@ def test_an_interrupted_build_never_reads_as_complete(tmp_path):
 
 # ---- Faults: damaged builds, full disks, two builds at once.
 
-SMALL = ["--override=identities=2,2,2", "--override=frames_per_video=2",
-         "--override=resolution=32", "--override=real_videos_per_identity=1",
-         "--override=fake_videos_per_identity=1"]
+SMALL = [
+  "--override=identities=2,2,2",
+  "--override=frames_per_video=2",
+  "--override=resolution=32",
+  "--override=real_videos_per_identity=1",
+  "--override=fake_videos_per_identity=1",
+]
 
 
 def _small_overrides():
-  return overrides.parse([arg.split("=", 1)[1] for arg in SMALL],
-                         corpora.resolve_config("synthetic_faces/studio"))
+  return overrides.parse(
+    [arg.split("=", 1)[1] for arg in SMALL], corpora.resolve_config("synthetic_faces/studio")
+  )
 
 
 def _decoded(builder):
@@ -150,16 +184,20 @@ def _decoded(builder):
   out = {}
   for split in builder.info.splits:
     source = builder.as_data_source(split)
-    out[split] = [{k: (v.tobytes() if hasattr(v, "tobytes") else v) for k, v in source[i].items()}
-                  for i in range(len(source))]
+    out[split] = [
+      {k: (v.tobytes() if hasattr(v, "tobytes") else v) for k, v in source[i].items()}
+      for i in range(len(source))
+    ]
   return out
 
 
 def test_a_damaged_build_names_the_file_and_is_rebuilt(tmp_path):
   from fakenas_jax.data import integrity, pipeline
+
   config = _small_overrides()
-  preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
-                      builder_kwargs={"num_workers": 1})
+  preparation.prepare(
+    "synthetic_faces/studio", tmp_path, overrides=config, builder_kwargs={"num_workers": 1}
+  )
   builder = corpora.load_builder("synthetic_faces/studio", str(tmp_path), **config)
   before = _decoded(builder)
   damaged = next(pathlib.Path(builder.data_dir).glob("*-train.array_record-*"))
@@ -168,7 +206,8 @@ def test_a_damaged_build_names_the_file_and_is_rebuilt(tmp_path):
   data[len(data) // 2] ^= 0xFF
   damaged.write_bytes(bytes(data))
   assert integrity.damaged_files(builder.data_dir) == [
-      (str(damaged), integrity.check_file(damaged))]
+    (str(damaged), integrity.check_file(damaged))
+  ]
   # Reading it for training: the pipeline's reader names the file and the command.
   reader = pipeline.RecordReader(builder.as_data_source("train"))
   with pytest.raises(integrity.CorruptCorpusError) as error:
@@ -199,6 +238,7 @@ def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, 
   import errno
 
   from tensorflow_datasets.core import file_adapters
+
   config = _small_overrides()
   calls = []
 
@@ -206,20 +246,25 @@ def test_a_full_disk_is_one_line_and_the_next_run_builds(tmp_path, monkeypatch, 
     calls.append(path)
     if kind == "OSError":
       raise OSError(errno.ENOSPC, "No space left on device", str(path))
-    raise RuntimeError(f"open() failed: No space left on device; opening {path}; Failed to "
-                       "create the file header")
-  monkeypatch.setattr(file_adapters.ArrayRecordFileAdapter, "write_examples",
-                      classmethod(full_disk))
+    raise RuntimeError(
+      f"open() failed: No space left on device; opening {path}; Failed to create the file header"
+    )
+
+  monkeypatch.setattr(
+    file_adapters.ArrayRecordFileAdapter, "write_examples", classmethod(full_disk)
+  )
   with pytest.raises(preparation.DataDirError) as error:
-    preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
-                        builder_kwargs={"num_workers": 1})
+    preparation.prepare(
+      "synthetic_faces/studio", tmp_path, overrides=config, builder_kwargs={"num_workers": 1}
+    )
   message = str(error.value)
   assert calls and message.startswith("no space left on the device while writing ")
   assert str(calls[0]) in message and "free there" in message and "\n" not in message
   assert "run the same command again" in message
   monkeypatch.undo()
-  summary = preparation.prepare("synthetic_faces/studio", tmp_path, overrides=config,
-                                builder_kwargs={"num_workers": 1})
+  summary = preparation.prepare(
+    "synthetic_faces/studio", tmp_path, overrides=config, builder_kwargs={"num_workers": 1}
+  )
   assert not summary.already_prepared and summary.splits["train"].examples == 8
   assert not list(tmp_path.glob("synthetic_faces/*/incomplete*"))
   assert "Downloading and preparing" not in capsys.readouterr().out  # no TFDS download noise
@@ -229,10 +274,15 @@ def test_describe_os_error_says_what_to_do():
   import errno
 
   from fakenas_jax import storage
-  for code, words in ((errno.ENOSPC, "no space left"), (errno.EACCES, "permission denied"),
-                      (errno.EROFS, "read-only file system")):
-    text = storage.describe_os_error(OSError(code, os.strerror(code), "/x/y.bin"),
-                                     action="re-run it")
+
+  for code, words in (
+    (errno.ENOSPC, "no space left"),
+    (errno.EACCES, "permission denied"),
+    (errno.EROFS, "read-only file system"),
+  ):
+    text = storage.describe_os_error(
+      OSError(code, os.strerror(code), "/x/y.bin"), action="re-run it"
+    )
     assert words in text and "/x/y.bin" in text and text.endswith("re-run it")
 
 

@@ -1,4 +1,5 @@
 """Progress a person can read (`run.progress`): lines, not carriage returns, off a terminal."""
+
 import io
 
 from fakenas_jax import errors
@@ -7,8 +8,7 @@ from fakenas_jax.run import progress
 
 def test_off_a_terminal_a_line_every_quarter_epoch_with_the_run_eta():
   stream = io.StringIO()
-  bar = progress.Progress(epochs=2, steps_per_epoch=8, done_steps=0, enabled=True,
-                          stream=stream)
+  bar = progress.Progress(epochs=2, steps_per_epoch=8, done_steps=0, enabled=True, stream=stream)
   with bar.compiling("the search step"):
     pass
   bar.start_epoch(0, 0)
@@ -19,7 +19,9 @@ def test_off_a_terminal_a_line_every_quarter_epoch_with_the_run_eta():
   text = stream.getvalue()
   assert "\r" not in text
   lines = text.splitlines()
-  assert lines[0] == "compiling the search step…" and lines[1].startswith("compiled the search step in")
+  assert lines[0] == "compiling the search step…" and lines[1].startswith(
+    "compiled the search step in"
+  )
   steps = [line for line in lines if line.startswith("epoch 1/2 step")]
   assert [line.split()[3].rstrip(",") for line in steps] == ["2/8", "4/8", "6/8", "8/8"]
   assert all("loss 0.500" in line and "run ETA" in line for line in steps[1:])

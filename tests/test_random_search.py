@@ -1,4 +1,5 @@
 """The random-architecture baseline: the space's constraints, reproducibility, the CLI."""
+
 import json
 import pathlib
 import subprocess
@@ -46,7 +47,7 @@ def test_sampling_is_uniform_over_ops_and_inputs():
 
 
 def test_the_same_seed_gives_the_same_genotypes_and_another_seed_others():
-  assert (random_search.sample_genotypes(7, 5, OPS) == random_search.sample_genotypes(7, 5, OPS))
+  assert random_search.sample_genotypes(7, 5, OPS) == random_search.sample_genotypes(7, 5, OPS)
   assert random_search.sample_genotypes(7, 5, OPS) != random_search.sample_genotypes(8, 5, OPS)
 
 
@@ -82,10 +83,21 @@ def test_seeds_parse_from_the_command_line_forms():
 
 def test_the_search_command_writes_random_genotypes_per_seed(tmp_path):
   result = subprocess.run(
-      [sys.executable, "-m", "fakenas_jax.search", "--config=configs/search/random.py",
-       f"--workdir={tmp_path}", "--config.random.num_genotypes=2", "--config.seeds=0,1",
-       "--config.random.diagrams=False"],
-      cwd=ROOT, capture_output=True, text=True, timeout=300)
+    [
+      sys.executable,
+      "-m",
+      "fakenas_jax.search",
+      "--config=configs/search/random.py",
+      f"--workdir={tmp_path}",
+      "--config.random.num_genotypes=2",
+      "--config.seeds=0,1",
+      "--config.random.diagrams=False",
+    ],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert result.returncode == 0, result.stderr
   for seed in (0, 1):
     files = sorted((tmp_path / f"seed_{seed}").glob("random_*/genotype.json"))

@@ -1,5 +1,6 @@
 """The demo report as people read it: real HTML tables, the genotype as a table, rounded numbers;
 every line of the α/β/H plot labelled."""
+
 import html.parser
 import json
 
@@ -40,13 +41,23 @@ class _Cells(html.parser.HTMLParser):
 def test_sections_render_as_real_tables_with_rounded_numbers():
   genotype = genotypes.PUBLISHED["PC_DARTS"].to_json()
   sections = [
-      ("Metrics", ["Rows: `run → corpus`.",
-                   report.Table({"c2pn → studio": {"frame auc": 0.912345678, "frames": 160,
-                                                    "video eer": float("nan")}},
-                                row_header="run")], []),
-      ("Cells", [report.Table(report.genotype_rows(genotype), row_header="cell node")], []),
-      ("Time", [report.Table({"search": {"wall time": report.human_duration(206.8)}},
-                             row_header="part")], ["search/arch_history.png"]),
+    (
+      "Metrics",
+      [
+        "Rows: `run → corpus`.",
+        report.Table(
+          {"c2pn → studio": {"frame auc": 0.912345678, "frames": 160, "video eer": float("nan")}},
+          row_header="run",
+        ),
+      ],
+      [],
+    ),
+    ("Cells", [report.Table(report.genotype_rows(genotype), row_header="cell node")], []),
+    (
+      "Time",
+      [report.Table({"search": {"wall time": report.human_duration(206.8)}}, row_header="part")],
+      ["search/arch_history.png"],
+    ),
   ]
   page = report.render_html("demo", sections)
   parser = _Cells()
@@ -69,7 +80,11 @@ def test_sections_render_as_real_tables_with_rounded_numbers():
 
 def test_human_numbers():
   assert [report.human_duration(s) for s in (0.42, 12.4, 206.8, 3725)] == [
-      "0.4 s", "12 s", "3 min 27 s", "1 h 02 min"]
+    "0.4 s",
+    "12 s",
+    "3 min 27 s",
+    "1 h 02 min",
+  ]
   assert report.human_number(0.98765) == "0.988" and report.human_number(7) == "7"
   assert report.human_number(True) == "True" and report.human_number(None) == ""
 
@@ -77,9 +92,15 @@ def test_human_numbers():
 def test_every_line_of_the_architecture_plot_is_labelled():
   ops = ["none", "skip_connect", "max_pool_3x3", "sep_conv_3x3"]
   rng = np.random.default_rng(0)
-  history = [{"epoch": e, "alpha": rng.normal(size=(2, 14, 4)).tolist(),
-              "beta": rng.normal(size=(2, 14)).tolist(),
-              "importance": rng.random((2, 14, 4)).tolist()} for e in range(3)]
+  history = [
+    {
+      "epoch": e,
+      "alpha": rng.normal(size=(2, 14, 4)).tolist(),
+      "beta": rng.normal(size=(2, 14)).tolist(),
+      "importance": rng.random((2, 14, 4)).tolist(),
+    }
+    for e in range(3)
+  ]
   figure = arch_plots.history_figure(history, ops)
   axes = np.asarray(figure.axes[:6]).reshape(3, 2)
   edges = arch_plots.edge_labels(14)

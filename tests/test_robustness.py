@@ -1,4 +1,5 @@
 """Robustness transforms, partial-face sets and a robustness run end to end on a tiny trained run."""
+
 import json
 
 import jax
@@ -18,8 +19,9 @@ SIZE = 64
 @pytest.fixture(scope="module")
 def frame():
   """A rendered face frame (textured, not flat) and its 68 landmarks."""
-  video = synthetic.generate_video(synthetic.RECIPES["wild"], seed=(7,), target_identity=3,
-                                   num_frames=4, resolution=SIZE)
+  video = synthetic.generate_video(
+    synthetic.RECIPES["wild"], seed=(7,), target_identity=3, num_frames=4, resolution=SIZE
+  )
   return video
 
 
@@ -41,7 +43,8 @@ def test_blur_is_the_identity_at_zero_and_a_3x3_kernel(frame):
   blurred = degradations.gaussian_blur(image, 0.5)
   assert blurred.shape == image.shape and not np.array_equal(blurred, image)
   assert degradations.psnr(image, degradations.gaussian_blur(image, 0.3)) > degradations.psnr(
-      image, blurred)
+    image, blurred
+  )
   impulse = np.zeros((9, 9, 3), np.uint8)
   impulse[4, 4] = 255
   spread = degradations.gaussian_blur(impulse, 0.5)
@@ -57,11 +60,13 @@ def test_noise_has_the_asked_standard_deviation():
     residual = noisy.astype(float) - 128
     assert residual.std() == pytest.approx(sigma, rel=0.03)
     assert abs(residual.mean()) < 0.1
-  np.testing.assert_array_equal(degradations.gaussian_noise(grey, 0.0, np.random.default_rng(0)),
-                                grey)
+  np.testing.assert_array_equal(
+    degradations.gaussian_noise(grey, 0.0, np.random.default_rng(0)), grey
+  )
   one = degradations.gaussian_noise(grey, 5.0, np.random.default_rng(4))
-  np.testing.assert_array_equal(one, degradations.gaussian_noise(grey, 5.0,
-                                                                 np.random.default_rng(4)))
+  np.testing.assert_array_equal(
+    one, degradations.gaussian_noise(grey, 5.0, np.random.default_rng(4))
+  )
 
 
 def test_resize_round_trip(frame):
@@ -76,8 +81,7 @@ def test_resize_round_trip(frame):
   # A smooth image survives halving and doubling.
   ramp = np.repeat(np.linspace(0, 255, SIZE)[None, :, None], SIZE, 0).repeat(3, 2)
   ramp = np.rint(ramp).astype(np.uint8)
-  assert np.abs(degradations.rescale(ramp, 0.5)[:, 2:-2].astype(float)
-                - ramp[:, 2:-2]).max() <= 3
+  assert np.abs(degradations.rescale(ramp, 0.5)[:, 2:-2].astype(float) - ramp[:, 2:-2]).max() <= 3
 
 
 def test_h264_round_trip_loses_more_at_higher_crf(frame):
@@ -100,10 +104,16 @@ def _inside(mask, points):
 def test_partial_region_masks_cover_their_landmarks():
   recipe = synthetic.RECIPES["wild"]  # wide poses
   for seed in range(4):
-    landmarks = synthetic.generate_video(recipe, seed=(seed,), target_identity=seed,
-                                         num_frames=1, resolution=128).frames[0].landmarks
-    regions = {name: partial_faces.region_mask(name, landmarks, (128, 128))
-               for name in partial_faces.REGIONS}
+    landmarks = (
+      synthetic.generate_video(
+        recipe, seed=(seed,), target_identity=seed, num_frames=1, resolution=128
+      )
+      .frames[0]
+      .landmarks
+    )
+    regions = {
+      name: partial_faces.region_mask(name, landmarks, (128, 128)) for name in partial_faces.REGIONS
+    }
     eyes = landmarks[36:48]
     mouth = landmarks[48:68]
     assert _inside(regions["eyes"], eyes).all() and not _inside(regions["eyes"], mouth).any()
@@ -180,8 +190,9 @@ def test_robustness_run_end_to_end(trained_run, tmp_path):
   config = robustness_config.get_config()
   config.batch_size, config.frames_per_video, config.progress = 4, 0, False
   config.output_dir = str(tmp_path)
-  config.strengths.update(dict(jpeg=(100, 60), blur=(0.0, 0.5), noise=(0.0, 10.0),
-                               resize=(1.0, 0.25), video=(5, 30)))
+  config.strengths.update(
+    dict(jpeg=(100, 60), blur=(0.0, 0.5), noise=(0.0, 10.0), resize=(1.0, 0.25), video=(5, 30))
+  )
   result = robustness.evaluate_robustness(config, trained_run, devices=DEVICES)
   name = "synthetic_faces/studio:test"
   corpus = result["corpora"][name]
@@ -202,8 +213,10 @@ def test_robustness_run_end_to_end(trained_run, tmp_path):
   assert saved["corpora"][name]["transforms"]["jpeg"][1]["strength"] == 60
   table = (tmp_path / "robustness.md").read_text()
   assert "## jpeg: frame AUC against JPEG quality" in table and "| eyes |" in table
-  for picture in ("robustness_synthetic_faces_studio_test.png",
-                  "partial_faces_synthetic_faces_studio_test.png"):
+  for picture in (
+    "robustness_synthetic_faces_studio_test.png",
+    "partial_faces_synthetic_faces_studio_test.png",
+  ):
     assert (tmp_path / picture).read_bytes()[:4] == b"\x89PNG"
   with pytest.raises(ValueError, match="unknown transform"):
     config.transforms = "jpeg,sharpen"

@@ -1,4 +1,5 @@
 """The search end to end on the tiny corpus: artefacts, kill-and-resume equality, 1 vs 4 devices."""
+
 import json
 import os
 import signal
@@ -9,11 +10,10 @@ import pytest
 
 from configs.search import default
 from fakenas_jax import checkpoints, parallel
-from fakenas_jax.nn import genotypes
 from fakenas_jax.nas import network_loss, search, search_steps
+from fakenas_jax.nn import genotypes
 
-OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
-       "DilCDC_3x3_0.5")
+OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7", "DilCDC_3x3_0.5")
 
 
 def tiny_config(tiny_corpus, **changes):
@@ -54,7 +54,8 @@ def test_search_writes_its_results(uninterrupted):
 
 
 def test_a_killed_and_resumed_search_ends_where_an_uninterrupted_one_does(
-    uninterrupted, tiny_corpus, tmp_path):
+  uninterrupted, tiny_corpus, tmp_path
+):
   _, expected = uninterrupted
   config = tiny_config(tiny_corpus)
   search.run_search(config, tmp_path, devices=jax.devices()[:1], stop_after_epochs=2)
@@ -65,7 +66,8 @@ def test_a_killed_and_resumed_search_ends_where_an_uninterrupted_one_does(
 
 
 def test_sigterm_mid_epoch_checkpoints_and_the_resumed_search_ends_the_same(
-    uninterrupted, tiny_corpus, tmp_path, monkeypatch):
+  uninterrupted, tiny_corpus, tmp_path, monkeypatch
+):
   _, expected = uninterrupted
   config = tiny_config(tiny_corpus)
   step, calls = search_steps.InDatasetSteps.step, []
@@ -96,8 +98,11 @@ def test_a_nan_loss_stops_the_search_and_keeps_the_last_good_checkpoint(tiny_cor
   config = tiny_config(tiny_corpus, epochs=2)
   search.run_search(config, tmp_path, devices=jax.devices()[:1], stop_after_epochs=1)
   config.optimizer.learning_rate = float("nan")  # the next weight update poisons every weight
-  with pytest.raises(search.NonFiniteLossError, match=r"non-finite loss \(nan\) at epoch 2, "
-                     r"step \d of the search; the last good checkpoint, step 2, is kept"):
+  with pytest.raises(
+    search.NonFiniteLossError,
+    match=r"non-finite loss \(nan\) at epoch 2, "
+    r"step \d of the search; the last good checkpoint, step 2, is kept",
+  ):
     search.run_search(config, tmp_path, devices=jax.devices()[:1])
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:
@@ -115,16 +120,23 @@ def test_one_step_on_four_devices_equals_one_device(tiny_corpus):
   variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(0, impl="rbg"))
   n_ops = len(OPS)
   inputs = network_loss.SearchInputs(
-      active=jax.numpy.ones((2, 14, n_ops), bool), estimation=jax.numpy.zeros((2, 14, n_ops)),
-      use_estimation=jax.numpy.asarray(False))
+    active=jax.numpy.ones((2, 14, n_ops), bool),
+    estimation=jax.numpy.zeros((2, 14, n_ops)),
+    use_estimation=jax.numpy.asarray(False),
+  )
   loss_fn = network_loss.make_loss_fn(network, inputs)
   grad = jax.jit(jax.value_and_grad(loss_fn, argnums=(0, 1), has_aux=True))
   results = []
   for devices in (jax.devices()[:1], jax.devices()[:4]):
     mesh = parallel.make_data_mesh(devices)
     placed = jax.device_put(variables, parallel.replicated_sharding(mesh))
-    (loss, _), grads = grad(placed["params"], placed["arch"], placed["batch_stats"],
-                            parallel.shard_batch(jax.device_get(batch), mesh), None)
+    (loss, _), grads = grad(
+      placed["params"],
+      placed["arch"],
+      placed["batch_stats"],
+      parallel.shard_batch(jax.device_get(batch), mesh),
+      None,
+    )
     results.append((loss, grads))
   np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-5)
   for one, four in zip(jax.tree.leaves(results[0][1]), jax.tree.leaves(results[1][1])):
@@ -139,8 +151,9 @@ def test_four_devices_find_what_one_finds(uninterrupted, tiny_corpus, tmp_path):
   reductions grow to ~1e-5 of α). Stopping after epoch 2 spares compiling the pruned network.
   """
   _, expected = uninterrupted
-  result = search.run_search(tiny_config(tiny_corpus), tmp_path, devices=jax.devices()[:4],
-                             stop_after_epochs=2)
+  result = search.run_search(
+    tiny_config(tiny_corpus), tmp_path, devices=jax.devices()[:4], stop_after_epochs=2
+  )
   for got, want in zip(result["history"], expected["history"][:2], strict=True):
     np.testing.assert_allclose(got["alpha"], want["alpha"], rtol=0, atol=2e-4)
     np.testing.assert_allclose(got["beta"], want["beta"], rtol=0, atol=2e-4)

@@ -1,5 +1,6 @@
 """The tiny search with every guard and the cost penalty on, over two seeds: what the log,
 history and genotype.json record, the stability report, and a resumed seed run."""
+
 import json
 
 import jax
@@ -26,8 +27,9 @@ def guarded_config(tiny_corpus, **changes):
   config.epochs, config.warmup_epochs, config.prune_every = 3, 1, 10
   config.indicator = False  # the estimation indicator is not what this test is about
   config.steps_per_epoch, config.progress = 2, False
-  config.guards.update(dict(max_skips=1, early_stop=True, early_stop_patience=1, hessian=True,
-                            hessian_iterations=3))
+  config.guards.update(
+    dict(max_skips=1, early_stop=True, early_stop_patience=1, hessian=True, hessian_iterations=3)
+  )
   config.cost.penalty = 0.5
   config.network.update(dict(channels=8, layout="NR", image_size=16))
   config.seeds = (0, 1)
@@ -57,7 +59,7 @@ def test_every_guard_is_recorded(guarded):
     assert counts[-1] == collapse.parameter_free_count(genotype.normal)
     # DARTS+ with patience 1: the search stops at the first epoch after warm-up whose count
     # equals or exceeds the previous one, or runs all epochs.
-    after = counts[config.warmup_epochs:]
+    after = counts[config.warmup_epochs :]
     stops = [i for i in range(1, len(after)) if after[i] >= after[i - 1]]
     assert len(history) == (config.warmup_epochs + stops[0] + 1 if stops else config.epochs)
     assert (guards["stopped_early"] is not None) == bool(stops)

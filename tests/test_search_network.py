@@ -1,4 +1,5 @@
 """The supernet: fused mixed edges against the operations' definitions; shapes; arch gradients."""
+
 import functools
 
 import jax
@@ -7,19 +8,25 @@ import numpy as np
 import pytest
 from jax import lax
 
-from fakenas_jax.nas import mixed_edges, supernet as search_network
+from fakenas_jax.nas import mixed_edges
+from fakenas_jax.nas import supernet as search_network
 
-OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
-       "DilCDC_3x3_0.5")
+OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7", "DilCDC_3x3_0.5")
 
 
 def _conv(x, w, stride=1, dilation=1, groups=1):
   k = w.shape[0]
   pad = (k - 1) // 2 * dilation
-  return lax.conv_general_dilated(x, w, (stride, stride), [(pad, pad), (pad, pad)],
-                                  rhs_dilation=(dilation, dilation),
-                                  dimension_numbers=("NHWC", "HWIO", "NHWC"),
-                                  feature_group_count=groups, precision="highest")
+  return lax.conv_general_dilated(
+    x,
+    w,
+    (stride, stride),
+    [(pad, pad), (pad, pad)],
+    rhs_dilation=(dilation, dilation),
+    dimension_numbers=("NHWC", "HWIO", "NHWC"),
+    feature_group_count=groups,
+    precision="highest",
+  )
 
 
 def _cdc_depthwise(x, w, theta, stride=1, dilation=1):
@@ -42,7 +49,8 @@ def test_fused_edges_equal_each_operation_alone():
   xs = jax.random.normal(jax.random.key(0), (S, B, H, H, c))
   module = mixed_edges.MixedEdges(OPS, E, stride=1)
   variables = jax.jit(lambda key: module.init(key, xs, jnp.zeros((S, E, len(OPS))), True))(
-      jax.random.key(1))
+    jax.random.key(1)
+  )
   params = variables["params"]
   apply = jax.jit(lambda w: module.apply(variables, xs, w, True, mutable=["batch_stats"])[0])
 
@@ -66,9 +74,12 @@ def test_fused_edges_equal_each_operation_alone():
   np.testing.assert_allclose(run(OPS.index("DilCDC_3x3_0.5"))[s, e], h, rtol=2e-4, atol=2e-4)
   # Parameter-free candidates.
   np.testing.assert_allclose(run(OPS.index("skip_connect"))[s, e], x, rtol=1e-6)
-  pooled = lax.reduce_window(x, -jnp.inf, lax.max, (1, 3, 3, 1), (1, 1, 1, 1),
-                             ((0, 0), (1, 1), (1, 1), (0, 0)))
-  np.testing.assert_allclose(run(OPS.index("max_pool_3x3"))[s, e], _bn(pooled), rtol=2e-4, atol=2e-4)
+  pooled = lax.reduce_window(
+    x, -jnp.inf, lax.max, (1, 3, 3, 1), (1, 1, 1, 1), ((0, 0), (1, 1), (1, 1), (0, 0))
+  )
+  np.testing.assert_allclose(
+    run(OPS.index("max_pool_3x3"))[s, e], _bn(pooled), rtol=2e-4, atol=2e-4
+  )
   assert not np.asarray(run(OPS.index("none"))).any()
 
 
@@ -77,15 +88,18 @@ def test_reducing_edges_halve_the_resolution():
   for skip in ("factorized_reduce", "avg_pool"):
     module = mixed_edges.MixedEdges(OPS, 4, stride=2, reducing_skip=skip)
     weights = jnp.full((2, 4, len(OPS)), 1.0 / len(OPS))
-    out, _ = jax.jit(lambda key: module.init_with_output(key, xs, weights, True))(jax.random.key(1, impl="rbg"))
+    out, _ = jax.jit(lambda key: module.init_with_output(key, xs, weights, True))(
+      jax.random.key(1, impl="rbg")
+    )
     assert out.shape == (2, 4, 2, 5, 5, 4)
 
 
 def test_channel_shuffle_follows_its_definition():
   x = jnp.arange(8.0).reshape(1, 1, 1, 8)
   # groups=4: channel g·2 + i → position i·4 + g.
-  np.testing.assert_array_equal(search_network.channel_shuffle(x, 4)[0, 0, 0],
-                                [0, 2, 4, 6, 1, 3, 5, 7])
+  np.testing.assert_array_equal(
+    search_network.channel_shuffle(x, 4)[0, 0, 0], [0, 2, 4, 6, 1, 3, 5, 7]
+  )
 
 
 @functools.lru_cache(maxsize=None)
@@ -131,11 +145,14 @@ def test_overrides_and_pruning_masks_change_the_output():
 @pytest.mark.parametrize("space", ["fdnas", "add", "darts"])
 def test_every_search_space_runs_in_the_fused_edges(space):
   from fakenas_jax.nn import registry
+
   ops = registry.SEARCH_SPACES[space]
-  module = mixed_edges.MixedEdges(ops, 2, stride=2,
-                                  reducing_skip=registry.SPACE_REDUCING_SKIP[space])
+  module = mixed_edges.MixedEdges(
+    ops, 2, stride=2, reducing_skip=registry.SPACE_REDUCING_SKIP[space]
+  )
   xs = jnp.ones((2, 2, 8, 8, 4))
   weights = jnp.ones((2, 2, len(ops))) / len(ops)
   out, _ = jax.jit(lambda key: module.init_with_output(key, xs, weights, True))(
-      jax.random.key(0, impl="rbg"))
+    jax.random.key(0, impl="rbg")
+  )
   assert out.shape == (2, 2, 2, 4, 4, 4) and np.isfinite(np.asarray(out)).all()

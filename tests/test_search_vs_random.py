@@ -1,4 +1,5 @@
 """scripts/search_vs_random.py end to end at tiny size, and the summary / verdict arithmetic."""
+
 import json
 import pathlib
 import subprocess
@@ -12,38 +13,72 @@ from fakenas_jax.nas import random_search
 from fakenas_jax.nn import genotypes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DEMO_TINY_OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
-                 "DilCDC_3x3_0.5")
+DEMO_TINY_OPS = (
+  "none",
+  "max_pool_3x3",
+  "skip_connect",
+  "SepCDC_3x3_0.0",
+  "SepCDC_3x3_0.7",
+  "DilCDC_3x3_0.5",
+)
 
 
 def _trial(group, cross, in_corpus=0.9, params=100):
-  return {"name": f"{group}{cross}", "group": group, "cross_corpus_auc": cross,
-          "in_corpus_auc": in_corpus, "params": params}
+  return {
+    "name": f"{group}{cross}",
+    "group": group,
+    "cross_corpus_auc": cross,
+    "in_corpus_auc": in_corpus,
+    "params": params,
+  }
 
 
 def test_summary_is_mean_and_sample_std_and_the_verdict_reads_it():
-  trials = [_trial("searched", 0.8), _trial("searched", 0.9), _trial("random", 0.5),
-            _trial("random", 0.6), _trial("random", 0.7)]
+  trials = [
+    _trial("searched", 0.8),
+    _trial("searched", 0.9),
+    _trial("random", 0.5),
+    _trial("random", 0.6),
+    _trial("random", 0.7),
+  ]
   summary = genotype_trials.summarize(trials)
   assert summary["searched"]["cross_corpus_auc"]["mean"] == pytest.approx(0.85)
-  assert summary["random"]["cross_corpus_auc"]["std"] == pytest.approx(np.std([.5, .6, .7], ddof=1))
+  assert summary["random"]["cross_corpus_auc"]["std"] == pytest.approx(
+    np.std([0.5, 0.6, 0.7], ddof=1)
+  )
   assert genotype_trials.verdict(summary).startswith("The searched cells beat random cells")
   close = genotype_trials.summarize(trials[:1] + [_trial("random", 0.75), _trial("random", 0.9)])
   assert "do NOT beat" in genotype_trials.verdict(close)
-  assert "score lower" in genotype_trials.verdict(genotype_trials.summarize(
-      [_trial("searched", 0.4), _trial("random", 0.6)]))
+  assert "score lower" in genotype_trials.verdict(
+    genotype_trials.summarize([_trial("searched", 0.4), _trial("random", 0.6)])
+  )
 
 
 @pytest.mark.slow
 def test_search_vs_random_end_to_end_at_tiny_size(tmp_path):
   searched = tmp_path / "search" / "genotype.json"
   searched.parent.mkdir()
-  genotypes.save(random_search.sample_genotypes(99, 1, DEMO_TINY_OPS)[0], searched,
-                 search_space="fdnas", ops=list(DEMO_TINY_OPS))
+  genotypes.save(
+    random_search.sample_genotypes(99, 1, DEMO_TINY_OPS)[0],
+    searched,
+    search_space="fdnas",
+    ops=list(DEMO_TINY_OPS),
+  )
   result = subprocess.run(
-      [sys.executable, "scripts/search_vs_random.py", "--config=configs/demo.py:tiny",
-       f"--searched={searched.parent}", "--num_random=2", f"--workdir={tmp_path / 'svr'}",
-       "--epochs=1"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    [
+      sys.executable,
+      "scripts/search_vs_random.py",
+      "--config=configs/demo.py:tiny",
+      f"--searched={searched.parent}",
+      "--num_random=2",
+      f"--workdir={tmp_path / 'svr'}",
+      "--epochs=1",
+    ],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads((tmp_path / "svr" / "search_vs_random.json").read_text())
   assert [t["group"] for t in report["trials"]] == ["searched", "random", "random"]

@@ -1,5 +1,6 @@
 """The sinc-filter front end: filters against their definition, frequency responses, initial
 scales, learnable edges, and training and search on the raw waveform."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -88,7 +89,7 @@ def test_features_shape_and_values():
   padded = np.pad(waveform, ((0, 0), (32, 32)))
   for i in (0, 5):
     g = _definition(low[i], high[i], 65)
-    outputs = np.array([[padded[b, t:t + 65] @ g for t in range(0, 1600, 10)] for b in range(2)])
+    outputs = np.array([[padded[b, t : t + 65] @ g for t in range(0, 1600, 10)] for b in range(2)])
     pooled = np.abs(outputs[:, :160]).reshape(2, 10, 16).max(-1)
     np.testing.assert_allclose(features[:, i, :, 0], np.log(pooled + 1e-6), atol=1e-4)
 
@@ -98,8 +99,9 @@ def test_learnable_edges_start_at_the_initial_bands_and_get_gradients():
   module = sinc_frontend.SincFrontend(config)
   waveform = jnp.asarray(np.random.default_rng(2).normal(size=(2, 800)), jnp.float32)
   variables = module.init(jax.random.PRNGKey(0), waveform)
-  np.testing.assert_allclose(module.apply(variables, waveform),
-                             sinc.fixed_features(waveform, config), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(
+    module.apply(variables, waveform), sinc.fixed_features(waveform, config), rtol=1e-5, atol=1e-5
+  )
   grads = jax.grad(lambda v: module.apply(v, waveform).sum())(variables)["params"]
   assert np.abs(np.asarray(grads["low_hz"])).sum() > 0
   assert np.abs(np.asarray(grads["band_hz"])).sum() > 0

@@ -1,12 +1,13 @@
 """ASVspoof metrics (DET, EER, min t-DCF) and score files: hand-made cases and brute force."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from fakenas_jax.metrics import asvspoof as speech_metrics
 from fakenas_jax.metrics import detection as metrics
 from fakenas_jax.metrics import score_files
-from fakenas_jax.metrics import asvspoof as speech_metrics
 
 # The hand-made tandem case used below.
 # ASV: targets 1, 3, 4, 5; nontargets −1, 0, 2, 6. ASV DET (P_miss = targets ≤ t, P_fa =
@@ -50,7 +51,8 @@ def test_min_tdcf_hand_made():
   result = speech_metrics.min_tdcf(CM_BONAFIDE, CM_SPOOF, ASV_TARGET, ASV_NONTARGET, ASV_SPOOF)
   assert (result.asv_eer, result.asv_threshold) == pytest.approx((0.25, 2.0))
   assert (result.pfa_asv, result.pmiss_asv, result.pmiss_spoof_asv) == pytest.approx(
-      (0.5, 0.25, 0.25))
+    (0.5, 0.25, 0.25)
+  )
   assert (result.c1, result.c2) == pytest.approx((C1, C2))
   # Normalised curve: 1, 2/3, (C1/3 + C2·2/3)/C2 = 1.2514, (C1/3 + C2/3)/C2 = .9181, ...
   np.testing.assert_allclose(result.curve, (C1 * CM_MISS + C2 * CM_FA) / C2)
@@ -87,11 +89,14 @@ def _brute_force_min_tdcf(bonafide, spoof, target, nontarget, asv_spoof, costs):
   _, tau = _brute_force_eer(target, nontarget)
   pfa, pmiss = np.mean(nontarget >= tau), np.mean(target < tau)
   pmiss_spoof = np.mean(asv_spoof < tau)
-  c1 = (costs.p_tar * (costs.c_miss_cm - costs.c_miss_asv * pmiss)
-        - costs.p_non * costs.c_fa_asv * pfa)
+  c1 = (
+    costs.p_tar * (costs.c_miss_cm - costs.c_miss_asv * pmiss) - costs.p_non * costs.c_fa_asv * pfa
+  )
   c2 = costs.c_fa_cm * costs.p_spoof * (1 - pmiss_spoof)
-  values = [(c1 * np.mean(bonafide <= t) + c2 * np.mean(spoof > t)) / min(c1, c2)
-            for t in np.r_[-np.inf, np.unique(np.r_[bonafide, spoof])]]
+  values = [
+    (c1 * np.mean(bonafide <= t) + c2 * np.mean(spoof > t)) / min(c1, c2)
+    for t in np.r_[-np.inf, np.unique(np.r_[bonafide, spoof])]
+  ]
   return min(values)
 
 
@@ -113,8 +118,12 @@ def test_eer_and_min_tdcf_match_brute_force(seed):
   nontarget = rng.normal(-1.0, 1.0, 80)
   asv_spoof = rng.normal(1.5, 1.5, 70)
   result = speech_metrics.min_tdcf(bonafide, spoof, target, nontarget, asv_spoof)
-  assert result.min_tdcf == pytest.approx(_brute_force_min_tdcf(
-      bonafide, spoof, target, nontarget, asv_spoof, speech_metrics.ASVSPOOF2019_COSTS), abs=1e-12)
+  assert result.min_tdcf == pytest.approx(
+    _brute_force_min_tdcf(
+      bonafide, spoof, target, nontarget, asv_spoof, speech_metrics.ASVSPOOF2019_COSTS
+    ),
+    abs=1e-12,
+  )
 
 
 def test_per_attack_eer_hand_made():
@@ -139,6 +148,7 @@ def test_bad_scores():
 
 # Score files.
 
+
 def _cm_table():
   utterances = ["LA_E_1", "LA_E_2", "LA_E_3", "LA_E_4", "LA_E_5", "LA_E_6"]
   attacks = ["-", "-", "-", "A07", "A08", "A07"]
@@ -159,7 +169,9 @@ def test_cm_score_file_round_trip(tmp_path):
   assert table.spoof_attacks.tolist() == ["A07", "A08", "A07"]
 
 
-@pytest.mark.parametrize("text, message", [
+@pytest.mark.parametrize(
+  "text, message",
+  [
     ("u1 - bonafide 1.0\nu2 A01 spoof\n", ":2: expected 4 fields"),
     ("u1 - bonafide 1.0\nu2 A01 fake 0.3\n", ":2: key 'fake'"),
     ("u1 - bonafide one\n", ":1: score 'one' is not a number"),
@@ -167,7 +179,8 @@ def test_cm_score_file_round_trip(tmp_path):
     ("u1 - bonafide 1\nu1 A01 spoof 0\n", "more than once with different attack/key"),
     ("u1 - spoof 1\n", "needs its attack id"),
     ("\n\n", "has no scores"),
-])
+  ],
+)
 def test_malformed_cm_score_files(tmp_path, text, message):
   path = tmp_path / "cm.txt"
   path.write_text(text)
@@ -178,9 +191,15 @@ def test_malformed_cm_score_files(tmp_path, text, message):
 def test_cm_score_files_with_repeated_lines_count_every_line(tmp_path):
   """The organisers' example CM files repeat lines; their code (genfromtxt, then every line)
   counts each one: so do we, with a warning naming how many repeat."""
-  lines = ["LA_E_1 - bonafide 2.5", "LA_E_2 - bonafide 0.1", "LA_E_3 A07 spoof 0.4",
-           "LA_E_4 A08 spoof -1.0", "LA_E_3 A07 spoof 0.4", "LA_E_3 A07 spoof 0.4",
-           "LA_E_2 - bonafide 0.1"]
+  lines = [
+    "LA_E_1 - bonafide 2.5",
+    "LA_E_2 - bonafide 0.1",
+    "LA_E_3 A07 spoof 0.4",
+    "LA_E_4 A08 spoof -1.0",
+    "LA_E_3 A07 spoof 0.4",
+    "LA_E_3 A07 spoof 0.4",
+    "LA_E_2 - bonafide 0.1",
+  ]
   path = tmp_path / "cm.txt"
   path.write_text("\n".join(lines) + "\n")
   with pytest.warns(score_files.RepeatedLinesWarning, match=r"cm.txt: 3 line\(s\) repeat"):
@@ -192,9 +211,11 @@ def test_cm_score_files_with_repeated_lines_count_every_line(tmp_path):
   spoof = [float(f[3]) for f in fields if f[2] == "spoof"]
   assert table.bonafide_scores.tolist() == bona and table.spoof_scores.tolist() == spoof
   assert speech_metrics.compute_eer(table.bonafide_scores, table.spoof_scores) == (
-      speech_metrics.compute_eer(bona, spoof))
+    speech_metrics.compute_eer(bona, spoof)
+  )
   path.write_text("u1 - bonafide 1\nu2 A01 spoof 0\n")
   import warnings
+
   with warnings.catch_warnings():
     warnings.simplefilter("error")
     assert score_files.read_cm_scores(path).repeated == 0
@@ -208,8 +229,20 @@ def test_missing_score_file(tmp_path):
 def _asv_four_fields(tmp_path):
   # Trials on the CM utterances: targets/nontargets on bona fide, spoofs on spoofs.
   speakers = ["LA_0001"] * 8 + ["LA_0002"] * 4
-  utterances = ["LA_E_1", "LA_E_2", "LA_E_3", "LA_E_1", "LA_E_2", "LA_E_3", "LA_E_1", "LA_E_2",
-                "LA_E_4", "LA_E_5", "LA_E_6", "LA_E_4"]
+  utterances = [
+    "LA_E_1",
+    "LA_E_2",
+    "LA_E_3",
+    "LA_E_1",
+    "LA_E_2",
+    "LA_E_3",
+    "LA_E_1",
+    "LA_E_2",
+    "LA_E_4",
+    "LA_E_5",
+    "LA_E_6",
+    "LA_E_4",
+  ]
   keys = ["target"] * 4 + ["nontarget"] * 4 + ["spoof"] * 4
   scores = ASV_TARGET + ASV_NONTARGET + ASV_SPOOF
   return score_files.write_asv_scores(tmp_path / "asv.txt", speakers, utterances, keys, scores)
@@ -225,16 +258,19 @@ def test_asvspoof_report_from_files(tmp_path):
   assert (report["num_bonafide"], report["num_spoof"]) == (3, 3)
   # A07 spoofs 0, 5 and A08 spoof 2 against bona fide 3, 4, 1.
   assert report["per_attack_eer"] == {
-      "A07": speech_metrics.compute_eer(CM_BONAFIDE, [0.0, 5.0])[0],
-      "A08": speech_metrics.compute_eer(CM_BONAFIDE, [2.0])[0]}
+    "A07": speech_metrics.compute_eer(CM_BONAFIDE, [0.0, 5.0])[0],
+    "A08": speech_metrics.compute_eer(CM_BONAFIDE, [2.0])[0],
+  }
   assert "min_tdcf" not in speech_metrics.asvspoof_report(cm)
 
 
 def test_organisers_three_field_asv_file(tmp_path):
   cm = score_files.read_cm_scores(score_files.write_cm_scores(tmp_path / "cm.txt", *_cm_table()))
-  lines = ([f"bonafide target {s}" for s in ASV_TARGET]
-           + [f"bonafide nontarget {s}" for s in ASV_NONTARGET]
-           + [f"{a} spoof {s}" for a, s in zip(["A07", "A08", "A07", "A09"], ASV_SPOOF)])
+  lines = (
+    [f"bonafide target {s}" for s in ASV_TARGET]
+    + [f"bonafide nontarget {s}" for s in ASV_NONTARGET]
+    + [f"{a} spoof {s}" for a, s in zip(["A07", "A08", "A07", "A09"], ASV_SPOOF)]
+  )
   path = tmp_path / "ASVspoof2019.LA.asv.eval.gi.trl.scores.txt"
   path.write_text("\n".join(lines) + "\n")
   asv = score_files.read_asv_scores(path)
@@ -255,16 +291,24 @@ def test_organisers_three_field_asv_file(tmp_path):
 def test_asv_file_that_does_not_match_the_cm_protocol(tmp_path):
   cm = score_files.read_cm_scores(score_files.write_cm_scores(tmp_path / "cm.txt", *_cm_table()))
   asv = score_files.read_asv_scores(_asv_four_fields(tmp_path))
-  foreign = score_files.ASVScores(keys=asv.keys, scores=asv.scores, speakers=asv.speakers,
-                                  utterances=np.where(asv.utterances == "LA_E_2", "LA_D_9",
-                                                      asv.utterances))
+  foreign = score_files.ASVScores(
+    keys=asv.keys,
+    scores=asv.scores,
+    speakers=asv.speakers,
+    utterances=np.where(asv.utterances == "LA_E_2", "LA_D_9", asv.utterances),
+  )
   with pytest.raises(score_files.ScoreFileError, match="3 of 12 ASV trials .*LA_D_9.*not belong"):
     score_files.check_asv_matches_cm(foreign, cm)
-  swapped = score_files.ASVScores(keys=asv.keys, scores=asv.scores, speakers=asv.speakers,
-                                  utterances=np.roll(asv.utterances, 1))
+  swapped = score_files.ASVScores(
+    keys=asv.keys, scores=asv.scores, speakers=asv.speakers, utterances=np.roll(asv.utterances, 1)
+  )
   with pytest.raises(score_files.ScoreFileError, match="disagree with the CM keys"):
     score_files.check_asv_matches_cm(swapped, cm)
-  no_spoof = score_files.ASVScores(keys=asv.keys[:8], scores=asv.scores[:8],
-                                   utterances=asv.utterances[:8], speakers=asv.speakers[:8])
+  no_spoof = score_files.ASVScores(
+    keys=asv.keys[:8],
+    scores=asv.scores[:8],
+    utterances=asv.utterances[:8],
+    speakers=asv.speakers[:8],
+  )
   with pytest.raises(score_files.ScoreFileError, match="no spoof trials"):
     speech_metrics.asvspoof_report(cm, no_spoof)

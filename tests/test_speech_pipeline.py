@@ -1,4 +1,5 @@
 """The speech pipeline on the tiny synthetic spoofing corpus: batches, order, shards, resume."""
+
 import jax
 import numpy as np
 import pytest
@@ -23,8 +24,9 @@ def train(builder):
 
 
 def _pipeline(source, **kwargs):
-  settings = dict(source=source, global_batch_size=4, training=True, seed=0, num_threads=1,
-                  prefetch_batches=1)
+  settings = dict(
+    source=source, global_batch_size=4, training=True, seed=0, num_threads=1, prefetch_batches=1
+  )
   settings.update(kwargs)
   return sp.make_speech_pipeline(**settings)
 
@@ -56,16 +58,18 @@ def test_short_utterances_repeat_to_four_seconds(train):
   for row in range(4):
     length = len(train[int(batch["utterance"][row])]["audio"])
     assert length < audio.FIXED_LENGTH  # the tiny corpus has 1-1.5 s utterances
-    np.testing.assert_array_equal(batch["audio"][row, length:2 * length],
-                                  batch["audio"][row, :length])
+    np.testing.assert_array_equal(
+      batch["audio"][row, length : 2 * length], batch["audio"][row, :length]
+    )
 
 
 def test_epochs_are_permutations_and_the_seed_fixes_the_order(train):
   pipe = _pipeline(train, num_samples=64)
   steps = pipe.steps_per_epoch
   batches = _take(iter(pipe), 2 * steps)
-  epochs = [np.concatenate([b["utterance"] for b in batches[e * steps:(e + 1) * steps]])
-            for e in range(2)]
+  epochs = [
+    np.concatenate([b["utterance"] for b in batches[e * steps : (e + 1) * steps]]) for e in range(2)
+  ]
   for order in epochs:
     assert len(set(order.tolist())) == len(order) == steps * 4
   assert not np.array_equal(epochs[0], epochs[1])
@@ -90,8 +94,10 @@ def test_a_restored_iterator_continues_exactly(train):
 
 def test_processes_get_disjoint_interleaved_shards(train):
   single = _take(iter(_pipeline(train, num_samples=64)), 3)
-  shards = [_take(iter(_pipeline(train, num_samples=64, process_index=p, process_count=2)), 3)
-            for p in range(2)]
+  shards = [
+    _take(iter(_pipeline(train, num_samples=64, process_index=p, process_count=2)), 3)
+    for p in range(2)
+  ]
   for step in range(3):
     local = [shard[step]["utterance"] for shard in shards]
     assert all(len(part) == 2 for part in local)
@@ -120,8 +126,9 @@ def test_folds_split_every_class_and_attack(train):
   for fold in range(2):
     members = folds == fold
     assert set(table.attack[members].tolist()) == set(range(len(table.attack_names)))
-  halves = [_pipeline(train, num_samples=64, global_batch_size=2, utterance_fold=(i, 2))
-            for i in range(2)]
+  halves = [
+    _pipeline(train, num_samples=64, global_batch_size=2, utterance_fold=(i, 2)) for i in range(2)
+  ]
   assert not set(halves[0].selected.tolist()) & set(halves[1].selected.tolist())
   assert len(halves[0].selected) + len(halves[1].selected) == len(train)
 
@@ -129,22 +136,32 @@ def test_folds_split_every_class_and_attack(train):
 def test_class_weights():
   assert sp.class_weights() == (9.0, 1.0)  # bona fide weighs 9, spoof 1
   assert sp.balanced_class_weights(np.array([0] * 2580 + [1] * 22800)) == pytest.approx(
-      (22800 / 2580, 1.0))
+    (22800 / 2580, 1.0)
+  )
   with pytest.raises(ValueError, match="both classes"):
     sp.balanced_class_weights(np.ones(5, np.int32))
 
 
 def test_a_plain_sequence_source_and_the_device_features():
   rng = np.random.default_rng(0)
-  records = [{"audio": rng.uniform(-0.5, 0.5, n).astype(np.float32), "label": k % 2,
-              "attack_id": "-" if k % 2 == 0 else "A01", "speaker": f"S{k % 3}",
-              "utterance_id": f"U{k}"} for k, n in enumerate((900, 20000, 70000, 5000))]
-  pipe = sp.make_speech_pipeline(source=records, global_batch_size=2, training=False,
-                                 num_threads=0, prefetch_batches=0)
+  records = [
+    {
+      "audio": rng.uniform(-0.5, 0.5, n).astype(np.float32),
+      "label": k % 2,
+      "attack_id": "-" if k % 2 == 0 else "A01",
+      "speaker": f"S{k % 3}",
+      "utterance_id": f"U{k}",
+    }
+    for k, n in enumerate((900, 20000, 70000, 5000))
+  ]
+  pipe = sp.make_speech_pipeline(
+    source=records, global_batch_size=2, training=False, num_threads=0, prefetch_batches=0
+  )
   batches = list(pipe)
   np.testing.assert_array_equal(batches[1]["audio"][0], records[2]["audio"][:64000])
-  images = jax.jit(sp.features, static_argnames=("mask",))(batches[0]["audio"],
-                                                           jax.random.key(0), mask=True)
+  images = jax.jit(sp.features, static_argnames=("mask",))(
+    batches[0]["audio"], jax.random.key(0), mask=True
+  )
   assert images.shape == (2, 60, 251, 1)
 
 
@@ -154,7 +171,8 @@ def test_bad_arguments_are_refused(train):
   with pytest.raises(ValueError, match="utterance_fold"):
     _pipeline(train, utterance_fold=(2, 2))
   with pytest.raises(ValueError, match="no feature"):
-    sp.make_speech_pipeline(source=[{"audio": np.zeros(3, np.int16)}], global_batch_size=1,
-                            training=False)
+    sp.make_speech_pipeline(
+      source=[{"audio": np.zeros(3, np.int16)}], global_batch_size=1, training=False
+    )
   with pytest.raises(ValueError, match="multiple"):
     _pipeline(train, process_count=3, process_index=0)

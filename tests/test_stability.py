@@ -1,4 +1,5 @@
 """The stability report over seeds: choice frequencies, Kendall τ, α entropy, on hand-made runs."""
+
 import json
 
 import numpy as np
@@ -22,8 +23,11 @@ def test_report_on_hand_made_runs(tmp_path):
   rng = np.random.default_rng(0)
   g0, g1 = random_search.sample_genotypes(0, 2, OPS)
   a0 = rng.normal(size=(2, 14, 4))
-  runs = [_run(tmp_path / "seed_0", g0, a0), _run(tmp_path / "seed_1", g0, a0),
-          _run(tmp_path / "seed_2", g1, -a0), ]
+  runs = [
+    _run(tmp_path / "seed_0", g0, a0),
+    _run(tmp_path / "seed_1", g0, a0),
+    _run(tmp_path / "seed_2", g1, -a0),
+  ]
   report = stability.write_report(runs, tmp_path)
   taus = report["kendall_tau"]
   assert taus["seed_0 vs seed_1"]["normal"] == pytest.approx(1.0)  # identical rankings
@@ -31,8 +35,12 @@ def test_report_on_hand_made_runs(tmp_path):
   assert report["mean_kendall_tau"]["normal"] == pytest.approx((1 - 1 - 1) / 3)
   # Entropy by hand for edge 0 of the normal cell of seed 0.
   p = np.exp(a0[0, 0]) / np.exp(a0[0, 0]).sum()
-  entropies = [-(np.exp(a0[0, e]) / np.exp(a0[0, e]).sum()
-                 * np.log(np.exp(a0[0, e]) / np.exp(a0[0, e]).sum())).sum() for e in range(14)]
+  entropies = [
+    -(
+      np.exp(a0[0, e]) / np.exp(a0[0, e]).sum() * np.log(np.exp(a0[0, e]) / np.exp(a0[0, e]).sum())
+    ).sum()
+    for e in range(14)
+  ]
   assert report["final_alpha_entropy"]["seed_0"]["normal"] == pytest.approx(np.mean(entropies))
   assert -(p * np.log(p)).sum() == pytest.approx(entropies[0])
   op, source = g0.normal[0]
@@ -40,13 +48,15 @@ def test_report_on_hand_made_runs(tmp_path):
   expected = (2 + (g1.normal[0] == (op, source) or g1.normal[1] == (op, source))) / 3
   assert report["frequencies"]["normal"][key] == pytest.approx(expected)
   # Per node, the fractions of its two chosen pairs sum to 2.
-  total = sum(value for k, value in report["frequencies"]["reduce"].items()
-              if k.startswith("node 3 "))
+  total = sum(
+    value for k, value in report["frequencies"]["reduce"].items() if k.startswith("node 3 ")
+  )
   assert total == pytest.approx(2.0)
   markdown = (tmp_path / "stability.md").read_text()
   assert "Kendall τ" in markdown and "| seed_0 vs seed_2 |" in markdown
-  assert json.loads((tmp_path / "stability.json").read_text())["uniform_entropy"] == \
-      pytest.approx(np.log(4))
+  assert json.loads((tmp_path / "stability.json").read_text())["uniform_entropy"] == pytest.approx(
+    np.log(4)
+  )
 
 
 def test_ranking_tau_by_hand():

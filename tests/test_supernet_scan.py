@@ -1,18 +1,17 @@
 """The scanned supernet against the one-module-per-node reference (tests/reference_supernet.py):
 same logits, batch statistics, gradients (params and arch), estimation errors and genotype."""
+
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-
-from fakenas_jax.nas import estimation, network_loss, search
-from fakenas_jax.nas import supernet
-from fakenas_jax.nn import genotypes
 import reference_supernet
 
-OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7",
-       "DilCDC_3x3_0.5")
+from fakenas_jax.nas import estimation, network_loss, search, supernet
+from fakenas_jax.nn import genotypes
+
+OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7", "DilCDC_3x3_0.5")
 # A reduction cell, then a normal cell after it (FactorizedReduce preprocessing).
 KW = dict(layout="RN", channels=8, k=2, num_classes=2)
 
@@ -28,8 +27,12 @@ def to_scanned(old, fresh):
     cell = {key: old[name][key] for key in value if key != "edges_nodes"}
     if "edges_nodes" in value:
       stacked = value["edges_nodes"]["edges"]
-      rows = [jax.tree.map(lambda o, f, j=j: search.grow_like(o, f[j]),
-                           old[name][f"edges_node{j}"], stacked) for j in range(3)]
+      rows = [
+        jax.tree.map(
+          lambda o, f, j=j: search.grow_like(o, f[j]), old[name][f"edges_node{j}"], stacked
+        )
+        for j in range(3)
+      ]
       cell["edges_nodes"] = {"edges": jax.tree.map(lambda *r: np.stack(r), *rows)}
     out[name] = cell
   return out
@@ -45,8 +48,10 @@ def to_reference(new, old_like):
     cell = {key: new[name][key] for key in value if not key.startswith("edges_node")}
     for j in range(3):
       cell[f"edges_node{j}"] = jax.tree.map(
-          lambda n, o, j=j: np.asarray(n[j])[tuple(slice(0, s) for s in o.shape)],
-          new[name]["edges_nodes"]["edges"], value[f"edges_node{j}"])
+        lambda n, o, j=j: np.asarray(n[j])[tuple(slice(0, s) for s in o.shape)],
+        new[name]["edges_nodes"]["edges"],
+        value[f"edges_node{j}"],
+      )
     out[name] = cell
   return out
 
@@ -60,11 +65,18 @@ def _pair():
   fresh = jax.jit(lambda key: new_net.init(key, x))(jax.random.key(2, impl="rbg"))
   # Non-trivial architecture and running statistics, so that mixing and β matter.
   arch = jax.tree.map(lambda a: jax.random.normal(jax.random.key(3), a.shape), ref["arch"])
-  ref = {**ref, "arch": arch,
-         "batch_stats": jax.tree.map(lambda v: v + 0.1 * jax.random.uniform(
-             jax.random.key(4), v.shape), ref["batch_stats"])}
-  new = {"params": to_scanned(ref["params"], fresh["params"]), "arch": arch,
-         "batch_stats": to_scanned(ref["batch_stats"], fresh["batch_stats"])}
+  ref = {
+    **ref,
+    "arch": arch,
+    "batch_stats": jax.tree.map(
+      lambda v: v + 0.1 * jax.random.uniform(jax.random.key(4), v.shape), ref["batch_stats"]
+    ),
+  }
+  new = {
+    "params": to_scanned(ref["params"], fresh["params"]),
+    "arch": arch,
+    "batch_stats": to_scanned(ref["batch_stats"], fresh["batch_stats"]),
+  }
   return new_net, ref_net, x, new, ref
 
 
@@ -91,9 +103,16 @@ def test_same_gradients_of_params_and_arch():
 
   def grads(net, v):
     def loss(params, arch):
-      logits, _ = net.apply({**v, "params": params, "arch": arch}, x, True, active=active,
-                            estimation_scores=scores, mutable=["batch_stats"])
+      logits, _ = net.apply(
+        {**v, "params": params, "arch": arch},
+        x,
+        True,
+        active=active,
+        estimation_scores=scores,
+        mutable=["batch_stats"],
+      )
       return network_loss.classification_loss(logits, labels)[0]
+
     return jax.jit(jax.grad(loss, argnums=(0, 1)))(v["params"], v["arch"])
 
   (p_new, a_new), (p_ref, a_ref) = grads(new_net, new), grads(ref_net, ref)
@@ -115,12 +134,15 @@ def test_same_estimation_errors_and_genotype():
   active[:, :, [1, 4]] = False  # pruned everywhere: whole chunks of pruned pairs are skipped
   active[1, 3, 2] = False
   inputs = network_loss.SearchInputs(
-      active=jnp.asarray(active), use_estimation=jnp.asarray(True),
-      estimation=jax.random.uniform(jax.random.key(6), (2, 14, len(OPS))) * active)
+    active=jnp.asarray(active),
+    use_estimation=jnp.asarray(True),
+    estimation=jax.random.uniform(jax.random.key(6), (2, 14, len(OPS))) * active,
+  )
   batch = {"image": x, "label": jnp.array([0, 1, 1, 0])}
   got = jax.jit(lambda v: network_loss.override_errors(new_net, v, inputs, batch, chunk=4))(new)
-  want = jax.jit(lambda v: reference_supernet.reference_override_errors(
-      ref_net, v, inputs, batch))(ref)
+  want = jax.jit(lambda v: reference_supernet.reference_override_errors(ref_net, v, inputs, batch))(
+    ref
+  )
   got, want = np.asarray(got), np.asarray(want)
   assert np.isnan(got[~active]).all() and np.isfinite(got[active]).all()
   np.testing.assert_allclose(got[active], want[active], rtol=1e-5, atol=1e-5)
@@ -128,10 +150,15 @@ def test_same_estimation_errors_and_genotype():
   held_out = want * 0.9 + 0.01 * np.random.default_rng(0).normal(size=want.shape)
   genotype = []
   for errors in (got, want):
-    scores = estimation.estimation_scores(errors[..., None], held_out[..., None],
-                                          jnp.asarray(active))
+    scores = estimation.estimation_scores(
+      errors[..., None], held_out[..., None], jnp.asarray(active)
+    )
     assert np.isfinite(np.asarray(scores)).all()
-    h = [estimation.importance(new["arch"]["alpha"][t], new["arch"]["beta"][t], scores[t],
-                               jnp.asarray(active[t])) for t in (0, 1)]
+    h = [
+      estimation.importance(
+        new["arch"]["alpha"][t], new["arch"]["beta"][t], scores[t], jnp.asarray(active[t])
+      )
+      for t in (0, 1)
+    ]
     genotype.append(genotypes.derive(np.asarray(h[0]), np.asarray(h[1]), OPS))
   assert genotype[0] == genotype[1]

@@ -1,5 +1,6 @@
 """The synthetic corpus's forgeries: masks (ADD face hull, BiG-Arts M_in / M_ex), blending,
 re-synthesis artifacts, recipes."""
+
 import dataclasses
 
 import cv2
@@ -12,8 +13,12 @@ from fakenas_jax.data.synthetic import forgeries
 RESOLUTIONS = (32, 64, 128)
 # (recipe, method): every method, with each blending the recipes use.
 CASES = [("studio", method) for method in synthetic.RECIPES["studio"].methods] + [
-    ("celeb", "swap_bilinear"), ("wild", "swap_nearest"), ("wild", "swap_checkerboard"),
-    ("graphics", "graphics_swap"), ("graphics", "synthetic_face")]
+  ("celeb", "swap_bilinear"),
+  ("wild", "swap_nearest"),
+  ("wild", "swap_checkerboard"),
+  ("graphics", "graphics_swap"),
+  ("graphics", "synthetic_face"),
+]
 
 
 def _pair(recipe, method, seed=(1, 2), target=3, source=4, frames=3, resolution=64):
@@ -35,8 +40,14 @@ def _changed(fake_frame, real_frame):
 
 
 def test_contract_constants():
-  assert synthetic.METHODS == ("swap_nearest", "swap_bilinear", "swap_checkerboard",
-                               "reenact_mouth", "graphics_swap", "synthetic_face")
+  assert synthetic.METHODS == (
+    "swap_nearest",
+    "swap_bilinear",
+    "swap_checkerboard",
+    "reenact_mouth",
+    "graphics_swap",
+    "synthetic_face",
+  )
   assert {"studio", "celeb", "wild", "graphics"} <= set(synthetic.RECIPES)
   covered = set()
   for recipe in synthetic.RECIPES.values():
@@ -51,7 +62,8 @@ def test_contract_constants():
   assert covered == set(synthetic.METHODS)
   # The corpora differ in how they are made, not only in name.
   assert len({(r.style, r.methods, r.jpeg_qualities) for r in synthetic.RECIPES.values()}) == len(
-      synthetic.RECIPES)
+    synthetic.RECIPES
+  )
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
@@ -79,7 +91,8 @@ def test_forgery_masks(recipe, method, resolution):
     # Exactly the documented band: elliptic (2r+1)-kernel, the image border is no boundary.
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     band = cv2.dilate(frame.intrinsic, kernel) - cv2.erode(
-        frame.intrinsic, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=255)
+      frame.intrinsic, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=255
+    )
     np.testing.assert_array_equal(frame.extrinsic, band)
     assert extrinsic.sum() < intrinsic.sum() + 4 * radius * np.sqrt(intrinsic.sum()) * 4
     # Blended forgeries leave everything outside the manipulated region untouched.
@@ -88,8 +101,7 @@ def test_forgery_masks(recipe, method, resolution):
     np.testing.assert_array_equal(frame.image[~intrinsic], pristine.image[~intrinsic])
     # ... and M_in is the convex hull of what changed (BiG-Arts: Convex(|x' - x| > gamma)).
     changed = cv2.findNonZero(_changed(frame, pristine).astype(np.uint8)).reshape(-1, 2)
-    np.testing.assert_array_equal(frame.intrinsic,
-                                  forgeries.convex_hull_mask(changed, resolution))
+    np.testing.assert_array_equal(frame.intrinsic, forgeries.convex_hull_mask(changed, resolution))
 
 
 @pytest.mark.parametrize("method", ["swap_bilinear", "graphics_swap", "reenact_mouth"])
@@ -112,8 +124,9 @@ def test_mouth_reenactment_only_touches_the_mouth():
     assert rows.min() > eyes_bottom and rows.min() > mouth_top - 0.2 * 128
     assert (frame.intrinsic > 0).mean() < 0.1
     np.testing.assert_array_equal(frame.landmarks[:48], pristine.landmarks[:48])
-  assert any(not np.allclose(f.landmarks[48:], p.landmarks[48:])
-             for f, p in zip(fake.frames, real.frames)), "the driver moves the mouth"
+  assert any(
+    not np.allclose(f.landmarks[48:], p.landmarks[48:]) for f, p in zip(fake.frames, real.frames)
+  ), "the driver moves the mouth"
 
 
 def test_blendings_shape_the_boundary():
@@ -125,8 +138,9 @@ def test_blendings_shape_the_boundary():
     assert fake.blending == blending
     erosion = max(1, round(recipe.mask_erosion * 128))
     outside_mask = [
-        (_changed(f, p) & (forgeries.swap_mask(f.landmarks, 128, erosion) == 0)).sum()
-        for f, p in zip(fake.frames, real.frames)]
+      (_changed(f, p) & (forgeries.swap_mask(f.landmarks, 128, erosion) == 0)).sum()
+      for f, p in zip(fake.frames, real.frames)
+    ]
     results[blending] = sum(outside_mask)
   assert results["hard"] == 0 and results["poisson"] == 0
   assert results["feather"] > 0
@@ -172,8 +186,9 @@ def test_checkerboard_upsampler_leaves_a_period_two_pattern():
   assert _nyquist_energy(checkerboard) > 20 * _nyquist_energy(bilinear)
   # The kernel's uneven overlap is the cause: without it, a flat image stays flat.
   flat = np.full((8, 8, 1), 100.0, np.float32)
-  np.testing.assert_allclose(forgeries.upsample_checkerboard(flat, 3, strength=0.0), 100.0,
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    forgeries.upsample_checkerboard(flat, 3, strength=0.0), 100.0, rtol=1e-5
+  )
   patterned = forgeries.upsample_checkerboard(flat, 3)[..., 0]
   assert np.ptp(patterned) > 5
   np.testing.assert_allclose(patterned, np.roll(patterned, 3, axis=0), rtol=1e-5)
@@ -187,8 +202,9 @@ def test_checkerboard_upsampler_leaves_a_period_two_pattern():
 def test_resynthesis_removes_fine_detail():
   rng = np.random.default_rng(1)
   image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-  high_pass = lambda x: np.abs(x.astype(np.float32) - cv2.GaussianBlur(
-      x.astype(np.float32), (0, 0), 1.0)).mean()
+  high_pass = lambda x: np.abs(
+    x.astype(np.float32) - cv2.GaussianBlur(x.astype(np.float32), (0, 0), 1.0)
+  ).mean()
   for upsampler in forgeries.UPSAMPLERS:
     for factor in (2, 3, 4):
       out = forgeries.resynthesize(image, factor, upsampler)
@@ -202,8 +218,10 @@ def test_fractional_resynthesis_factor():
   """A generator nearly at the frame's resolution (Celeb-DF-like) loses less than factor 2."""
   rng = np.random.default_rng(2)
   image = cv2.GaussianBlur(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8), (0, 0), 0.7)
-  error = {f: np.abs(forgeries.resynthesize(image, f, "bilinear").astype(np.float32) - image
-                     ).mean() for f in (1.5, 2, 3)}
+  error = {
+    f: np.abs(forgeries.resynthesize(image, f, "bilinear").astype(np.float32) - image).mean()
+    for f in (1.5, 2, 3)
+  }
   assert 0 < error[1.5] < error[2] < error[3], error
   assert forgeries.resynthesize(image, 1.5, "bilinear").shape == image.shape
   with pytest.raises(ValueError, match="bilinear"):
@@ -212,7 +230,8 @@ def test_fractional_resynthesis_factor():
     forgeries.resynthesize(image, 1, "bilinear")
   celeb = synthetic.RECIPES["celeb"]
   assert synthetic.generate_video(celeb, (3,), 1, 2, "swap_bilinear", 1, 32).synthesis_factor in (
-      celeb.synthesis_factors)
+    celeb.synthesis_factors
+  )
 
 
 def test_graphics_swap_texture_resolution():
@@ -225,8 +244,10 @@ def test_graphics_swap_texture_resolution():
     fakes[factor], _ = _pair(recipe, "graphics_swap", resolution=128, frames=2)
     assert fakes[factor].synthesis_factor == factor
   inside = forgeries.erode(fakes[0].frames[0].intrinsic, 4) > 0
-  detail = {factor: np.mean([high_pass(f.image.astype(np.float32))[inside].mean()
-                             for f in fake.frames]) for factor, fake in fakes.items()}
+  detail = {
+    factor: np.mean([high_pass(f.image.astype(np.float32))[inside].mean() for f in fake.frames])
+    for factor, fake in fakes.items()
+  }
   assert detail[2] < 0.8 * detail[0], detail
   for low, full in zip(fakes[2].frames, fakes[0].frames):
     assert (low.intrinsic != full.intrinsic).mean() < 0.02
@@ -244,7 +265,7 @@ def test_swap_checkerboard_frames_carry_the_pattern():
     for frame in fake.frames:
       ys, xs = np.nonzero(forgeries.erode(frame.intrinsic, 4))
       y0, x0 = ys.min() + (ys.min() % 2), xs.min() + (xs.min() % 2)
-      crops.append(_nyquist_energy(frame.image[y0:y0 + 32, x0:x0 + 32]))
+      crops.append(_nyquist_energy(frame.image[y0 : y0 + 32, x0 : x0 + 32]))
     energy[method] = np.mean(crops)
   assert energy["swap_checkerboard"] > 5 * energy["swap_bilinear"]
 
@@ -256,7 +277,8 @@ def test_synthetic_faces_carry_a_generator_fingerprint():
   natural = np.mean([quarter(f.image) for f in real.frames])
   assert fingerprint > 5 * natural
   assert np.mean([_nyquist_energy(f.image) for f in fake.frames]) > 3 * np.mean(
-      [_nyquist_energy(f.image) for f in real.frames])
+    [_nyquist_energy(f.image) for f in real.frames]
+  )
   assert fake.blending == "none"
 
 
@@ -264,8 +286,9 @@ def test_swaps_show_the_source_person():
   """The swapped face looks more like the source's own face than like the target's."""
   recipe = _variant(blendings=("hard",), synthesis_factors=(2,))
   fake, target = _pair(recipe, "swap_bilinear", target=1, source=2)
-  source = synthetic.generate_video(recipe, seed=(1, 2), target_identity=2, method="real",
-                                    num_frames=3, resolution=64)
+  source = synthetic.generate_video(
+    recipe, seed=(1, 2), target_identity=2, method="real", num_frames=3, resolution=64
+  )
   for f, t, s in zip(fake.frames, target.frames, source.frames):
     inside = forgeries.erode(f.intrinsic, 3) > 0
     colour = lambda frame: np.median(frame.image[inside].astype(np.float32), axis=0)

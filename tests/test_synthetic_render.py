@@ -1,4 +1,5 @@
 """The synthetic corpus's renderer: landmarks, identities, styles, determinism, encoding."""
+
 import dataclasses
 
 import cv2
@@ -12,8 +13,14 @@ RECIPE_NAMES = ("studio", "celeb", "wild", "graphics")
 
 
 def _real(recipe="studio", seed=(0, 0), identity=0, frames=4, resolution=64):
-  return synthetic.generate_video(synthetic.RECIPES[recipe], seed=seed, target_identity=identity,
-                                  method="real", num_frames=frames, resolution=resolution)
+  return synthetic.generate_video(
+    synthetic.RECIPES[recipe],
+    seed=seed,
+    target_identity=identity,
+    method="real",
+    num_frames=frames,
+    resolution=resolution,
+  )
 
 
 def _is_digitally_convex(mask):
@@ -81,8 +88,7 @@ def test_real_videos_have_no_forgery_masks(recipe):
 @pytest.mark.parametrize("recipe", RECIPE_NAMES)
 def test_face_hull_covers_the_landmarks_inside_the_image(recipe, resolution):
   for seed in range(3):
-    for frame in _real(recipe, seed=(seed,), identity=seed, frames=3,
-                       resolution=resolution).frames:
+    for frame in _real(recipe, seed=(seed,), identity=seed, frames=3, resolution=resolution).frames:
       points = np.round(frame.landmarks).astype(int)
       assert (points >= 0).all() and (points < resolution).all()
       hull = frame.face_hull
@@ -115,7 +121,8 @@ def test_same_arguments_give_identical_bytes_in_any_order():
   assert first.quality == second.quality
   for a, b in zip(first.frames, second.frames):
     assert synthetic.encode_frame(a.image, first.quality) == synthetic.encode_frame(
-        b.image, second.quality)
+      b.image, second.quality
+    )
     np.testing.assert_array_equal(a.landmarks, b.landmarks)
     np.testing.assert_array_equal(a.intrinsic, b.intrinsic)
   other = synthetic.generate_video(recipe, method="swap_checkerboard", **{**args, "seed": (4, 3)})
@@ -147,8 +154,14 @@ def test_different_identities_look_different():
 def _skin_colour(frame):
   """Median colour of the cheeks: the face hull minus eyes, brows, nose and mouth."""
   skin = frame.face_hull.copy()
-  for part in (slice(17, 22), slice(22, 27), slice(36, 42), slice(42, 48), slice(27, 36),
-               slice(48, 60)):
+  for part in (
+    slice(17, 22),
+    slice(22, 27),
+    slice(36, 42),
+    slice(42, 48),
+    slice(27, 36),
+    slice(48, 60),
+  ):
     hull = cv2.convexHull(np.round(frame.landmarks[part]).astype(np.int32))
     cv2.fillConvexPoly(skin, hull, 0)
     cv2.polylines(skin, [hull], True, 0, 3)
@@ -158,11 +171,15 @@ def _skin_colour(frame):
 def test_an_identity_looks_the_same_across_its_videos():
   """Skin colour of one person in two videos is closer than that of two different people."""
   people = range(8)
-  colour = {(i, v): _skin_colour(_real("studio", seed=(20 + v, i), identity=i, frames=1).frames[0])
-            for i in people for v in range(2)}
+  colour = {
+    (i, v): _skin_colour(_real("studio", seed=(20 + v, i), identity=i, frames=1).frames[0])
+    for i in people
+    for v in range(2)
+  }
   same = [np.linalg.norm(colour[i, 0] - colour[i, 1]) for i in people]
-  different = [np.linalg.norm(colour[i, 0] - colour[j, 1]) for i in people for j in people
-               if i != j]
+  different = [
+    np.linalg.norm(colour[i, 0] - colour[j, 1]) for i in people for j in people if i != j
+  ]
   assert np.median(same) < 15
   assert np.median(same) < 0.35 * np.median(different)
 
@@ -184,24 +201,32 @@ def _noise_level(image):
 
 def test_corpora_look_different():
   """Styles differ: the wild corpus is noisier than celeb; backgrounds differ in colour."""
-  frames = {name: [_real(name, seed=(30, k), identity=k, frames=1, resolution=64).frames[0]
-                   for k in range(6)] for name in RECIPE_NAMES}
+  frames = {
+    name: [
+      _real(name, seed=(30, k), identity=k, frames=1, resolution=64).frames[0] for k in range(6)
+    ]
+    for name in RECIPE_NAMES
+  }
   noise = {name: np.median([_noise_level(f.image) for f in fs]) for name, fs in frames.items()}
   assert noise["wild"] > 1.3 * noise["celeb"]
   assert noise["wild"] > 1.3 * noise["studio"]
-  corner = {name: np.mean([f.image[:8, :8].reshape(-1, 3).mean(0) for f in fs], axis=0)
-            for name, fs in frames.items()}
+  corner = {
+    name: np.mean([f.image[:8, :8].reshape(-1, 3).mean(0) for f in fs], axis=0)
+    for name, fs in frames.items()
+  }
   assert corner["studio"][2] > corner["studio"][0], "blue studio backdrops"
   assert corner["celeb"][0] > corner["celeb"][2], "warm bokeh"
 
 
 def test_lossless_quality_round_trips_exactly():
   frame = _real("wild", frames=1).frames[0]
-  np.testing.assert_array_equal(synthetic.decode_frame(synthetic.encode_frame(frame.image, 0)),
-                                frame.image)
+  np.testing.assert_array_equal(
+    synthetic.decode_frame(synthetic.encode_frame(frame.image, 0)), frame.image
+  )
   mask = frame.face_hull[..., None]
-  np.testing.assert_array_equal(synthetic.decode_frame(synthetic.encode_frame(mask, 0)),
-                                frame.face_hull)
+  np.testing.assert_array_equal(
+    synthetic.decode_frame(synthetic.encode_frame(mask, 0)), frame.face_hull
+  )
 
 
 def test_jpeg_encoding_is_rgb_and_follows_the_quality():

@@ -3,6 +3,7 @@
 Each family is checked with a simple statistic computed here from the waveform, on a few short
 utterances: the spoofs must differ from bona fide speech in the direction the artifact implies.
 """
+
 import functools
 
 import numpy as np
@@ -21,8 +22,11 @@ COUNT = 6  # utterances per group
 @functools.cache
 def _utterances(attack_id: str) -> tuple[np.ndarray, ...]:
   return tuple(
-      ss.generate_utterance(ss.make_speaker(k % 4), attack_id, (5, 0, k, 1), seconds=(1.0, 1.5))
-      .astype(np.float64) for k in range(COUNT))
+    ss.generate_utterance(
+      ss.make_speaker(k % 4), attack_id, (5, 0, k, 1), seconds=(1.0, 1.5)
+    ).astype(np.float64)
+    for k in range(COUNT)
+  )
 
 
 def _frames(x, size=512, hop=256):
@@ -42,8 +46,8 @@ def residual_kurtosis(x, order=18):
   """Median kurtosis of the LPC residual of the loud frames: high for pulse-like excitation."""
   frames = _frames(x) * np.hanning(512)
   values = []
-  for frame in frames[_loud((frames ** 2).sum(1), 0.6)]:
-    r = np.correlate(frame, frame, "full")[511:511 + order + 1]
+  for frame in frames[_loud((frames**2).sum(1), 0.6)]:
+    r = np.correlate(frame, frame, "full")[511 : 511 + order + 1]
     r[0] *= 1 + 1e-9
     a = scipy.linalg.solve_toeplitz(r[:-1], r[1:])
     residual = scipy.signal.lfilter(np.r_[1.0, -a], [1.0], frame)[order:]
@@ -62,7 +66,7 @@ def cepstral_detail(x):
 def click_ratio(x, window=257):
   """Largest second difference relative to its local RMS: a waveform discontinuity stands out."""
   second = np.diff(x, 2)
-  local = np.sqrt(scipy.ndimage.uniform_filter1d(second ** 2, window) + 1e-12)
+  local = np.sqrt(scipy.ndimage.uniform_filter1d(second**2, window) + 1e-12)
   return np.max(np.abs(second) / local)
 
 
@@ -100,7 +104,7 @@ def test_voices_speak_at_their_pitch():
     x = ss.generate_utterance(speaker, "-", (0, index), seconds=(2.0, 2.0)).astype(np.float64)
     frames = _frames(x, 1024, 512)
     estimates = []
-    for frame in frames[_loud((frames ** 2).sum(1), 0.7)]:
+    for frame in frames[_loud((frames**2).sum(1), 0.7)]:
       ac = np.correlate(frame, frame, "full")[1023:]
       lags = np.arange(SR // 400, SR // 70)
       estimates.append(SR / lags[np.argmax(ac[lags])])

@@ -1,4 +1,5 @@
 """Training end to end on the tiny corpus: artefacts, checkpoints, exact resume, errors."""
+
 import importlib
 import json
 import os
@@ -90,9 +91,15 @@ def test_validation_metrics_match_scikit_learn():
   scores = np.clip(0.3 * labels + rng.random(20) * 0.7, 0, 1).astype(np.float32)
   video = np.repeat(np.arange(5), 4).astype(np.int32)
   predictions = inference.SplitPredictions(
-      p_fake=scores, labels=labels, video=video, frame_index=np.tile(np.arange(4), 5),
-      method=np.zeros(20, np.int32), video_ids=tuple(f"v{i}" for i in range(5)),
-      method_names=("m",), samples={})
+    p_fake=scores,
+    labels=labels,
+    video=video,
+    frame_index=np.tile(np.arange(4), 5),
+    method=np.zeros(20, np.int32),
+    video_ids=tuple(f"v{i}" for i in range(5)),
+    method_names=("m",),
+    samples={},
+  )
   result = trainer.validation_metrics(predictions)
   assert result["val/auc"] == pytest.approx(roc_auc_score(labels, scores))
   assert result["val/accuracy"] == pytest.approx(((scores > 0.5) == labels).mean())
@@ -102,8 +109,9 @@ def test_validation_metrics_match_scikit_learn():
   assert result["val/video_auc"] == pytest.approx(roc_auc_score([0, 1, 1, 0, 1], video_scores))
 
 
-def test_a_run_stopped_after_an_epoch_resumes_to_the_same_state(uninterrupted, tiny_corpus,
-                                                                  tmp_path):
+def test_a_run_stopped_after_an_epoch_resumes_to_the_same_state(
+  uninterrupted, tiny_corpus, tmp_path
+):
   _, expected = uninterrupted
   config = tiny_config(tiny_corpus)
   first = trainer.train_and_evaluate(config, tmp_path, devices=DEVICES, stop_after_epochs=1)
@@ -113,8 +121,9 @@ def test_a_run_stopped_after_an_epoch_resumes_to_the_same_state(uninterrupted, t
   assert _training_part(resumed["history"]) == _training_part(expected["history"])
 
 
-def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(uninterrupted, tiny_corpus, tmp_path,
-                                                           monkeypatch):
+def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(
+  uninterrupted, tiny_corpus, tmp_path, monkeypatch
+):
   """SIGTERM arrives as the first frame is decoded; the run stops within epoch 1."""
   _, expected = uninterrupted
   sent = threading.Event()
@@ -129,8 +138,7 @@ def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(uninterrupted, tiny_c
   # The same config as the resumed run (a resume checks it): only the flip is wrapped.
   monkeypatch.setitem(trainer.AUGMENTATIONS, "flip", flip_then_terminate)
   with pytest.raises(trainer.Interrupted):
-    trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip"), tmp_path,
-                               devices=DEVICES)
+    trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip"), tmp_path, devices=DEVICES)
   monkeypatch.undo()
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:
@@ -139,8 +147,9 @@ def test_sigterm_mid_epoch_checkpoints_and_resumes_exactly(uninterrupted, tiny_c
     ckpt.close()
   # Usually after the first step (the handler runs once the step returns), at the latest there.
   assert meta["epoch"] == 0 and meta["step_in_epoch"] < 6
-  resumed = trainer.train_and_evaluate(tiny_config(tiny_corpus, augment="flip"), tmp_path,
-                                       devices=DEVICES)
+  resumed = trainer.train_and_evaluate(
+    tiny_config(tiny_corpus, augment="flip"), tmp_path, devices=DEVICES
+  )
   _assert_same_state(resumed["state"], expected["state"])
   assert _training_part(resumed["history"]) == _training_part(expected["history"])
 
@@ -152,17 +161,20 @@ def test_a_finished_run_is_not_changed_by_another_config(uninterrupted, tmp_path
   config = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
   config.model = ml_collections.ConfigDict({"name": "c2pn", "genotype": "DARTS_V2"})
   config.seed = 3
-  with pytest.raises(trainer.errors.UserError,
-                     match=r"holds a run of another config.*: model\..*Nothing was written"):
+  with pytest.raises(
+    trainer.errors.UserError, match=r"holds a run of another config.*: model\..*Nothing was written"
+  ):
     trainer.train_and_evaluate(config, workdir, devices=DEVICES)
   after = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
   assert after == before
 
 
-def test_a_run_killed_after_its_last_checkpoint_leaves_complete_history(uninterrupted,
-                                                                         tiny_corpus, tmp_path):
+def test_a_run_killed_after_its_last_checkpoint_leaves_complete_history(
+  uninterrupted, tiny_corpus, tmp_path
+):
   """History, curves and metrics are rebuilt from the checkpoint on resume: none stale."""
   import shutil
+
   workdir, result = uninterrupted
   copy = tmp_path / "run"
   shutil.copytree(workdir, copy)
@@ -181,8 +193,11 @@ def test_a_run_killed_after_its_last_checkpoint_leaves_complete_history(uninterr
 def test_a_non_finite_loss_stops_with_a_clear_error(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, epochs=1, steps_per_epoch=3)
   config.optimizer.learning_rate = float("nan")  # the first update makes every weight NaN
-  with pytest.raises(trainer.NonFiniteLossError, match=r"non-finite loss \(nan\) at epoch 1, "
-                     r"step 2 of the training; no checkpoint was written yet"):
+  with pytest.raises(
+    trainer.NonFiniteLossError,
+    match=r"non-finite loss \(nan\) at epoch 1, "
+    r"step 2 of the training; no checkpoint was written yet",
+  ):
     trainer.train_and_evaluate(config, tmp_path, devices=DEVICES)
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
   try:
@@ -191,14 +206,18 @@ def test_a_non_finite_loss_stops_with_a_clear_error(tiny_corpus, tmp_path):
     ckpt.close()
 
 
-@pytest.mark.parametrize("changes, message", [
+@pytest.mark.parametrize(
+  "changes, message",
+  [
     (dict(batch_size=6), r"batch_size \(6\) must be a multiple of the 4 devices"),
     (dict(augment="mixup"), r"unknown augment 'mixup'; use one of \['flip', 'jpeg', 'none'\]"),
-])
+  ],
+)
 def test_bad_configs_are_refused_before_training(tiny_corpus, tmp_path, changes, message):
   with pytest.raises(ValueError, match=message):
-    trainer.train_and_evaluate(tiny_config(tiny_corpus, **changes), tmp_path,
-                               devices=jax.devices()[:4])
+    trainer.train_and_evaluate(
+      tiny_config(tiny_corpus, **changes), tmp_path, devices=jax.devices()[:4]
+    )
 
 
 def test_an_unknown_model_names_the_known_ones(tiny_corpus, tmp_path):
@@ -208,9 +227,11 @@ def test_an_unknown_model_names_the_known_ones(tiny_corpus, tmp_path):
     trainer.train_and_evaluate(config, tmp_path, devices=DEVICES)
 
 
-TRAIN_CONFIGS = sorted(path.stem for path in
-                       (pathlib.Path(__file__).parents[1] / "configs" / "train").glob("*.py")
-                       if path.stem != "__init__")
+TRAIN_CONFIGS = sorted(
+  path.stem
+  for path in (pathlib.Path(__file__).parents[1] / "configs" / "train").glob("*.py")
+  if path.stem != "__init__"
+)
 
 
 @pytest.mark.parametrize("name", TRAIN_CONFIGS)
@@ -232,26 +253,35 @@ def test_every_training_config_resolves(name):
 
 def test_paper_settings_are_in_the_configs():
   from configs.train import add_ffpp, bigarts_celebdf, c2pn_fdnas, darts_eval
+
   fdnas = c2pn_fdnas.get_config()
   assert (fdnas.epochs, fdnas.batch_size, fdnas.image_size) == (150, 48, 64)
-  assert (fdnas.optimizer.name, fdnas.optimizer.learning_rate, fdnas.optimizer.momentum,
-          fdnas.optimizer.weight_decay) == ("sgd", 0.025, 0.9, 3e-4)
+  assert (
+    fdnas.optimizer.name,
+    fdnas.optimizer.learning_rate,
+    fdnas.optimizer.momentum,
+    fdnas.optimizer.weight_decay,
+  ) == ("sgd", 0.025, 0.9, 3e-4)
   add = add_ffpp.get_config()
   assert add.loss.region_weight == 1.0 and add.model.mask_head
   assert tuple(add.optimizer.decay_epochs) == (80, 140) and add.batch_size == 96
   # ADD's 256×256 faces come from corpora built with 256-pixel crops (configs/data/add_ffpp.py).
   assert (add.image_size, add.corpus_overrides.crop_size) == (256, 256)
   bigarts = bigarts_celebdf.get_config()
-  assert (bigarts.loss.intrinsic_weight, bigarts.loss.extrinsic_weight,
-          bigarts.loss.classification_weight) == (15.0, 15.0, 1.0)
+  assert (
+    bigarts.loss.intrinsic_weight,
+    bigarts.loss.extrinsic_weight,
+    bigarts.loss.classification_weight,
+  ) == (15.0, 15.0, 1.0)
   assert bigarts.optimizer.cosine_period_epochs == 40 and bigarts.model.bigarts_heads
   darts = darts_eval.get_config()
   assert darts.loss.auxiliary_weight == 0.4 and darts.model.drop_path_prob == 0.2
 
 
 def test_cosine_schedule_is_pytorchs_cosine_annealing():
-  settings = ml_collections.ConfigDict(dict(learning_rate=1e-3, learning_rate_min=1e-5,
-                                            schedule="cosine", cosine_period_epochs=4))
+  settings = ml_collections.ConfigDict(
+    dict(learning_rate=1e-3, learning_rate_min=1e-5, schedule="cosine", cosine_period_epochs=4)
+  )
   schedule = optimizer.learning_rate_schedule(settings, steps_per_epoch=10, epochs=12)
   for epoch in (0, 2, 4, 6, 8, 11):
     # PyTorch's closed form of CosineAnnealingLR(T_max=4), which rises again after T_max.
@@ -263,8 +293,9 @@ def test_cosine_schedule_is_pytorchs_cosine_annealing():
 
 
 def test_step_schedule_divides_at_the_given_epochs():
-  settings = ml_collections.ConfigDict(dict(learning_rate=0.5, schedule="step",
-                                            decay_epochs=(80, 140), decay_factor=0.1))
+  settings = ml_collections.ConfigDict(
+    dict(learning_rate=0.5, schedule="step", decay_epochs=(80, 140), decay_factor=0.1)
+  )
   schedule = optimizer.learning_rate_schedule(settings, steps_per_epoch=3, epochs=300)
   rates = [float(schedule(epoch * 3)) for epoch in (0, 79, 80, 139, 140, 299)]
   np.testing.assert_allclose(rates, [0.5, 0.5, 0.05, 0.05, 0.005, 0.005], rtol=1e-6)
@@ -274,9 +305,16 @@ def test_step_schedule_divides_at_the_given_epochs():
 
 
 def test_sgd_with_coupled_weight_decay_and_clipping_is_pytorchs_sgd():
-  settings = ml_collections.ConfigDict(dict(
-      name="sgd", learning_rate=0.1, schedule="constant", momentum=0.9, weight_decay=0.01,
-      grad_clip_norm=1.0))
+  settings = ml_collections.ConfigDict(
+    dict(
+      name="sgd",
+      learning_rate=0.1,
+      schedule="constant",
+      momentum=0.9,
+      weight_decay=0.01,
+      grad_clip_norm=1.0,
+    )
+  )
   tx, _ = optimizer.make_optimizer(settings, steps_per_epoch=1, epochs=1)
   params = np.array([1.0, -2.0], np.float32)
   grads = [np.array([3.0, 4.0], np.float32), np.array([0.1, 0.2], np.float32)]
@@ -295,9 +333,19 @@ def test_sgd_with_coupled_weight_decay_and_clipping_is_pytorchs_sgd():
 def test_the_command_line_reports_a_bad_config_as_an_error(tmp_path):
   root = pathlib.Path(__file__).parents[1]
   done = subprocess.run(
-      [sys.executable, "-m", "fakenas_jax.train", f"--workdir={tmp_path}",
-       "--config.augment=mixup", f"--config.data_dir={tmp_path / 'tfds'}"],
-      cwd=root, capture_output=True, text=True, timeout=300)
+    [
+      sys.executable,
+      "-m",
+      "fakenas_jax.train",
+      f"--workdir={tmp_path}",
+      "--config.augment=mixup",
+      f"--config.data_dir={tmp_path / 'tfds'}",
+    ],
+    cwd=root,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert done.returncode == 2
   assert done.stderr.startswith("error: unknown augment 'mixup'")
 
@@ -314,16 +362,22 @@ def test_one_step_on_four_devices_equals_one_device():
   loss = losses.loss_for(config, train_state.output_names(model, variables, 32))
   tx, _ = optimizer.make_optimizer(config.optimizer, steps_per_epoch=10, epochs=1)
   rng = np.random.default_rng(0)
-  batch = {"image": rng.normal(size=(8, 32, 32, 3)).astype(np.float32),
-           "label": np.array([0, 1, 1, 0, 1, 0, 0, 1], np.int32)}
+  batch = {
+    "image": rng.normal(size=(8, 32, 32, 3)).astype(np.float32),
+    "label": np.array([0, 1, 1, 0, 1, 0, 0, 1], np.int32),
+  }
   step = jax.jit(steps.make_train_step(model, loss, tx))
   results = []
   for devices in (jax.devices()[:1], jax.devices()[:4]):
     mesh = parallel.make_data_mesh(devices)
-    state = jax.device_put(train_state.create_train_state(variables, tx),
-                           parallel.replicated_sharding(mesh))
-    results.append(jax.device_get(step(state, parallel.shard_batch(batch, mesh),
-                                       jax.random.key(3), np.float32(0.0))))
+    state = jax.device_put(
+      train_state.create_train_state(variables, tx), parallel.replicated_sharding(mesh)
+    )
+    results.append(
+      jax.device_get(
+        step(state, parallel.shard_batch(batch, mesh), jax.random.key(3), np.float32(0.0))
+      )
+    )
   (state_one, metrics_one), (state_four, metrics_four) = results
   np.testing.assert_allclose(metrics_one["loss"], metrics_four["loss"], rtol=1e-5)
   for one, four in zip(jax.tree.leaves(state_one), jax.tree.leaves(state_four)):

@@ -1,4 +1,5 @@
 """`data.workers.map_in_workers`: order kept, worker processes used, this process as fall-back."""
+
 import os
 
 from fakenas_jax.data import workers
@@ -9,8 +10,9 @@ def square_and_pid(x):
 
 
 def test_results_come_in_job_order_from_worker_processes():
-  results = list(workers.map_in_workers(square_and_pid, [(i,) for i in range(6)],
-                                        num_workers=2, label="test"))
+  results = list(
+    workers.map_in_workers(square_and_pid, [(i,) for i in range(6)], num_workers=2, label="test")
+  )
   assert [value for value, _ in results] == [i * i for i in range(6)]
   assert {pid for _, pid in results} != {os.getpid()}, "the work ran in spawned processes"
 

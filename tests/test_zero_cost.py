@@ -1,4 +1,5 @@
 """Zero-cost proxies against hand computations on a tiny network; synflow ignores the data."""
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -43,9 +44,11 @@ def _loss(params):
 def test_grad_norm_and_snip_by_hand():
   g1, g2 = _ce_grads_linear()
   assert zero_cost.grad_norm(_loss, PARAMS) == pytest.approx(
-      np.linalg.norm(g1) + np.linalg.norm(g2), rel=1e-5)
+    np.linalg.norm(g1) + np.linalg.norm(g2), rel=1e-5
+  )
   assert zero_cost.snip(_loss, PARAMS) == pytest.approx(
-      np.abs(W1 * g1).sum() + np.abs(W2 * g2).sum(), rel=1e-5)
+    np.abs(W1 * g1).sum() + np.abs(W2 * g2).sum(), rel=1e-5
+  )
 
 
 def test_synflow_by_hand():
@@ -62,7 +65,8 @@ def test_naswot_jacobian_score_by_hand():
   lam = np.linalg.eigvalsh(corr)
   expected = -np.sum(np.log(lam + 1e-5) + 1 / (lam + 1e-5))
   assert zero_cost.jacobian_score(relu_net, PARAMS, jnp.asarray(X)) == pytest.approx(
-      expected, rel=1e-4)
+    expected, rel=1e-4
+  )
 
 
 def test_identical_jacobians_score_lower_than_independent_ones():
@@ -84,7 +88,10 @@ def test_network_proxies_and_synflows_invariance_to_the_data():
   variables = model.init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)))
   a = {"image": RNG.normal(size=(4, 8, 8, 3)).astype(np.float32), "label": np.array([0, 1, 0, 1])}
   b = {"image": RNG.uniform(size=(4, 8, 8, 3)).astype(np.float32), "label": np.array([1, 1, 0, 0])}
-  pa, pb = zero_cost.network_proxies(model, variables, a), zero_cost.network_proxies(model, variables, b)
+  pa, pb = (
+    zero_cost.network_proxies(model, variables, a),
+    zero_cost.network_proxies(model, variables, b),
+  )
   assert set(pa) == set(zero_cost.PROXIES) and all(np.isfinite(v) for v in pa.values())
   assert pa["synflow"] == pb["synflow"] > 0
   assert pa["snip"] != pb["snip"] and pa["naswot"] != pb["naswot"]
@@ -96,11 +103,14 @@ def test_proxies_of_a_genotypes_network(tmp_path):
   ops = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0")
   genotype = random_search.sample_genotypes(0, 1, ops)[0]
   genotypes.save(genotype, tmp_path / "g.json", search_space="fdnas")
-  model = factory.build_model({"name": "c2pn", "channels": 4, "layout": "NR",
-                               "genotype": str(tmp_path / "g.json")})
+  model = factory.build_model(
+    {"name": "c2pn", "channels": 4, "layout": "NR", "genotype": str(tmp_path / "g.json")}
+  )
   variables = model.init(jax.random.key(0), jnp.zeros((1, 16, 16, 3)), train=False)
-  batch = {"image": RNG.normal(size=(4, 16, 16, 3)).astype(np.float32),
-           "label": np.array([0, 1, 0, 1])}
+  batch = {
+    "image": RNG.normal(size=(4, 16, 16, 3)).astype(np.float32),
+    "label": np.array([0, 1, 0, 1]),
+  }
   scores = zero_cost.network_proxies(model, variables, batch)
   assert all(np.isfinite(v) for v in scores.values()) and scores["grad_norm"] > 0
 
@@ -111,11 +121,24 @@ def test_zero_cost_script_end_to_end_at_tiny_size(tmp_path):
   import pathlib
   import subprocess
   import sys
+
   root = pathlib.Path(__file__).resolve().parent.parent
   result = subprocess.run(
-      [sys.executable, "scripts/zero_cost.py", "--config=configs/demo.py:tiny", "--num=3",
-       "--train_subset=2", "--epochs=1", "--batch=4", f"--workdir={tmp_path}"],
-      cwd=root, capture_output=True, text=True, timeout=900)
+    [
+      sys.executable,
+      "scripts/zero_cost.py",
+      "--config=configs/demo.py:tiny",
+      "--num=3",
+      "--train_subset=2",
+      "--epochs=1",
+      "--batch=4",
+      f"--workdir={tmp_path}",
+    ],
+    cwd=root,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads((tmp_path / "zero_cost.json").read_text())
   assert len(report["rows"]) == 3

@@ -12,6 +12,7 @@ missing, empty, unreadable, not mono or not 16 kHz, or that resolve (symlinks fo
 the manual directory (`face_corpus.outside_manual_dir`), are skipped and reported, as in
 `asvspoof2019_la`. This module is not a builder (no package), so `data.corpora` ignores it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,10 +22,12 @@ from typing import Iterator
 import tensorflow_datasets as tfds
 
 from fakenas_jax.data import face_corpus
-from tfds_builders.asvspoof2019_la.asvspoof2019_la_dataset_builder import (
-    ManualDirError, read_audio)
+from tfds_builders.asvspoof2019_la.asvspoof2019_la_dataset_builder import ManualDirError, read_audio
 from tfds_builders.synthetic_speech.synthetic_speech_dataset_builder import (
-    BONAFIDE, LABELS, speech_features)
+  BONAFIDE,
+  LABELS,
+  speech_features,
+)
 
 BONAFIDE_NAMES = ("-", "bonafide")  # how protocols name the attack of bona fide speech
 
@@ -36,6 +39,7 @@ class ProtocolError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class ProtocolLayout:
   """The columns of a protocol file and which of them are the speech fields."""
+
   name: str
   columns: tuple[str, ...]
   speaker: str
@@ -76,32 +80,42 @@ def read_protocol(path: pathlib.Path, layout: ProtocolLayout) -> list[ProtocolEn
       continue
     if len(fields) != len(layout.columns):
       raise ProtocolError(
-          f"{path}, line {number}: unknown column layout ({len(fields)} columns); the "
-          f"{layout.name} protocol has {len(layout.columns)} columns: {layout.expected()}; "
-          f"got {line!r}")
+        f"{path}, line {number}: unknown column layout ({len(fields)} columns); the "
+        f"{layout.name} protocol has {len(layout.columns)} columns: {layout.expected()}; "
+        f"got {line!r}"
+      )
     key = fields[index[layout.key]]
     if key not in LABELS:
       raise ProtocolError(
-          f"{path}, line {number}: {layout.key} is {key!r}, expected bonafide or spoof (columns: "
-          f"{layout.expected()})")
+        f"{path}, line {number}: {layout.key} is {key!r}, expected bonafide or spoof (columns: "
+        f"{layout.expected()})"
+      )
     attack = fields[index[layout.attack]]
     if key == "bonafide":
       attack = BONAFIDE
     elif attack in BONAFIDE_NAMES:
-      raise ProtocolError(f"{path}, line {number}: a spoof needs its attack id in "
-                          f"{layout.attack} (columns: {layout.expected()}); got {line!r}")
-    entries.append(ProtocolEntry(
-        speaker=fields[index[layout.speaker]], utterance_id=fields[index[layout.utterance]],
-        attack_id=attack, label=LABELS.index(key),
-        metadata={metadata_feature(c): fields[index[c]] for c in layout.metadata}))
+      raise ProtocolError(
+        f"{path}, line {number}: a spoof needs its attack id in "
+        f"{layout.attack} (columns: {layout.expected()}); got {line!r}"
+      )
+    entries.append(
+      ProtocolEntry(
+        speaker=fields[index[layout.speaker]],
+        utterance_id=fields[index[layout.utterance]],
+        attack_id=attack,
+        label=LABELS.index(key),
+        metadata={metadata_feature(c): fields[index[c]] for c in layout.metadata},
+      )
+    )
   return entries
 
 
 def features(layout: ProtocolLayout) -> tfds.features.FeaturesDict:
   """`speech_features` plus the layout's metadata columns as text."""
   base = dict(speech_features())
-  base.update({metadata_feature(c): tfds.features.Text(doc=f"protocol column {c}")
-               for c in layout.metadata})
+  base.update(
+    {metadata_feature(c): tfds.features.Text(doc=f"protocol column {c}") for c in layout.metadata}
+  )
   return tfds.features.FeaturesDict(base)
 
 
@@ -118,9 +132,13 @@ class ProtocolBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     super().__init__(**kwargs)
 
   def _info(self) -> tfds.core.DatasetInfo:
-    return tfds.core.DatasetInfo(builder=self, description=self.__doc__,
-                                 features=features(self.LAYOUT),
-                                 supervised_keys=("audio", "label"), homepage=self.HOMEPAGE)
+    return tfds.core.DatasetInfo(
+      builder=self,
+      description=self.__doc__,
+      features=features(self.LAYOUT),
+      supervised_keys=("audio", "label"),
+      homepage=self.HOMEPAGE,
+    )
 
   def checked_root(self, dl_manager) -> pathlib.Path:
     """The manual directory, after checking it holds every protocol and audio folder."""
@@ -128,26 +146,36 @@ class ProtocolBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       root = pathlib.Path(dl_manager.manual_dir)
     except AssertionError as error:  # TFDS's way to say: missing or empty.
       raise ManualDirError(f"{self.name}: {error}") from None
-    missing = [root / path for files in self.SPLIT_FILES.values() for path in files
-               if not (root / path).exists()]
+    missing = [
+      root / path
+      for files in self.SPLIT_FILES.values()
+      for path in files
+      if not (root / path).exists()
+    ]
     if missing:
       lines = "\n".join(f"  {path}" for path in missing)
       raise ManualDirError(
-          f"{self.name}: the manual directory {root} lacks files the corpus needs; missing:\n"
-          f"{lines}\nExpected layout:\n{self.MANUAL_DOWNLOAD_INSTRUCTIONS}")
+        f"{self.name}: the manual directory {root} lacks files the corpus needs; missing:\n"
+        f"{lines}\nExpected layout:\n{self.MANUAL_DOWNLOAD_INSTRUCTIONS}"
+      )
     return root
 
   def _split_generators(self, dl_manager):
     root = self.checked_root(dl_manager)
     self._manual_dir = root
     self.skipped = []
-    protocols = {split: read_protocol(root / protocol, self.LAYOUT)
-                 for split, (protocol, _) in self.SPLIT_FILES.items()}
-    return {split: self._generate_examples(split, root / self.SPLIT_FILES[split][1], entries)
-            for split, entries in protocols.items()}
+    protocols = {
+      split: read_protocol(root / protocol, self.LAYOUT)
+      for split, (protocol, _) in self.SPLIT_FILES.items()
+    }
+    return {
+      split: self._generate_examples(split, root / self.SPLIT_FILES[split][1], entries)
+      for split, entries in protocols.items()
+    }
 
-  def _generate_examples(self, split: str, folder: pathlib.Path,
-                         entries: list[ProtocolEntry]) -> Iterator[tuple[str, dict]]:
+  def _generate_examples(
+    self, split: str, folder: pathlib.Path, entries: list[ProtocolEntry]
+  ) -> Iterator[tuple[str, dict]]:
     seen: set[str] = set()
     for entry in entries:
       if entry.utterance_id in seen:
@@ -163,9 +191,17 @@ class ProtocolBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       if isinstance(audio, str):
         self._skip(split, entry.utterance_id, audio)
         continue
-      yield entry.utterance_id, {
-          "audio": audio, "label": entry.label, "attack_id": entry.attack_id,
-          "speaker": entry.speaker, "utterance_id": entry.utterance_id, **entry.metadata}
+      yield (
+        entry.utterance_id,
+        {
+          "audio": audio,
+          "label": entry.label,
+          "attack_id": entry.attack_id,
+          "speaker": entry.speaker,
+          "utterance_id": entry.utterance_id,
+          **entry.metadata,
+        },
+      )
 
   def _skip(self, split: str, item: str, reason: str) -> None:
     self.skipped.append({"split": split, "item": item, "reason": reason})

@@ -5,6 +5,7 @@ videos in which a real face photograph moves (`data.faces.dummy_videos`), face s
 FF++-style manipulation-mask videos, frame folders (WildDeepfake, VidTIMIT), and the bad cases a
 real download has: a corrupt file, a faceless video, a split entry naming a missing file.
 """
+
 from __future__ import annotations
 
 import collections
@@ -38,17 +39,18 @@ def donor_for(target: int, source: int) -> str:
 def write_real(path: str | os.PathLike, person: int, seed: int = 0) -> None:
   from fakenas_jax.data.faces import dummy_videos
 
-  dummy_videos.write_face_video(path, num_frames=FRAMES, size=SIZE, seed=1000 * person + seed,
-                                photo=photo_for(person))
+  dummy_videos.write_face_video(
+    path, num_frames=FRAMES, size=SIZE, seed=1000 * person + seed, photo=photo_for(person)
+  )
 
 
-def write_fake(path: str | os.PathLike, target_path: str | os.PathLike, target: int,
-               source: int, seed: int = 0) -> None:
+def write_fake(
+  path: str | os.PathLike, target_path: str | os.PathLike, target: int, source: int, seed: int = 0
+) -> None:
   """A face swap of the video at `target_path` (person `target`) with the face of `source`."""
   from fakenas_jax.data.faces import dummy_videos
 
-  dummy_videos.write_swapped_video(path, target_path, seed=seed,
-                                   photo=donor_for(target, source))
+  dummy_videos.write_swapped_video(path, target_path, seed=seed, photo=donor_for(target, source))
 
 
 def write_faceless(path: str | os.PathLike, seed: int = 0) -> None:
@@ -76,8 +78,9 @@ def read_all_frames(path: str | os.PathLike) -> list[np.ndarray]:
   return frames
 
 
-def write_mask_video(path: str | os.PathLike, fake_path: str | os.PathLike,
-                     target_path: str | os.PathLike) -> None:
+def write_mask_video(
+  path: str | os.PathLike, fake_path: str | os.PathLike, target_path: str | os.PathLike
+) -> None:
   """An FF++-style mask video: white where the fake differs from its target, black elsewhere."""
   os.makedirs(os.path.dirname(os.fspath(path)), exist_ok=True)
   writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, SIZE)
@@ -95,8 +98,9 @@ def write_mask_video(path: str | os.PathLike, fake_path: str | os.PathLike,
     writer.release()
 
 
-def write_frames(folder: str | os.PathLike, frames: list[np.ndarray], *, suffix: str = ".png",
-                 digits: int = 0) -> None:
+def write_frames(
+  folder: str | os.PathLike, frames: list[np.ndarray], *, suffix: str = ".png", digits: int = 0
+) -> None:
   """Frames as numbered image files `1.png, 2.png, ...` (or `001`, ... with `digits`); an empty
   `suffix` writes JPEG data without one, as VidTIMIT does."""
   folder = pathlib.Path(folder)
@@ -110,12 +114,14 @@ def write_frames(folder: str | os.PathLike, frames: list[np.ndarray], *, suffix:
 def face_frames(person: int, seed: int = 0) -> list[np.ndarray]:
   from fakenas_jax.data.faces import dummy_videos
 
-  return dummy_videos.face_video_frames(num_frames=FRAMES, size=SIZE, seed=1000 * person + seed,
-                                        photo=photo_for(person))
+  return dummy_videos.face_video_frames(
+    num_frames=FRAMES, size=SIZE, seed=1000 * person + seed, photo=photo_for(person)
+  )
 
 
-def swapped_frames(frames: list[np.ndarray], target: int, source: int,
-                   seed: int = 0) -> list[np.ndarray]:
+def swapped_frames(
+  frames: list[np.ndarray], target: int, source: int, seed: int = 0
+) -> list[np.ndarray]:
   from fakenas_jax.data.faces import dummy_videos
 
   rng = np.random.default_rng(seed)
@@ -126,8 +132,9 @@ def faceless_frames(seed: int = 0) -> list[np.ndarray]:
   rng = np.random.default_rng(seed)
   width, height = SIZE
   base = cv2.resize(rng.uniform(30, 220, (3, 4, 3)).astype(np.float32), (width, height))
-  return [np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8)
-          for _ in range(FRAMES)]
+  return [
+    np.clip(base + rng.normal(0, 2, base.shape), 0, 255).astype(np.uint8) for _ in range(FRAMES)
+  ]
 
 
 def write_garbage_frames(folder: str | os.PathLike, count: int = 3) -> None:
@@ -146,14 +153,19 @@ def copy(source: str | os.PathLike, destination: str | os.PathLike) -> None:
 
 # What the builder tests share.
 
-def build(spec: str, manual_dir: str | os.PathLike, data_dir: str | os.PathLike,
-          **overrides: Any):
+
+def build(spec: str, manual_dir: str | os.PathLike, data_dir: str | os.PathLike, **overrides: Any):
   """Builds a corpus config for real with `prepare` (one worker, no progress bar) and returns
   its builder, ready to read."""
   from fakenas_jax.data import corpora, preparation
 
-  preparation.prepare(spec, data_dir, manual_dir=os.fspath(manual_dir), overrides=overrides,
-                      builder_kwargs={"num_workers": 1, "progress": False})
+  preparation.prepare(
+    spec,
+    data_dir,
+    manual_dir=os.fspath(manual_dir),
+    overrides=overrides,
+    builder_kwargs={"num_workers": 1, "progress": False},
+  )
   return corpora.load_builder(spec, os.fspath(data_dir), **overrides)
 
 
@@ -173,8 +185,7 @@ def records(builder, split: str) -> list[dict]:
   for index in range(len(source)):
     record = dict(source[index])
     for key, value in record.items():
-      if isinstance(value, bytes) and key in ("video_id", "method", "identity",
-                                              "source_identity"):
+      if isinstance(value, bytes) and key in ("video_id", "method", "identity", "source_identity"):
         record[key] = value.decode()
     out.append(record)
   return out
@@ -193,10 +204,14 @@ def videos(builder) -> dict[str, dict[str, dict]]:
       for key in ("label", "method", "identity", "source_identity"):
         assert all(row[key] == first[key] for row in rows), (video_id, key)
       table[split][video_id] = dict(
-          label=int(first["label"]), method=first["method"], identity=first["identity"],
-          source_identity=first["source_identity"],
-          frames=sorted(int(row["frame_index"]) for row in rows),
-          masked={bool(row["has_artifact_masks"]) for row in rows}, records=rows)
+        label=int(first["label"]),
+        method=first["method"],
+        identity=first["identity"],
+        source_identity=first["source_identity"],
+        frames=sorted(int(row["frame_index"]) for row in rows),
+        masked={bool(row["has_artifact_masks"]) for row in rows},
+        records=rows,
+      )
   return table
 
 

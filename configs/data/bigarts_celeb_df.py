@@ -15,21 +15,26 @@ DFDC-P (':all'). Inputs 256 x 256. The paper tests one frame in ten of every vid
 32 evenly spaced frames of every video are stored, in every split (so a whole corpus is sampled
 alike): about one in ten of DF-TIMIT's ~120-frame clips, fewer of longer videos.
 """
+
 from configs.data import common
 
 TEST_CORPORA = (
-    "uadfv/ratio_811:all",
-    "df_timit/lq:all",
-    "df_timit/hq:all",
-    "faceforensics/deepfakes_c23:test",
-    "dfd/c23:all",
-    "dfdc_preview/official:all",
-    "celeb_df/official:test",
-    "wild_deepfake/official:test",
+  "uadfv/ratio_811:all",
+  "df_timit/lq:all",
+  "df_timit/hq:all",
+  "faceforensics/deepfakes_c23:test",
+  "dfd/c23:all",
+  "dfdc_preview/official:all",
+  "celeb_df/official:test",
+  "wild_deepfake/official:test",
 )
 
 
 def get_config():
-  return common.data_config("celeb_df/official", eval_corpora=TEST_CORPORA,
-                            crop_size=common.BIGARTS_CROP, image_size=256,
-                            frames_per_video=(32, 32, 32))
+  return common.data_config(
+    "celeb_df/official",
+    eval_corpora=TEST_CORPORA,
+    crop_size=common.BIGARTS_CROP,
+    image_size=256,
+    frames_per_video=(32, 32, 32),
+  )

@@ -11,6 +11,7 @@ FD-NAS §4.1: FF++'s four methods (DF, F2F, FS, NT) with the official 720/140/14
 frames per training video and 10 per validation/test video, 64 x 64 inputs; trained on FF++,
 tested on its test split and on the 8:1:1 test splits of Celeb-DF, WildDeepfake and DFDC-P.
 """
+
 from configs.data import common
 
 COMPRESSIONS = ("c23", "c40")
@@ -20,7 +21,13 @@ def get_config(compression: str = "c23"):
   if compression not in COMPRESSIONS:
     raise ValueError(f"unknown variant {compression!r}; use one of {', '.join(COMPRESSIONS)}")
   return common.data_config(
-      f"faceforensics/all_{compression}",
-      eval_corpora=(f"faceforensics/all_{compression}:test", "celeb_df/ratio_811:test",
-                    "wild_deepfake/ratio_811:test", "dfdc_preview/ratio_811:test"),
-      crop_size=common.FDNAS_CROP, image_size=64)
+    f"faceforensics/all_{compression}",
+    eval_corpora=(
+      f"faceforensics/all_{compression}:test",
+      "celeb_df/ratio_811:test",
+      "wild_deepfake/ratio_811:test",
+      "dfdc_preview/ratio_811:test",
+    ),
+    crop_size=common.FDNAS_CROP,
+    image_size=64,
+  )

@@ -9,6 +9,7 @@ set and test set according to the ratio of 8:1:1" — identity-disjoint here (by
 WildDeepfake); 20 / 10 / 10 frames per video; 64 x 64 inputs. Also the ablations' corpus
 (trained on Celeb-DF, §4.3).
 """
+
 from configs.data import common
 
 CORPORA = ("celeb_df", "wild_deepfake", "dfdc_preview")
@@ -17,5 +18,9 @@ CORPORA = ("celeb_df", "wild_deepfake", "dfdc_preview")
 def get_config(corpus: str = "celeb_df"):
   if corpus not in CORPORA:
     raise ValueError(f"unknown variant {corpus!r}; use one of {', '.join(CORPORA)}")
-  return common.data_config(f"{corpus}/ratio_811", eval_corpora=(f"{corpus}/ratio_811:test",),
-                            crop_size=common.FDNAS_CROP, image_size=64)
+  return common.data_config(
+    f"{corpus}/ratio_811",
+    eval_corpora=(f"{corpus}/ratio_811:test",),
+    crop_size=common.FDNAS_CROP,
+    image_size=64,
+  )

@@ -8,10 +8,15 @@ Every run is tested on the test split of studio (FF++-like), celeb (Celeb-DF-lik
 is written as `eval/cross_dataset.md` and `eval/cross_dataset_auc.png`. Corpora not built yet
 are built first (no download).
 """
+
 from configs.eval import default
 
-SYNTHETIC_CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
-                     "synthetic_faces/graphics")
+SYNTHETIC_CORPORA = (
+  "synthetic_faces/studio",
+  "synthetic_faces/celeb",
+  "synthetic_faces/wild",
+  "synthetic_faces/graphics",
+)
 
 
 def get_config():

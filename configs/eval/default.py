@@ -10,6 +10,7 @@ A corpus is NAME[/CONFIG][:SPLIT] (`synthetic_faces/wild:validation`); without a
 `split` is read. Frame- and video-level AUC, ACC, EER, AP, precision, recall and F1 go to
 `<workdir>/eval/eval_report.{json,md}` with ROC curves and sample predictions.
 """
+
 import ml_collections
 
 

@@ -8,6 +8,7 @@ Writes `<workdir>/eval/cm_scores_eval.txt` (`utterance attack key score`, score 
 logit), `speech_report.json` and `speech_report.md` (EER, per-attack EER, parameter count, and
 min t-DCF when the organisers' ASV scores of the same partition are given).
 """
+
 import ml_collections
 
 

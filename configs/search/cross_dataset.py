@@ -9,10 +9,15 @@ steps), and the architecture steps on the target (`nas/cross_dataset.py`). FD-NA
 samples of every corpus an epoch. Pruning and the estimation indicator work as in-dataset, the
 estimation errors taken on one batch of every corpus.
 """
+
 from configs.search import default
 
-CORPORA = ("synthetic_faces/studio", "synthetic_faces/celeb", "synthetic_faces/wild",
-           "synthetic_faces/graphics")
+CORPORA = (
+  "synthetic_faces/studio",
+  "synthetic_faces/celeb",
+  "synthetic_faces/wild",
+  "synthetic_faces/graphics",
+)
 
 
 def get_config():

@@ -7,6 +7,7 @@ FD-NAS §4.1 (Implementation details) at CPU scale: CDC search space (11 operati
 operations per edge with a doubled channel-sampling rate every `prune_every` epochs, Adam on
 the weights. `fdnas_paper.py` has the paper's sizes.
 """
+
 import ml_collections
 
 
@@ -48,25 +49,40 @@ def get_config():
   config.prune_drop = 2
   # Cross-dataset search (FD-NAS Alg. 2): two or more corpora here switch it on; `dataset` is
   # then unused. See cross_dataset.py.
-  config.cross_dataset = ml_collections.ConfigDict(dict(
-      datasets=(), samples_per_epoch=2000, inner_learning_rate=0.01, second_order=False))
-  config.optimizer = ml_collections.ConfigDict(dict(
-      weights="adam", learning_rate=3e-3, learning_rate_min=3e-4, momentum=0.9,
-      weight_decay=3e-4, grad_clip_norm=5.0, arch_learning_rate=6e-4,
-      arch_betas=(0.5, 0.999), arch_weight_decay=1e-3))
+  config.cross_dataset = ml_collections.ConfigDict(
+    dict(datasets=(), samples_per_epoch=2000, inner_learning_rate=0.01, second_order=False)
+  )
+  config.optimizer = ml_collections.ConfigDict(
+    dict(
+      weights="adam",
+      learning_rate=3e-3,
+      learning_rate_min=3e-4,
+      momentum=0.9,
+      weight_decay=3e-4,
+      grad_clip_norm=5.0,
+      arch_learning_rate=6e-4,
+      arch_betas=(0.5, 0.999),
+      arch_weight_decay=1e-3,
+    )
+  )
   # Collapse guards (nas/collapse.py), recorded in the log and in genotype.json.
-  config.guards = ml_collections.ConfigDict(dict(
+  config.guards = ml_collections.ConfigDict(
+    dict(
       max_skips=0,  # P-DARTS: at most this many skips in the normal cell (0 = no cap; paper: 2)
       early_stop=False,  # DARTS+: stop when the normal cell's parameter-free ops grow or settle
       early_stop_patience=3,  # ... settle = unchanged for this many epochs
       hessian=False,  # RobustDARTS: dominant eigenvalue of the α-Hessian of L_val per epoch
-      hessian_iterations=20, hessian_batches=1))
+      hessian_iterations=20,
+      hessian_batches=1,
+    )
+  )
   # Cost-aware search (nas/cost.py): λ_cost · E_α[cost] (millions of `metric`) in the loss.
   config.cost = ml_collections.ConfigDict(dict(penalty=0.0, metric="macs"))
   # The network built from the genotype, whose parameters and MACs genotype.json records
   # (name '' = none); the demo's C2PN at the default search's resolution.
-  config.network = ml_collections.ConfigDict(dict(
-      name="c2pn", channels=8, layout="NNRNNR", image_size=32))
+  config.network = ml_collections.ConfigDict(
+    dict(name="c2pn", channels=8, layout="NNRNNR", image_size=32)
+  )
   # 'gradient' (this search) | 'random' (uniform genotypes of the space, configs/search/random.py).
   config.strategy = "gradient"
   config.seed = 0

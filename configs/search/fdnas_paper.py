@@ -13,6 +13,7 @@ half of FF++'s training frames update the architecture and half the weights; the
 variant takes 2,000 samples of each of FF++, Celeb-DF, WildDeepfake and DFDC-preview an epoch
 (configs/data/fdnas_cross_search.py lists the `prepare` commands).
 """
+
 from configs.data import fdnas_cross_search, fdnas_ffpp
 from configs.search import default
 

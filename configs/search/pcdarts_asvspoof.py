@@ -13,6 +13,7 @@ architecture Adam 6e-4, weight decay 1e-3; cross-entropy weighted by class
 dev set held out. Plain PC-DARTS: softmax(α) with edge normalisation, no estimation indicator, no
 pruning (`indicator`, `prune_every` switch FD-NAS' on).
 """
+
 from configs.search import default
 from fakenas_jax import audio
 from fakenas_jax.data import speech_pipeline
@@ -41,7 +42,14 @@ def get_config():
   config.warmup_epochs = 10
   config.indicator = False
   config.prune_every = 0
-  config.optimizer.update(dict(
-      weights="adam", learning_rate=1e-2, learning_rate_min=1e-3, weight_decay=3e-4,
-      arch_learning_rate=6e-4, arch_weight_decay=1e-3))
+  config.optimizer.update(
+    dict(
+      weights="adam",
+      learning_rate=1e-2,
+      learning_rate_min=1e-3,
+      weight_decay=3e-4,
+      arch_learning_rate=6e-4,
+      arch_weight_decay=1e-3,
+    )
+  )
   return config

@@ -9,6 +9,7 @@ spoof weighted 3 : 1, the inverse of this corpus's class ratio (4 bona fide and 
 utterances a speaker), as the reference's 9 : 1 is for ASVspoof's; everything else as the
 ASVspoof recipe (4 s of audio, LFCC with masking, DARTS operations, k = 2, C = 16).
 """
+
 from configs.search import pcdarts_asvspoof
 
 

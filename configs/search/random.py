@@ -10,6 +10,7 @@ distinct earlier nodes and no `none`, are written to `<workdir>/random_NNN/genot
 (nas/random_search.py). Nothing is trained; `scripts/search_vs_random.py` trains them beside
 the searched cells.
 """
+
 import ml_collections
 
 from configs.search import default
@@ -18,8 +19,10 @@ from configs.search import default
 def get_config():
   config = default.get_config()
   config.strategy = "random"
-  config.random = ml_collections.ConfigDict(dict(
+  config.random = ml_collections.ConfigDict(
+    dict(
       num_genotypes=8,  # how many genotypes to draw
       diagrams=True,  # a cell diagram (genotype.png) beside each genotype.json
-  ))
+    )
+  )
   return config

@@ -12,6 +12,7 @@ it diverge (a non-finite-loss error), `--config.optimizer.learning_rate=1e-3` is
 rate. `add_synthetic.py`-style CPU runs: the quick variant (64×64, synthetic studio, 6 epochs,
 C = 8, rate 1e-3, the decays moved to epochs 3 and 5).
 """
+
 import ml_collections
 
 from configs.data import add_ffpp
@@ -22,13 +23,22 @@ def get_config(variant: str = ""):
   config = default.get_config()
   default.with_data(config, add_ffpp.get_config())  # FF++ c23, 256-pixel crops
   config.batch_size, config.eval_batch_size = 96, 96
-  config.model = ml_collections.ConfigDict(dict(
-      name="add", genotype="", channels=16, cells_per_block=4, mask_head=True,
-      stem="imagenet"))  # 256×256 inputs: DARTS' stride-8 ImageNet stem
+  config.model = ml_collections.ConfigDict(
+    dict(name="add", genotype="", channels=16, cells_per_block=4, mask_head=True, stem="imagenet")
+  )  # 256×256 inputs: DARTS' stride-8 ImageNet stem
   config.loss.region_weight = 1.0
-  config.optimizer.update(dict(name="adam", learning_rate=0.5, betas=(0.9, 0.999),
-                               weight_decay=5e-4, schedule="step", decay_epochs=(80, 140),
-                               decay_factor=0.1, grad_clip_norm=0.0))
+  config.optimizer.update(
+    dict(
+      name="adam",
+      learning_rate=0.5,
+      betas=(0.9, 0.999),
+      weight_decay=5e-4,
+      schedule="step",
+      decay_epochs=(80, 140),
+      decay_factor=0.1,
+      grad_clip_norm=0.0,
+    )
+  )
   config.epochs = 300
   if default.check_variant(variant) == "quick":
     config = default.quick(config)

@@ -11,6 +11,7 @@ the fakes a third original, a third (Real, Real), a third (Fake, Real) composite
 quality in [75, 100] as the only augmentation (`augment = 'jpeg'`). The quick variant trains on the synthetic celeb
 corpus (Celeb-DF-like) at 64×64 for 6 epochs with a 3-epoch cosine period.
 """
+
 from configs.data import bigarts_celeb_df
 from configs.train import default
 
@@ -21,11 +22,19 @@ def get_config(variant: str = ""):
   config.batch_size, config.eval_batch_size = 32, 64
   config.model.name = "resnet18"
   config.model.bigarts_heads = True
-  config.loss.update(dict(classification_weight=1.0, intrinsic_weight=15.0,
-                          extrinsic_weight=15.0))
-  config.optimizer.update(dict(name="adam", learning_rate=1e-3, betas=(0.9, 0.999),
-                               schedule="cosine", cosine_period_epochs=40,
-                               learning_rate_min=0.0, weight_decay=0.0, grad_clip_norm=0.0))
+  config.loss.update(dict(classification_weight=1.0, intrinsic_weight=15.0, extrinsic_weight=15.0))
+  config.optimizer.update(
+    dict(
+      name="adam",
+      learning_rate=1e-3,
+      betas=(0.9, 0.999),
+      schedule="cosine",
+      cosine_period_epochs=40,
+      learning_rate_min=0.0,
+      weight_decay=0.0,
+      grad_clip_norm=0.0,
+    )
+  )
   config.epochs = 1200
   config.augment = "jpeg"
   config.forgery_augmentation = True

@@ -8,8 +8,8 @@ forgery-face augmentation and JPEG qualities in [75, 100] (`--config.forgery_aug
 turns the composites off). Another backbone: `--config.model.name=resnet18` (or `c2pn` with
 a genotype).
 """
-from configs.train import bigarts_celebdf
-from configs.train import default
+
+from configs.train import bigarts_celebdf, default
 
 
 def get_config(variant: str = ""):

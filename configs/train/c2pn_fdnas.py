@@ -12,6 +12,7 @@ is four groups of N N R (`NNRNNRNNRNNR`), C = 16. Training on FaceForensics++ c2
 corpus built (`python -m fakenas_jax.prepare --dataset=faceforensics/all_c23 ...`); the quick
 variant trains 6 epochs, C = 8, on the synthetic studio corpus.
 """
+
 from configs.data import fdnas_ffpp
 from configs.train import default
 
@@ -20,10 +21,19 @@ def get_config(variant: str = ""):
   config = default.get_config()
   default.with_data(config, fdnas_ffpp.get_config())  # FF++ c23, FD-NAS crops, 64×64
   config.batch_size, config.eval_batch_size = 48, 96
-  config.model = default.ml_collections.ConfigDict(dict(
-      name="c2pn", genotype="", channels=16, layout="NNRNNRNNRNNR", drop_path_prob=0.2))
-  config.optimizer.update(dict(name="sgd", learning_rate=0.025, learning_rate_min=0.0,
-                               momentum=0.9, weight_decay=3e-4, grad_clip_norm=5.0))
+  config.model = default.ml_collections.ConfigDict(
+    dict(name="c2pn", genotype="", channels=16, layout="NNRNNRNNRNNR", drop_path_prob=0.2)
+  )
+  config.optimizer.update(
+    dict(
+      name="sgd",
+      learning_rate=0.025,
+      learning_rate_min=0.0,
+      momentum=0.9,
+      weight_decay=3e-4,
+      grad_clip_norm=5.0,
+    )
+  )
   config.epochs = 150
   if default.check_variant(variant) == "quick":
     config = default.quick(config)

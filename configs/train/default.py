@@ -11,6 +11,7 @@ extrinsic). Re-running with the same workdir resumes.
 Paper-scale configs take a `quick` variant (`--config=configs/train/c2pn_fdnas.py:quick`): the
 same recipe at CPU scale on the synthetic corpus; `check_variant` refuses unknown variants.
 """
+
 import ml_collections
 
 VARIANTS = ("", "quick")
@@ -23,8 +24,9 @@ def check_variant(variant: str) -> str:
   return variant
 
 
-def with_data(config: ml_collections.ConfigDict,
-              data: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+def with_data(
+  config: ml_collections.ConfigDict, data: ml_collections.ConfigDict
+) -> ml_collections.ConfigDict:
   """The corpus fields of a `configs/data/*` protocol: the corpus, where it is built, the
   builder overrides it was built with (its crop size) and the network input size."""
   config.dataset, config.data_dir, config.image_size = data.dataset, data.data_dir, data.image_size
@@ -63,19 +65,38 @@ def get_config():
   # BiG-Arts §3.3 forgery-face augmentation (data.forgery_augmentation): batches half real, the
   # fakes a third original, a third (Real, Real), a third (Fake, Real) composites.
   config.forgery_augmentation = False
-  config.forgery = ml_collections.ConfigDict(dict(
-      real_share=0.5, deformation=0.3, nodes=16, candidates=1, align=True))
+  config.forgery = ml_collections.ConfigDict(
+    dict(real_share=0.5, deformation=0.3, nodes=16, candidates=1, align=True)
+  )
   # Network (fields of models.factory.default_model_config(name)).
   config.model = ml_collections.ConfigDict(dict(name="meso4"))
   # Loss (training.losses): weights of the terms the network's outputs call for.
-  config.loss = ml_collections.ConfigDict(dict(
-      classification_weight=1.0, class_weights=(), auxiliary_weight=0.4, region_weight=1.0,
-      intrinsic_weight=15.0, extrinsic_weight=15.0))
+  config.loss = ml_collections.ConfigDict(
+    dict(
+      classification_weight=1.0,
+      class_weights=(),
+      auxiliary_weight=0.4,
+      region_weight=1.0,
+      intrinsic_weight=15.0,
+      extrinsic_weight=15.0,
+    )
+  )
   # Optimiser (training.optimizer).
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=1e-3, schedule="cosine", learning_rate_min=1e-5,
-      cosine_period_epochs=0, decay_epochs=(), decay_factor=0.1, momentum=0.9,
-      betas=(0.9, 0.999), weight_decay=0.0, grad_clip_norm=5.0))
+  config.optimizer = ml_collections.ConfigDict(
+    dict(
+      name="adam",
+      learning_rate=1e-3,
+      schedule="cosine",
+      learning_rate_min=1e-5,
+      cosine_period_epochs=0,
+      decay_epochs=(),
+      decay_factor=0.1,
+      momentum=0.9,
+      betas=(0.9, 0.999),
+      weight_decay=0.0,
+      grad_clip_norm=5.0,
+    )
+  )
   # Schedule of the run.
   config.epochs = 8
   config.steps_per_epoch = 0  # 0 = every whole batch of the training frames

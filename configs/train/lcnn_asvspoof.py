@@ -11,6 +11,7 @@ binary cross-entropy (class 1 = spoof), Adam lr 3e-4 with a cosine decay to 3e-5
 halves it every 10 epochs), batch 64, 100 epochs, the best checkpoint by dev EER. Class weights
 as the searched networks' (`pcdarts_asvspoof.py`), so both see the same loss.
 """
+
 import ml_collections
 
 from configs.train import pcdarts_asvspoof
@@ -21,7 +22,8 @@ def get_config():
   config.mask = False
   config.batch_size, config.eval_batch_size = 64, 128
   config.model = ml_collections.ConfigDict(dict(name="lcnn", num_classes=1, dropout_rate=0.7))
-  config.optimizer.update(dict(name="adam", learning_rate=3e-4, learning_rate_min=3e-5,
-                               weight_decay=0.0))
+  config.optimizer.update(
+    dict(name="adam", learning_rate=3e-4, learning_rate_min=3e-5, weight_decay=0.0)
+  )
   config.epochs = 100
   return config

@@ -6,6 +6,7 @@
 Batch 32, 20 epochs, bona fide : spoof weighted 3 : 1 as `pcdarts_synthetic_speech.py`, so its
 EER and parameter count sit beside the searched network's (`speech_report.md`).
 """
+
 from configs.train import lcnn_asvspoof
 
 

@@ -6,6 +6,7 @@
 MesoInception-4: `--config.model.name=meso_inception4`. Adam 1e-3 with a cosine decay, 40
 epochs, random horizontal flips; the quick variant is `default.py` (64×64, synthetic studio).
 """
+
 from configs.train import default
 
 

@@ -14,6 +14,7 @@ of the search), 8 cells, C = 16, no auxiliary head (its 5×5 pooling does not fi
 left at 2/3 of the depth). `genotype` defaults to the published PC-DARTS cell (same DARTS
 operations) so the config runs alone; give the searched `genotype.json`.
 """
+
 import ml_collections
 
 from configs.train import default
@@ -30,11 +31,20 @@ def get_config():
   config.augment = "none"  # image augmentations do not apply to speech
   config.validation_split = "dev"
   config.batch_size, config.eval_batch_size = 128, 128
-  config.model = ml_collections.ConfigDict(dict(
-      name="darts_eval", genotype="PC_DARTS", channels=16, layers=8, stem="imagenet",
-      auxiliary=False, drop_path_prob=0.2))
+  config.model = ml_collections.ConfigDict(
+    dict(
+      name="darts_eval",
+      genotype="PC_DARTS",
+      channels=16,
+      layers=8,
+      stem="imagenet",
+      auxiliary=False,
+      drop_path_prob=0.2,
+    )
+  )
   config.loss.class_weights = speech_pipeline.class_weights()
-  config.optimizer.update(dict(name="adam", learning_rate=1e-3, learning_rate_min=1e-4,
-                               weight_decay=0.0))  # gradient-norm clipping at 5 (default)
+  config.optimizer.update(
+    dict(name="adam", learning_rate=1e-3, learning_rate_min=1e-4, weight_decay=0.0)
+  )  # gradient-norm clipping at 5 (default)
   config.epochs = 100
   return config

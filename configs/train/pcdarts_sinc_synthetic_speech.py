@@ -11,6 +11,7 @@ sinc-filter front end (models/sinc_frontend.py; mel initialisation, learnable ba
 the same sizes as the search's (`configs/search/pcdarts_asvspoof.py`: 64 filters × 256 frames
 for 4 s). Frequency masking applies to the LFCC only.
 """
+
 from configs.search import pcdarts_asvspoof as search_asvspoof
 from configs.train import pcdarts_synthetic_speech
 

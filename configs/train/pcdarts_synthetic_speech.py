@@ -8,6 +8,7 @@ Batch 32, 20 epochs; bona fide : spoof weighted 3 : 1, the inverse of this corpu
 everything else as the ASVspoof recipe (4 s of audio, LFCC with masking, Adam 1e-3 → 1e-4, drop
 path to 0.2, EER on `dev`).
 """
+
 from configs.train import pcdarts_asvspoof
 
 

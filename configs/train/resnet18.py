@@ -6,6 +6,7 @@
 256×256 faces, batch 32, Adam 1e-3 (β = 0.9, 0.999) with a cosine decay, as BiG-Arts §4.1 trains
 its backbone, without the artifact heads and their masks (`bigarts_synthetic.py` adds them).
 """
+
 from configs.train import default
 
 

@@ -5,6 +5,7 @@
 
 299×299 faces (Xception's input size), batch 32, Adam 2e-4 with a cosine decay, 40 epochs.
 """
+
 from configs.train import default
 
 

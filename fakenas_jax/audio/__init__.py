@@ -10,24 +10,37 @@ of the PC-DARTS spoofing code), `masking` (torchaudio-style frequency masking), 
 `lfcc.lfcc`. The JAX modules load on first use, so host-side code (corpus builders) that needs
 only `waveform` does not import JAX.
 """
+
 import importlib
 
 from fakenas_jax.audio.waveform import (
-    FIXED_LENGTH, SAMPLE_RATE, fit_length, float_to_pcm16, pcm16_to_float)
+  FIXED_LENGTH,
+  SAMPLE_RATE,
+  fit_length,
+  float_to_pcm16,
+  pcm16_to_float,
+)
 
 _LAZY = {
-    "features": ("fakenas_jax.audio.frontend", "features"),
-    "feature_shape": ("fakenas_jax.audio.frontend", "feature_shape"),
-    "LFCCConfig": ("fakenas_jax.audio.lfcc", "LFCCConfig"),
-    "MAX_MASK_WIDTH": ("fakenas_jax.audio.masking", "MAX_MASK_WIDTH"),
-    "frequency_mask": ("fakenas_jax.audio.masking", "frequency_mask"),
-    "lfcc": ("fakenas_jax.audio.lfcc", None),
-    "masking": ("fakenas_jax.audio.masking", None),
-    "sinc": ("fakenas_jax.audio.sinc", None),
+  "features": ("fakenas_jax.audio.frontend", "features"),
+  "feature_shape": ("fakenas_jax.audio.frontend", "feature_shape"),
+  "LFCCConfig": ("fakenas_jax.audio.lfcc", "LFCCConfig"),
+  "MAX_MASK_WIDTH": ("fakenas_jax.audio.masking", "MAX_MASK_WIDTH"),
+  "frequency_mask": ("fakenas_jax.audio.masking", "frequency_mask"),
+  "lfcc": ("fakenas_jax.audio.lfcc", None),
+  "masking": ("fakenas_jax.audio.masking", None),
+  "sinc": ("fakenas_jax.audio.sinc", None),
 }
 
-__all__ = ["FIXED_LENGTH", "SAMPLE_RATE", "fit_length", "float_to_pcm16", "pcm16_to_float",
-           "waveform", *_LAZY]
+__all__ = [
+  "FIXED_LENGTH",
+  "SAMPLE_RATE",
+  "fit_length",
+  "float_to_pcm16",
+  "pcm16_to_float",
+  "waveform",
+  *_LAZY,
+]
 
 
 def __getattr__(name):

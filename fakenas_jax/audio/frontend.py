@@ -7,6 +7,7 @@ Runs inside the jitted step on the device (`mask` is a Python bool, static under
 Height = the 60 coefficients [c; Δ; ΔΔ], width = the T frames, one channel: the NHWC form of
 the reference's (B, 1, 60, T).
 """
+
 from __future__ import annotations
 
 import jax
@@ -16,10 +17,15 @@ from fakenas_jax.audio import lfcc as lfcc_lib
 from fakenas_jax.audio import masking
 
 
-def features(audio: jax.Array, key: jax.Array | None = None, mask: bool = False, *,
-             config: lfcc_lib.LFCCConfig = lfcc_lib.DEFAULT_CONFIG,
-             max_mask_width: int = masking.MAX_MASK_WIDTH,
-             per_example_mask: bool = False) -> jax.Array:
+def features(
+  audio: jax.Array,
+  key: jax.Array | None = None,
+  mask: bool = False,
+  *,
+  config: lfcc_lib.LFCCConfig = lfcc_lib.DEFAULT_CONFIG,
+  max_mask_width: int = masking.MAX_MASK_WIDTH,
+  per_example_mask: bool = False,
+) -> jax.Array:
   """(B, N) float waveforms -> (B, F, T, 1) float32 LFCC (F = 60 by default).
 
   With `mask`, a frequency mask (`masking.frequency_mask`, one band for the whole batch as
@@ -31,8 +37,9 @@ def features(audio: jax.Array, key: jax.Array | None = None, mask: bool = False,
   if mask:
     if key is None:
       raise ValueError("features(mask=True) needs a PRNG key")
-    coefficients = masking.frequency_mask(coefficients, key, max_width=max_mask_width, axis=1,
-                                          per_example=per_example_mask)
+    coefficients = masking.frequency_mask(
+      coefficients, key, max_width=max_mask_width, axis=1, per_example=per_example_mask
+    )
   return coefficients[..., None]
 
 

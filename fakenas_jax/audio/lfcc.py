@@ -23,6 +23,7 @@ The filter bank, window and DCT are NumPy constants of the config (float64, cast
 the matrix products run at the highest precision, so accelerators that would otherwise use
 reduced-precision matrix units give the same features as the CPU.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,13 +52,16 @@ class LFCCConfig:
     if self.sample_rate <= 0:
       raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
     if self.n_fft < 2 or self.hop_length < 1:
-      raise ValueError(f"need n_fft >= 2 and hop_length >= 1, got n_fft={self.n_fft}, "
-                       f"hop_length={self.hop_length}")
+      raise ValueError(
+        f"need n_fft >= 2 and hop_length >= 1, got n_fft={self.n_fft}, hop_length={self.hop_length}"
+      )
     if not 1 <= self.win_length <= self.n_fft:
       raise ValueError(f"win_length must be in [1, n_fft={self.n_fft}], got {self.win_length}")
     if self.num_filters < 1 or not 1 <= self.num_ceps <= self.num_filters:
-      raise ValueError(f"need 1 <= num_ceps <= num_filters, got num_ceps={self.num_ceps}, "
-                       f"num_filters={self.num_filters}")
+      raise ValueError(
+        f"need 1 <= num_ceps <= num_filters, got num_ceps={self.num_ceps}, "
+        f"num_filters={self.num_filters}"
+      )
 
   @property
   def num_bins(self) -> int:
@@ -86,7 +90,7 @@ def padded_window(config: LFCCConfig) -> np.ndarray:
   """The window of length win_length, zero-padded on both sides to n_fft (centred)."""
   left = (config.n_fft - config.win_length) // 2
   window = np.zeros(config.n_fft)
-  window[left:left + config.win_length] = hamming_window(config.win_length)
+  window[left : left + config.win_length] = hamming_window(config.win_length)
   return window
 
 
@@ -133,9 +137,9 @@ def frames(audio: jax.Array, config: LFCCConfig = DEFAULT_CONFIG) -> jax.Array:
     per_frame = config.n_fft // hop
     chunks = count + per_frame - 1
     tail = chunks * hop - (num_samples + half)
-    padded = _pad_last(audio, half, tail)[..., :chunks * hop]
+    padded = _pad_last(audio, half, tail)[..., : chunks * hop]
     blocks = padded.reshape(audio.shape[:-1] + (chunks, hop))
-    return jnp.concatenate([blocks[..., k:k + count, :] for k in range(per_frame)], axis=-1)
+    return jnp.concatenate([blocks[..., k : k + count, :] for k in range(per_frame)], axis=-1)
   tail = (count - 1) * hop + config.n_fft - (num_samples + half)
   padded = _pad_last(audio, half, tail)
   index = np.arange(count)[:, None] * hop + np.arange(config.n_fft)[None, :]
@@ -169,8 +173,9 @@ def lfcc(audio: jax.Array, config: LFCCConfig = DEFAULT_CONFIG) -> jax.Array:
   """
   audio = jnp.asarray(audio)
   if not jnp.issubdtype(audio.dtype, jnp.floating):
-    raise TypeError(f"lfcc expects a float waveform in [-1, 1] (e.g. int16 PCM / 32768), got "
-                    f"dtype {audio.dtype}")
+    raise TypeError(
+      f"lfcc expects a float waveform in [-1, 1] (e.g. int16 PCM / 32768), got dtype {audio.dtype}"
+    )
   if audio.ndim < 1 or audio.shape[-1] < 1:
     raise ValueError(f"lfcc expects audio of shape (..., num_samples), got {audio.shape}")
   _, bank, dct = _constants(config)

@@ -7,6 +7,7 @@ so 0 to W − 1 rows. Without `iid_masks` one mask covers the whole batch; `per_
 one for every example (torchaudio's `iid_masks`). The draws come from a JAX PRNG key: the same
 distribution as torchaudio, not the same random numbers.
 """
+
 from __future__ import annotations
 
 import jax
@@ -15,9 +16,15 @@ import jax.numpy as jnp
 MAX_MASK_WIDTH = 14  # num_filters // 5 in the reference (70 // 5)
 
 
-def frequency_mask(features: jax.Array, key: jax.Array, *, max_width: int = MAX_MASK_WIDTH,
-                   axis: int = -2, per_example: bool = False,
-                   fill: float = 0.0) -> jax.Array:
+def frequency_mask(
+  features: jax.Array,
+  key: jax.Array,
+  *,
+  max_width: int = MAX_MASK_WIDTH,
+  axis: int = -2,
+  per_example: bool = False,
+  fill: float = 0.0,
+) -> jax.Array:
   """`features` with a band of rows along `axis` set to `fill` (see the module docstring).
 
   Args:

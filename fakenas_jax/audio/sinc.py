@@ -24,6 +24,7 @@ What a network sees (`sinc_features`): the waveform convolved with the F filters
 (Raw PC-DARTS: |·| → max pool), log-compressed log(|·| + 1e-6) as the LFCC's log spectrum, as a
 (B, F, T', 1) map: filters as the height, frames as the width, like the LFCC image.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,7 @@ LOG_FLOOR = 1e-6
 @dataclasses.dataclass(frozen=True)
 class SincConfig:
   """The sinc front end (module docstring). `learnable`: the band edges are trained."""
+
   filters: int = 64
   kernel_size: int = 129
   scale: str = "mel"
@@ -58,8 +60,9 @@ class SincConfig:
     if self.kernel_size < 3 or self.kernel_size % 2 == 0:
       raise ValueError(f"sinc kernel_size must be odd and ≥ 3, got {self.kernel_size}")
     if self.filters < 1 or self.stride < 1 or self.pool < 1:
-      raise ValueError(f"sinc filters, stride and pool must be ≥ 1, got {self.filters}, "
-                       f"{self.stride}, {self.pool}")
+      raise ValueError(
+        f"sinc filters, stride and pool must be ≥ 1, got {self.filters}, {self.stride}, {self.pool}"
+      )
     if not 0.0 <= self.min_hz < self.sample_rate / 2:
       raise ValueError(f"sinc min_hz must lie in [0, {self.sample_rate / 2}), got {self.min_hz}")
 
@@ -112,11 +115,16 @@ def sinc_features(audio: jax.Array, low_hz, high_hz, config: SincConfig) -> jax.
   kernel = sinc_filters(low_hz, high_hz, config.kernel_size, config.sample_rate)
   half = (config.kernel_size - 1) // 2
   filtered = lax.conv_general_dilated(
-      audio.astype(jnp.float32)[:, :, None], kernel[:, None, :], (config.stride,),
-      [(half, half)], dimension_numbers=("NWC", "WIO", "NWC"))
+    audio.astype(jnp.float32)[:, :, None],
+    kernel[:, None, :],
+    (config.stride,),
+    [(half, half)],
+    dimension_numbers=("NWC", "WIO", "NWC"),
+  )
   if config.pool > 1:
-    filtered = lax.reduce_window(jnp.abs(filtered), -jnp.inf, lax.max, (1, config.pool, 1),
-                                 (1, config.pool, 1), "VALID")
+    filtered = lax.reduce_window(
+      jnp.abs(filtered), -jnp.inf, lax.max, (1, config.pool, 1), (1, config.pool, 1), "VALID"
+    )
   else:
     filtered = jnp.abs(filtered)
   return jnp.log(filtered + LOG_FLOOR).transpose(0, 2, 1)[..., None]
@@ -130,8 +138,9 @@ def fixed_features(audio: jax.Array, config: SincConfig) -> jax.Array:
 
 def feature_shape(num_samples: int, config: SincConfig) -> tuple[int, int, int]:
   """(F, T', 1) of one `num_samples`-long waveform."""
-  shape = jax.eval_shape(lambda a: fixed_features(a, config),
-                         jax.ShapeDtypeStruct((1, num_samples), jnp.float32))
+  shape = jax.eval_shape(
+    lambda a: fixed_features(a, config), jax.ShapeDtypeStruct((1, num_samples), jnp.float32)
+  )
   return tuple(shape.shape[1:])
 
 
@@ -141,6 +150,7 @@ def config_from(fields) -> SincConfig:
   known = {f.name for f in dataclasses.fields(SincConfig)}
   unknown = sorted(set(fields) - known)
   if unknown:
-    raise ValueError(f"unknown sinc field(s) {', '.join(unknown)}; fields: "
-                     f"{', '.join(sorted(known))}")
+    raise ValueError(
+      f"unknown sinc field(s) {', '.join(unknown)}; fields: {', '.join(sorted(known))}"
+    )
   return SincConfig(**fields)

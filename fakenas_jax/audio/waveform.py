@@ -5,6 +5,7 @@ longer one is cut to its first 64,000 samples, a shorter one is repeated from it
 (x, x, x, … then cut), i.e. sample i is x[i mod n]. Audio is read as float in [-1, 1], which is
 16-bit PCM / 32768 (what soundfile and librosa return for 16-bit FLAC).
 """
+
 from __future__ import annotations
 
 import numpy as np

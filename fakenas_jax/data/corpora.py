@@ -5,6 +5,7 @@ listed by hand: every package in `tfds_builders/` that defines a `Builder` class
 Config fields can be overridden (e.g. a tiny `synthetic_faces` for tests); an overridden config
 gets its own name, derived from the overrides, so it is stored apart from the original.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,7 +46,8 @@ def builder_class(name: str) -> type[tfds.core.DatasetBuilder]:
   classes = builder_classes()
   if name not in classes:
     raise UnknownCorpusError(
-        f"Unknown dataset {name!r}. Known datasets: {', '.join(sorted(classes)) or 'none'}")
+      f"Unknown dataset {name!r}. Known datasets: {', '.join(sorted(classes)) or 'none'}"
+    )
   return classes[name]
 
 
@@ -67,8 +69,8 @@ def resolve_config(spec: str, **overrides: Any) -> tfds.core.BuilderConfig | Non
   config_name = config_name or cls.DEFAULT_CONFIG_NAME or next(iter(configs))
   if config_name not in configs:
     raise UnknownCorpusError(
-        f"Unknown config {config_name!r} of dataset {name!r}. "
-        f"Known configs: {', '.join(configs)}")
+      f"Unknown config {config_name!r} of dataset {name!r}. Known configs: {', '.join(configs)}"
+    )
   config = configs[config_name]
   if not overrides:
     return config
@@ -76,16 +78,21 @@ def resolve_config(spec: str, **overrides: Any) -> tfds.core.BuilderConfig | Non
   unknown = sorted(set(overrides) - fields)
   if unknown:
     raise UnknownCorpusError(
-        f"Config {name}/{config_name} has no field(s) {', '.join(unknown)}. "
-        f"Fields: {', '.join(sorted(fields - {'name', 'version', 'release_notes', 'supported_versions', 'tags'}))}")
+      f"Config {name}/{config_name} has no field(s) {', '.join(unknown)}. "
+      f"Fields: {', '.join(sorted(fields - {'name', 'version', 'release_notes', 'supported_versions', 'tags'}))}"
+    )
   digest = hashlib.sha1(json.dumps(overrides, sort_keys=True, default=str).encode()).hexdigest()
   return dataclasses.replace(
-      config, name=f"{config_name}_{digest[:10]}", **overrides,
-      description=f"{config.description} Overrides: {json.dumps(overrides, sort_keys=True, default=str)}")
+    config,
+    name=f"{config_name}_{digest[:10]}",
+    **overrides,
+    description=f"{config.description} Overrides: {json.dumps(overrides, sort_keys=True, default=str)}",
+  )
 
 
-def load_builder(spec: str, data_dir: str, builder_kwargs: dict | None = None,
-                 **overrides: Any) -> tfds.core.DatasetBuilder:
+def load_builder(
+  spec: str, data_dir: str, builder_kwargs: dict | None = None, **overrides: Any
+) -> tfds.core.DatasetBuilder:
   """The TFDS builder of corpus `spec` writing to / reading from `data_dir`."""
   name, _ = parse_spec(spec)
   config = resolve_config(spec, **overrides)
@@ -97,8 +104,11 @@ def load_builder(spec: str, data_dir: str, builder_kwargs: dict | None = None,
 
 def raw_source(builder: tfds.core.DatasetBuilder, split: str):
   """A split's data source whose image features stay encoded bytes (cheap to read)."""
-  skip = {name: tfds.decode.SkipDecoding() for name, feature in builder.info.features.items()
-          if isinstance(feature, tfds.features.Image)}
+  skip = {
+    name: tfds.decode.SkipDecoding()
+    for name, feature in builder.info.features.items()
+    if isinstance(feature, tfds.features.Image)
+  }
   return builder.as_data_source(split=split, decoders=skip)
 
 

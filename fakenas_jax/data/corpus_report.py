@@ -5,6 +5,7 @@ the frame, the frame with its 68 landmarks and face hull, the intrinsic mask ove
 and the extrinsic band (blue). The statistics count examples per split, class and method, the
 compression qualities, and the mean area of each mask per method.
 """
+
 from __future__ import annotations
 
 import collections
@@ -57,23 +58,39 @@ def corpus_statistics(builder: tfds.core.DatasetBuilder) -> dict[str, Any]:
         for mask in MASKS:
           area_sums[method][mask] += float((_decode(example[mask]) > 127).mean())
     stats["splits"][split] = {
-        "examples": len(source), "videos": len(videos), "labels": dict(labels),
-        "methods": dict(sorted(methods.items())), "jpeg_quality": dict(sorted(qualities.items()))}
+      "examples": len(source),
+      "videos": len(videos),
+      "labels": dict(labels),
+      "methods": dict(sorted(methods.items())),
+      "jpeg_quality": dict(sorted(qualities.items())),
+    }
   stats["mean_mask_area_train"] = {
-      method: {mask: area_sums[method][mask] / count for mask in MASKS}
-      for method, count in sorted(area_counts.items())}
+    method: {mask: area_sums[method][mask] / count for mask in MASKS}
+    for method, count in sorted(area_counts.items())
+  }
   return stats
 
 
 def statistics_markdown(stats: dict[str, Any]) -> str:
-  lines = [f"# {stats['corpus']}", "", "| split | examples | videos | real | fake | methods |",
-           "|---|---:|---:|---:|---:|---|"]
+  lines = [
+    f"# {stats['corpus']}",
+    "",
+    "| split | examples | videos | real | fake | methods |",
+    "|---|---:|---:|---:|---:|---|",
+  ]
   for split, s in stats["splits"].items():
     methods = ", ".join(f"{m} {n}" for m, n in s["methods"].items())
-    lines.append(f"| {split} | {s['examples']} | {s['videos']} | {s['labels'].get('real', 0)} "
-                 f"| {s['labels'].get('fake', 0)} | {methods} |")
-  lines += ["", "Mean mask area on the training split (fraction of the frame):", "",
-            "| method | face_hull | intrinsic | extrinsic |", "|---|---:|---:|---:|"]
+    lines.append(
+      f"| {split} | {s['examples']} | {s['videos']} | {s['labels'].get('real', 0)} "
+      f"| {s['labels'].get('fake', 0)} | {methods} |"
+    )
+  lines += [
+    "",
+    "Mean mask area on the training split (fraction of the frame):",
+    "",
+    "| method | face_hull | intrinsic | extrinsic |",
+    "|---|---:|---:|---:|",
+  ]
   for method, areas in stats["mean_mask_area_train"].items():
     lines.append(f"| {method} | " + " | ".join(f"{areas[m]:.3f}" for m in MASKS) + " |")
   return "\n".join(lines) + "\n"
@@ -86,8 +103,12 @@ def _overlay(image: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) 
   return np.where(on, (0.45 * image + 0.55 * tint).astype(np.uint8), image)
 
 
-def contact_sheet(builder: tfds.core.DatasetBuilder, path: str | pathlib.Path,
-                  split: str = "train", examples_per_method: int = 2) -> pathlib.Path:
+def contact_sheet(
+  builder: tfds.core.DatasetBuilder,
+  path: str | pathlib.Path,
+  split: str = "train",
+  examples_per_method: int = 2,
+) -> pathlib.Path:
   """Writes a PNG: per method, frames with landmarks + hull, intrinsic and extrinsic overlays."""
   source = corpora.raw_source(builder, split)
   chosen: dict[str, list[dict]] = collections.defaultdict(list)
@@ -106,11 +127,16 @@ def contact_sheet(builder: tfds.core.DatasetBuilder, path: str | pathlib.Path,
     image = _decode(example["image"], cv2.IMREAD_COLOR)
     masks = {mask: _decode(example[mask]) for mask in MASKS}
     hull = image.copy()
-    contours, _ = cv2.findContours((masks["face_hull"] > 127).astype(np.uint8),
-                                   cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+      (masks["face_hull"] > 127).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
     cv2.drawContours(hull, contours, -1, (255, 255, 0), 1)
-    panels = (image, hull, _overlay(image, masks["intrinsic"], (255, 0, 0)),
-              _overlay(image, masks["extrinsic"], (0, 80, 255)))
+    panels = (
+      image,
+      hull,
+      _overlay(image, masks["intrinsic"], (255, 0, 0)),
+      _overlay(image, masks["extrinsic"], (0, 80, 255)),
+    )
     for column, panel in enumerate(panels):
       axis = axes[row, column]
       axis.imshow(panel, interpolation="nearest")
@@ -133,15 +159,19 @@ def contact_sheet(builder: tfds.core.DatasetBuilder, path: str | pathlib.Path,
   return path
 
 
-def write_report(builder: tfds.core.DatasetBuilder, out_dir: str | pathlib.Path) -> dict[str, pathlib.Path]:
+def write_report(
+  builder: tfds.core.DatasetBuilder, out_dir: str | pathlib.Path
+) -> dict[str, pathlib.Path]:
   """Contact sheet PNG, statistics JSON and markdown, named after the corpus config."""
   out_dir = pathlib.Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
   stem = builder.info.full_name.replace("/", "_")
   stats = corpus_statistics(builder)
-  paths = {"contact_sheet": contact_sheet(builder, out_dir / f"{stem}_contact_sheet.png"),
-           "statistics_json": out_dir / f"{stem}_statistics.json",
-           "statistics_md": out_dir / f"{stem}_statistics.md"}
+  paths = {
+    "contact_sheet": contact_sheet(builder, out_dir / f"{stem}_contact_sheet.png"),
+    "statistics_json": out_dir / f"{stem}_statistics.json",
+    "statistics_md": out_dir / f"{stem}_statistics.md",
+  }
   paths["statistics_json"].write_text(json.dumps(stats, indent=2))
   paths["statistics_md"].write_text(statistics_markdown(stats))
   return paths

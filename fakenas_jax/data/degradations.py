@@ -18,6 +18,7 @@ noise draws from the `np.random.Generator` it is given):
 `random_jpeg` is the training augmentation of BiG-Arts §4.1 (JPEG at a quality drawn uniformly
 from [75, 100]), with the signature of the pipeline's augmentation hook.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,8 +49,9 @@ def jpeg_bytes(image: np.ndarray, quality: int) -> bytes:
   _check_image(image)
   if not 1 <= int(quality) <= 100:
     raise ValueError(f"JPEG quality must be in [1, 100], got {quality}")
-  ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                          [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+  ok, data = cv2.imencode(
+    ".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+  )
   if not ok:
     raise RuntimeError("OpenCV could not encode the image as JPEG")
   return data.tobytes()
@@ -68,8 +70,13 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     raise ValueError(f"sigma must be >= 0, got {sigma}")
   if sigma == 0:
     return image.copy()
-  return cv2.GaussianBlur(image, (BLUR_KERNEL, BLUR_KERNEL), sigmaX=float(sigma),
-                          sigmaY=float(sigma), borderType=cv2.BORDER_REFLECT_101)
+  return cv2.GaussianBlur(
+    image,
+    (BLUR_KERNEL, BLUR_KERNEL),
+    sigmaX=float(sigma),
+    sigmaY=float(sigma),
+    borderType=cv2.BORDER_REFLECT_101,
+  )
 
 
 def gaussian_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -80,7 +87,8 @@ def gaussian_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) ->
   if sigma == 0:
     return image.copy()
   noisy = image.astype(np.float32) + np.float32(sigma) * rng.standard_normal(
-      image.shape, dtype=np.float32)
+    image.shape, dtype=np.float32
+  )
   return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
 
 
@@ -105,26 +113,34 @@ def ffmpeg_executable() -> str:
     import imageio_ffmpeg  # pylint: disable=import-outside-toplevel
   except ImportError as error:
     raise VideoCodecUnavailable(
-        "video re-encoding needs the imageio-ffmpeg package (it ships an ffmpeg binary with "
-        "libx264): pip install -c requirements.lock imageio-ffmpeg") from error
+      "video re-encoding needs the imageio-ffmpeg package (it ships an ffmpeg binary with "
+      "libx264): pip install -c requirements.lock imageio-ffmpeg"
+    ) from error
   try:
     executable = imageio_ffmpeg.get_ffmpeg_exe()
   except RuntimeError as error:
     raise VideoCodecUnavailable(f"imageio-ffmpeg found no ffmpeg binary: {error}") from error
-  encoders = subprocess.run([executable, "-hide_banner", "-encoders"], capture_output=True,
-                            text=True, check=False).stdout
+  encoders = subprocess.run(
+    [executable, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+  ).stdout
   if "libx264" not in encoders:
     raise VideoCodecUnavailable(f"the ffmpeg binary {executable} has no libx264 encoder")
   return executable
 
 
-def h264(frames: Sequence[np.ndarray] | np.ndarray, crf: int, *, preset: str = "medium",
-         fps: int = H264_FPS) -> np.ndarray:
+def h264(
+  frames: Sequence[np.ndarray] | np.ndarray,
+  crf: int,
+  *,
+  preset: str = "medium",
+  fps: int = H264_FPS,
+) -> np.ndarray:
   """One video's frames (N, H, W, 3) uint8 RGB → the same frames after H.264 at `crf` (0-51)."""
   frames = np.asarray(frames)
   if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[3] != 3 or not len(frames):
-    raise ValueError(f"expected uint8 frames (N, H, W, 3), N >= 1, got {frames.dtype} "
-                     f"{frames.shape}")
+    raise ValueError(
+      f"expected uint8 frames (N, H, W, 3), N >= 1, got {frames.dtype} {frames.shape}"
+    )
   if not 0 <= int(crf) <= 51:
     raise ValueError(f"CRF must be in [0, 51], got {crf}")
   executable = ffmpeg_executable()
@@ -133,34 +149,71 @@ def h264(frames: Sequence[np.ndarray] | np.ndarray, crf: int, *, preset: str = "
   padded_h, padded_w = padded.shape[1:3]
   with tempfile.TemporaryDirectory(prefix="fakenas_h264_") as directory:
     path = os.path.join(directory, "clip.mp4")
-    encode = [executable, "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-              "-s", f"{padded_w}x{padded_h}", "-r", str(int(fps)), "-i", "-", "-c:v", "libx264",
-              "-preset", preset, "-crf", str(int(crf)), "-pix_fmt", "yuv420p", "-threads", "1",
-              path]
-    result = subprocess.run(encode, input=np.ascontiguousarray(padded).tobytes(),
-                            capture_output=True, check=False)
+    encode = [
+      executable,
+      "-v",
+      "error",
+      "-nostdin",
+      "-y",
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-s",
+      f"{padded_w}x{padded_h}",
+      "-r",
+      str(int(fps)),
+      "-i",
+      "-",
+      "-c:v",
+      "libx264",
+      "-preset",
+      preset,
+      "-crf",
+      str(int(crf)),
+      "-pix_fmt",
+      "yuv420p",
+      "-threads",
+      "1",
+      path,
+    ]
+    result = subprocess.run(
+      encode, input=np.ascontiguousarray(padded).tobytes(), capture_output=True, check=False
+    )
     if result.returncode:
       raise RuntimeError(f"ffmpeg could not encode: {result.stderr.decode(errors='replace')}")
-    decode = [executable, "-v", "error", "-nostdin", "-i", path, "-f", "rawvideo", "-pix_fmt",
-              "rgb24", "-"]
+    decode = [
+      executable,
+      "-v",
+      "error",
+      "-nostdin",
+      "-i",
+      path,
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-",
+    ]
     result = subprocess.run(decode, capture_output=True, check=False)
     if result.returncode:
       raise RuntimeError(f"ffmpeg could not decode: {result.stderr.decode(errors='replace')}")
   decoded = np.frombuffer(result.stdout, np.uint8)
   if decoded.size != padded.size:
-    raise RuntimeError(f"ffmpeg returned {decoded.size // (padded_h * padded_w * 3)} frames of "
-                       f"{padded_w}x{padded_h}, expected {count}")
+    raise RuntimeError(
+      f"ffmpeg returned {decoded.size // (padded_h * padded_w * 3)} frames of "
+      f"{padded_w}x{padded_h}, expected {count}"
+    )
   return decoded.reshape(padded.shape)[:, :height, :width].copy()
 
 
 def psnr(reference: np.ndarray, image: np.ndarray) -> float:
   """Peak signal-to-noise ratio in dB of uint8 images (inf when equal)."""
   error = np.mean((reference.astype(np.float64) - image.astype(np.float64)) ** 2)
-  return float("inf") if error == 0 else float(10 * np.log10(255.0 ** 2 / error))
+  return float("inf") if error == 0 else float(10 * np.log10(255.0**2 / error))
 
 
-def random_jpeg(images: dict[str, np.ndarray], rng: np.random.Generator
-                ) -> dict[str, np.ndarray]:
+def random_jpeg(images: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
   """Augmentation hook: the image JPEG-compressed at a quality in [75, 100]; masks unchanged."""
   low, high = JPEG_AUGMENT_QUALITIES
   out = dict(images)

@@ -44,6 +44,7 @@ corpora without one. Ratio splits are identity-disjoint and depend only on the s
 ids: groups are ranked by SHA-256 of `corpus:group`, and consecutive runs of that ranking of the
 ratio's sizes (largest remainder) form the splits — never on the order files are listed in.
 """
+
 from __future__ import annotations
 
 import abc
@@ -60,8 +61,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from fakenas_jax.data import preparation
-from fakenas_jax.data import workers
+from fakenas_jax.data import preparation, workers
 
 if TYPE_CHECKING:
   from fakenas_jax.data import faces
@@ -103,8 +103,10 @@ class VideoItem:
     if self.split not in SPLITS:
       raise ValueError(f"{self.video_id}: split must be one of {SPLITS}, got {self.split!r}")
     if (self.label == 0) != (self.method == REAL_METHOD):
-      raise ValueError(f"{self.video_id}: method {self.method!r} does not match label "
-                       f"{self.label} (real videos, and only they, have method 'real')")
+      raise ValueError(
+        f"{self.video_id}: method {self.method!r} does not match label "
+        f"{self.label} (real videos, and only they, have method 'real')"
+      )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -126,13 +128,17 @@ class FaceCorpusConfig(tfds.core.BuilderConfig):
     if self.protocol not in PROTOCOLS:
       raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {self.protocol!r}")
     if len(self.split_ratios) != 3 or min(self.split_ratios) <= 0:
-      raise ValueError("split_ratios must be 3 positive numbers (train, validation, test; every "
-                       f"split needs videos), got {self.split_ratios}")
+      raise ValueError(
+        "split_ratios must be 3 positive numbers (train, validation, test; every "
+        f"split needs videos), got {self.split_ratios}"
+      )
     if not 0 < self.validation_fraction < 1:
       raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
     if len(self.frames_per_video) != 3 or min(self.frames_per_video) < 1:
-      raise ValueError("frames_per_video must be 3 positive ints (train, validation, test), "
-                       f"got {self.frames_per_video}")
+      raise ValueError(
+        "frames_per_video must be 3 positive ints (train, validation, test), "
+        f"got {self.frames_per_video}"
+      )
     if self.crop_size < 16:
       raise ValueError(f"crop_size must be >= 16, got {self.crop_size}")
     if not 0 <= self.margin <= 2:
@@ -150,7 +156,7 @@ def split_sizes(count: int, ratios: Sequence[float]) -> list[int]:
   exact = np.round(ratios * count, 9)  # 0.1 / 1.0000000000000002 * 10 is 1, not 0.99...
   sizes = np.floor(exact).astype(int)
   order = sorted(range(len(ratios)), key=lambda i: (-(exact[i] - sizes[i]), i))
-  for i in order[:count - int(sizes.sum())]:
+  for i in order[: count - int(sizes.sum())]:
     sizes[i] += 1
   positive = [i for i in range(len(ratios)) if ratios[i] > 0]
   if count >= len(positive):
@@ -166,42 +172,62 @@ def group_rank_key(salt: str, group: str) -> tuple[str, str]:
   return hashlib.sha256(f"{salt}:{group}".encode()).hexdigest(), group
 
 
-def assign_groups(groups: Iterable[str], ratios: Sequence[float], *, salt: str,
-                  names: Sequence[str] = SPLITS) -> dict[str, str]:
+def assign_groups(
+  groups: Iterable[str], ratios: Sequence[float], *, salt: str, names: Sequence[str] = SPLITS
+) -> dict[str, str]:
   """group -> split name: identity-disjoint, deterministic from the group ids (module docstring)."""
   ranked = sorted(set(groups), key=lambda group: group_rank_key(salt, group))
   assignment, start = {}, 0
   for name, size in zip(names, split_sizes(len(ranked), ratios)):
-    for group in ranked[start:start + size]:
+    for group in ranked[start : start + size]:
       assignment[group] = name
     start += size
   return assignment
 
 
-def ratio_splits(items: Sequence[VideoItem], config: FaceCorpusConfig, *, salt: str,
-                 group_of=lambda item: item.identity) -> list[VideoItem]:
+def ratio_splits(
+  items: Sequence[VideoItem],
+  config: FaceCorpusConfig,
+  *,
+  salt: str,
+  group_of=lambda item: item.identity,
+) -> list[VideoItem]:
   """`items` with their split replaced: FD-NAS's 8:1:1 split by group (identity by default).
 
   Only the groups of videos on disk take part (an item whose file is missing keeps its split
   and is reported as not found), so a missing download cannot leave a split empty.
   """
-  assignment = assign_groups((group_of(item) for item in items if _exists(item.path)),
-                             config.split_ratios, salt=salt)
-  return [dataclasses.replace(item, split=assignment[group_of(item)])
-          if group_of(item) in assignment else item for item in items]
+  assignment = assign_groups(
+    (group_of(item) for item in items if _exists(item.path)), config.split_ratios, salt=salt
+  )
+  return [
+    dataclasses.replace(item, split=assignment[group_of(item)])
+    if group_of(item) in assignment
+    else item
+    for item in items
+  ]
 
 
-def hold_out_validation(items: Sequence[VideoItem], config: FaceCorpusConfig, *, salt: str,
-                        group_of=lambda item: item.identity) -> list[VideoItem]:
+def hold_out_validation(
+  items: Sequence[VideoItem],
+  config: FaceCorpusConfig,
+  *,
+  salt: str,
+  group_of=lambda item: item.identity,
+) -> list[VideoItem]:
   """Moves `validation_fraction` of the training groups (whole groups, of videos on disk) to
   `validation`."""
-  train_groups = {group_of(item) for item in items
-                  if item.split == "train" and _exists(item.path)}
+  train_groups = {group_of(item) for item in items if item.split == "train" and _exists(item.path)}
   fraction = config.validation_fraction
-  assignment = assign_groups(train_groups, (1 - fraction, fraction), salt=salt,
-                             names=("train", "validation"))
-  return [dataclasses.replace(item, split=assignment[group_of(item)])
-          if item.split == "train" and group_of(item) in assignment else item for item in items]
+  assignment = assign_groups(
+    train_groups, (1 - fraction, fraction), salt=salt, names=("train", "validation")
+  )
+  return [
+    dataclasses.replace(item, split=assignment[group_of(item)])
+    if item.split == "train" and group_of(item) in assignment
+    else item
+    for item in items
+  ]
 
 
 def outside_manual_dir(path: str | os.PathLike, manual_dir: str | os.PathLike) -> str | None:
@@ -250,13 +276,17 @@ def _frame_sort_key(path: pathlib.Path) -> tuple:
 def frame_files(folder: str | os.PathLike) -> list[pathlib.Path]:
   """The frames of a frame folder (images, or suffix-less files as VidTIMIT's), in frame order:
   numeric names by number ('2' before '10'), then the others by name."""
-  files = [path for path in pathlib.Path(folder).iterdir() if path.is_file() and (
-      path.suffix.lower() in FRAME_SUFFIXES or not path.suffix)]
+  files = [
+    path
+    for path in pathlib.Path(folder).iterdir()
+    if path.is_file() and (path.suffix.lower() in FRAME_SUFFIXES or not path.suffix)
+  ]
   return sorted(files, key=_frame_sort_key)
 
 
-def folder_as_video(folder: str | os.PathLike, num_frames: int, video_path: str | os.PathLike
-                    ) -> tuple[np.ndarray, list[tuple[int, str]]]:
+def folder_as_video(
+  folder: str | os.PathLike, num_frames: int, video_path: str | os.PathLike
+) -> tuple[np.ndarray, list[tuple[int, str]]]:
   """Writes the sampled frames of a frame folder as a lossless (FFV1) video for the face pipeline.
 
   Returns the folder frame index of each written frame, and the sampled frames that did not
@@ -278,8 +308,7 @@ def folder_as_video(folder: str | os.PathLike, num_frames: int, video_path: str 
         continue
       if writer is None:
         size = (frame.shape[1], frame.shape[0])
-        writer = cv2.VideoWriter(os.fspath(video_path), cv2.VideoWriter_fourcc(*"FFV1"), 25,
-                                 size)
+        writer = cv2.VideoWriter(os.fspath(video_path), cv2.VideoWriter_fourcc(*"FFV1"), 25, size)
       if (frame.shape[1], frame.shape[0]) != size:
         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
       writer.write(frame)
@@ -290,14 +319,16 @@ def folder_as_video(folder: str | os.PathLike, num_frames: int, video_path: str 
   return np.asarray(written, np.int64), failures
 
 
-def _process(item: VideoItem, crop: faces.FaceCropConfig
-             ) -> tuple[faces.ProcessedVideo, list[tuple[int, str]]]:
+def _process(
+  item: VideoItem, crop: faces.FaceCropConfig
+) -> tuple[faces.ProcessedVideo, list[tuple[int, str]]]:
   """`faces.process_video` of a video file, or of a frame folder (written as a video first)."""
   from fakenas_jax.data import faces
 
   if not os.path.isdir(item.path):
-    return faces.process_video(item.path, crop, source_path=item.source_path,
-                               mask_path=item.mask_path), []
+    return faces.process_video(
+      item.path, crop, source_path=item.source_path, mask_path=item.mask_path
+    ), []
   with tempfile.TemporaryDirectory(prefix="frames_") as scratch:
     video = os.path.join(scratch, "frames.avi")
     indices, failures = folder_as_video(item.path, crop.num_frames, video)
@@ -308,20 +339,31 @@ def _process(item: VideoItem, crop: faces.FaceCropConfig
     processed = faces.process_video(video, crop)
   for example in processed.examples:
     example.frame_index = int(indices[example.frame_index])
-  processed.skipped_frames = [(int(indices[frame]), reason)
-                              for frame, reason in processed.skipped_frames]
+  processed.skipped_frames = [
+    (int(indices[frame]), reason) for frame, reason in processed.skipped_frames
+  ]
   processed.frame_count = len(frame_files(item.path))
   return processed, failures
 
 
-def item_examples(item: VideoItem, crop_size: int, margin: float, num_frames: int,
-                  detector: str = "hog", min_face_score: float | None = None
-                  ) -> tuple[list[tuple[str, dict]], list[dict[str, str]]]:
+def item_examples(
+  item: VideoItem,
+  crop_size: int,
+  margin: float,
+  num_frames: int,
+  detector: str = "hog",
+  min_face_score: float | None = None,
+) -> tuple[list[tuple[str, dict]], list[dict[str, str]]]:
   """One video -> its (key, example) pairs and what was skipped (the whole video, or frames)."""
   from fakenas_jax.data import faces  # dlib and the face models load only where videos are read.
 
-  crop = faces.FaceCropConfig(crop_size=crop_size, margin=margin, num_frames=num_frames,
-                              detector=detector, min_face_score=min_face_score)
+  crop = faces.FaceCropConfig(
+    crop_size=crop_size,
+    margin=margin,
+    num_frames=num_frames,
+    detector=detector,
+    min_face_score=min_face_score,
+  )
   processed, failures = _process(item, crop)
   processed.skipped_frames = sorted(list(processed.skipped_frames) + failures)
   if processed.skip_reason:
@@ -338,20 +380,25 @@ def item_examples(item: VideoItem, crop_size: int, margin: float, num_frames: in
       intrinsic, extrinsic, has_masks = empty, empty, False
     else:
       intrinsic, extrinsic, has_masks = example.intrinsic, example.extrinsic, True
-    examples.append((f"{item.video_id}/{example.frame_index:06d}", {
-        "image": faces.encode_png(example.image),
-        "face_hull": faces.encode_png(example.face_hull),
-        "intrinsic": faces.encode_png(intrinsic),
-        "extrinsic": faces.encode_png(extrinsic),
-        "has_artifact_masks": has_masks,
-        "label": item.label,
-        "video_id": item.video_id,
-        "frame_index": int(example.frame_index),
-        "method": item.method,
-        "landmarks": np.asarray(example.landmarks, np.float32),
-        "identity": item.identity,
-        "source_identity": item.source_identity,
-    }))
+    examples.append(
+      (
+        f"{item.video_id}/{example.frame_index:06d}",
+        {
+          "image": faces.encode_png(example.image),
+          "face_hull": faces.encode_png(example.face_hull),
+          "intrinsic": faces.encode_png(intrinsic),
+          "extrinsic": faces.encode_png(extrinsic),
+          "has_artifact_masks": has_masks,
+          "label": item.label,
+          "video_id": item.video_id,
+          "frame_index": int(example.frame_index),
+          "method": item.method,
+          "landmarks": np.asarray(example.landmarks, np.float32),
+          "identity": item.identity,
+          "source_identity": item.source_identity,
+        },
+      )
+    )
   return examples, skipped
 
 
@@ -382,23 +429,25 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
     size = self.builder_config.crop_size
     mask = lambda: tfds.features.Image(shape=(size, size, 1), encoding_format="png")
     return tfds.core.DatasetInfo(
-        builder=self,
-        description=type(self).__doc__ or "",
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(size, size, 3), encoding_format="png"),
-            "face_hull": mask(),
-            "intrinsic": mask(),
-            "extrinsic": mask(),
-            "has_artifact_masks": np.bool_,
-            "label": tfds.features.ClassLabel(names=["real", "fake"]),
-            "video_id": tfds.features.Text(),
-            "frame_index": np.int32,
-            "method": tfds.features.Text(),
-            "landmarks": tfds.features.Tensor(shape=(68, 2), dtype=np.float32),
-            "identity": tfds.features.Text(),
-            "source_identity": tfds.features.Text(),
-        }),
-        supervised_keys=("image", "label"),
+      builder=self,
+      description=type(self).__doc__ or "",
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Image(shape=(size, size, 3), encoding_format="png"),
+          "face_hull": mask(),
+          "intrinsic": mask(),
+          "extrinsic": mask(),
+          "has_artifact_masks": np.bool_,
+          "label": tfds.features.ClassLabel(names=["real", "fake"]),
+          "video_id": tfds.features.Text(),
+          "frame_index": np.int32,
+          "method": tfds.features.Text(),
+          "landmarks": tfds.features.Tensor(shape=(68, 2), dtype=np.float32),
+          "identity": tfds.features.Text(),
+          "source_identity": tfds.features.Text(),
+        }
+      ),
+      supervised_keys=("image", "label"),
     )
 
   def checked_manual_dir(self, dl_manager) -> pathlib.Path:
@@ -408,14 +457,19 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
       manual_dir = pathlib.Path(dl_manager.manual_dir)
     except AssertionError as error:  # TFDS's way to say: missing or empty.
       raise ManualDirError(f"{title}: {error}") from None
-    missing = [alternatives for alternatives in self.required_paths()
-               if not any((manual_dir / path).exists() for path in alternatives)]
+    missing = [
+      alternatives
+      for alternatives in self.required_paths()
+      if not any((manual_dir / path).exists() for path in alternatives)
+    ]
     if missing:
-      lines = "\n".join(f"  {' or '.join(str(manual_dir / p) for p in alternatives)}"
-                        for alternatives in missing)
+      lines = "\n".join(
+        f"  {' or '.join(str(manual_dir / p) for p in alternatives)}" for alternatives in missing
+      )
       raise ManualDirError(
-          f"{title}: the manual directory {manual_dir} lacks files the corpus needs; "
-          f"missing:\n{lines}\nExpected layout:\n{self.MANUAL_DOWNLOAD_INSTRUCTIONS}")
+        f"{title}: the manual directory {manual_dir} lacks files the corpus needs; "
+        f"missing:\n{lines}\nExpected layout:\n{self.MANUAL_DOWNLOAD_INSTRUCTIONS}"
+      )
     return manual_dir
 
   def _split_generators(self, dl_manager):
@@ -443,8 +497,12 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
         self.skipped.append(_skip(item, "file not found"))
         continue
       if item.source_path and not _exists(item.source_path):
-        logging.warning("%s: aligned real video %s of %s not found; its artifact masks stay "
-                        "empty", self.name, item.source_path, item.video_id)
+        logging.warning(
+          "%s: aligned real video %s of %s not found; its artifact masks stay empty",
+          self.name,
+          item.source_path,
+          item.video_id,
+        )
         item = dataclasses.replace(item, source_path=None)
       if item.mask_path and not _exists(item.mask_path):
         item = dataclasses.replace(item, mask_path=None)
@@ -454,25 +512,35 @@ class FaceVideoCorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=
   def _generate_examples(self, split: str, items: list[VideoItem]) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
     num_frames = config.frames_per_video[SPLITS.index(split)]
-    jobs = [(item, config.crop_size, config.margin, num_frames, config.detector,
-             config.min_face_score) for item in items]
+    jobs = [
+      (item, config.crop_size, config.margin, num_frames, config.detector, config.min_face_score)
+      for item in items
+    ]
     count = 0
     for examples, skipped in self._map(jobs, f"{self.name} {split}"):
       self.skipped.extend(skipped)
       count += len(examples)
       yield from examples
     if not count:
-      reasons = collections.Counter(entry["reason"] for entry in self.skipped
-                                    if entry["split"] == split)
+      reasons = collections.Counter(
+        entry["reason"] for entry in self.skipped if entry["split"] == split
+      )
       raise EmptySplitError(
-          f"{self.name}/{config.name}: no usable video in the {split} split ({len(items)} "
-          f"found on disk; skipped: {dict(reasons) or 'none listed'}). Check the manual "
-          "directory and the skip reasons.")
+        f"{self.name}/{config.name}: no usable video in the {split} split ({len(items)} "
+        f"found on disk; skipped: {dict(reasons) or 'none listed'}). Check the manual "
+        "directory and the skip reasons."
+      )
 
   def _map(self, jobs: list[tuple], label: str) -> Iterator:
     """`item_examples` over `jobs`, in order: in worker processes, or here with one worker."""
-    return workers.map_in_workers(item_examples, jobs, num_workers=self._num_workers,
-                                  label=label, progress=self._progress, unit="video")
+    return workers.map_in_workers(
+      item_examples,
+      jobs,
+      num_workers=self._num_workers,
+      label=label,
+      progress=self._progress,
+      unit="video",
+    )
 
 
 def relative_id(path: pathlib.Path, root: pathlib.Path) -> str:

@@ -36,6 +36,7 @@ Examples carry `forgery_kind` (0 real, 1 original fake, 2 (R, R), 3 (F, R)); com
 quality in [75, 100], `degradations.random_jpeg`, BiG-Arts' only augmentation) runs after
 compositing, on every example.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,12 +47,27 @@ import numpy as np
 
 from fakenas_jax.data import preprocess
 from fakenas_jax.data.forgery_geometry import (  # noqa: F401 (the method's parts, one import)
-    FAKE, FAKE_REAL, KIND_NAMES, NUM_LANDMARKS, REAL, REAL_REAL, Composite, PiecewiseAffineWarp,
-    compose, random_hull_warp, similarity_transform, warp_mask)
+  FAKE,
+  FAKE_REAL,
+  KIND_NAMES,
+  NUM_LANDMARKS,
+  REAL,
+  REAL_REAL,
+  Composite,
+  PiecewiseAffineWarp,
+  compose,
+  random_hull_warp,
+  similarity_transform,
+  warp_mask,
+)
 from fakenas_jax.data.forgery_targets import (  # noqa: F401
-    IndexFeatures, LandmarkIndex, TargetTable, build_target_table, normalised_landmarks,
-    read_index_features)
-
+  IndexFeatures,
+  LandmarkIndex,
+  TargetTable,
+  build_target_table,
+  normalised_landmarks,
+  read_index_features,
+)
 
 # ----------------------------------------------------------------------------------------------
 # The training pipeline's sampler.
@@ -76,7 +92,8 @@ def kinds_before(batch_size: int, batch: int, kind: int, real_share: float = 0.5
   fake_kind = kind - 1
   full, part = divmod(batch, 3)
   extra = full * remainder + sum(
-      1 for b in range(3 * full, 3 * full + part) if (fake_kind - b) % 3 < remainder)
+    1 for b in range(3 * full, 3 * full + part) if (fake_kind - b) % 3 < remainder
+  )
   return base * batch + extra
 
 
@@ -88,12 +105,12 @@ def _stream_permutation(size: int, seed: int, kind: int, epoch: int) -> np.ndarr
 
 
 @functools.lru_cache(maxsize=64)
-def _batch_slots(batch_size: int, batch: int, real_share: float, seed: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _batch_slots(
+  batch_size: int, batch: int, real_share: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
   """(kind of every slot, rank of the slot among its kind's slots) of one global batch."""
   counts = batch_kind_counts(batch_size, batch, real_share)
-  kinds = np.random.default_rng([seed, 103, batch]).permutation(
-      np.repeat(np.arange(4), counts))
+  kinds = np.random.default_rng([seed, 103, batch]).permutation(np.repeat(np.arange(4), counts))
   ranks = np.zeros(batch_size, np.int64)
   for kind in range(4):
     where = np.flatnonzero(kinds == kind)
@@ -150,32 +167,40 @@ class ForgeryLoader:
     if kind == FAKE_REAL and self.has_artifact_flag:
       wanted += ("has_artifact_masks",)
     source = loader.reader.read(record, wanted)
-    target_image = preprocess.decode_image(loader.reader.read(target, ("image",))["image"],
-                                           channels=3)
+    target_image = preprocess.decode_image(
+      loader.reader.read(target, ("image",))["image"], channels=3
+    )
     intrinsic = None
     if "intrinsic" in source and bool(source.get("has_artifact_masks", True)):
       intrinsic = preprocess.decode_image(source["intrinsic"], channels=1)[..., 0]
     features = self.table.features
     rows = np.searchsorted(features.records, [record, target])
     composite = compose(
-        kind, preprocess.decode_image(source["image"], channels=3), features.landmarks[rows[0]],
-        target_image, features.landmarks[rows[1]], rng, source_intrinsic=intrinsic,
-        deformation=self.deformation, nodes=self.nodes, align=self.align)
+      kind,
+      preprocess.decode_image(source["image"], channels=3),
+      features.landmarks[rows[0]],
+      target_image,
+      features.landmarks[rows[1]],
+      rng,
+      source_intrinsic=intrinsic,
+      deformation=self.deformation,
+      nodes=self.nodes,
+      align=self.align,
+    )
     images = {"image": composite.image}
     for name in loader.masks:
       images[name] = getattr(composite, name)[..., None]
     if loader.augment is not None:
       augmented = loader.augment(images, rng)
       images = preprocess._checked_augmentation(augmented, images)
-    example = {name: preprocess.resize(array, loader.image_size)
-               for name, array in images.items()}
+    example = {name: preprocess.resize(array, loader.image_size) for name, array in images.items()}
     example.update(
-        label=np.int32(1),
-        video=np.int32(loader.table.video[target]),
-        frame_index=np.int32(loader.table.frame_index[target]),
-        method=np.int32(-1),
-        valid=np.bool_(True),
-        forgery_kind=np.int32(kind),
+      label=np.int32(1),
+      video=np.int32(loader.table.video[target]),
+      frame_index=np.int32(loader.table.frame_index[target]),
+      method=np.int32(-1),
+      valid=np.bool_(True),
+      forgery_kind=np.int32(kind),
     )
     return example
 
@@ -211,18 +236,20 @@ class ForgerySampler:
     names = {field.name for field in dataclasses.fields(cls)} - {"source", "target_table"}
     unknown = sorted(set(values) - names)
     if unknown:
-      raise ValueError(f"unknown forgery augmentation field(s) {unknown}; known: "
-                       f"{sorted(names)}")
+      raise ValueError(f"unknown forgery augmentation field(s) {unknown}; known: {sorted(names)}")
     return cls(source=source, **values)
 
-  def order(self, *, table: Any, selected: np.ndarray, global_batch_size: int,
-            seed: int) -> ForgeryOrder:
+  def order(
+    self, *, table: Any, selected: np.ndarray, global_batch_size: int, seed: int
+  ) -> ForgeryOrder:
     selected = np.asarray(selected, np.int64)
     labels = table.label[selected]
     real, fake = selected[labels == 0], selected[labels == 1]
     if not len(real) or not len(fake):
-      raise ValueError(f"forgery augmentation needs real and fake training frames; the "
-                       f"selection has {len(real)} real and {len(fake)} fake")
+      raise ValueError(
+        f"forgery augmentation needs real and fake training frames; the "
+        f"selection has {len(real)} real and {len(fake)} fake"
+      )
     self.target_table = build_target_table(self.source, real, fake, self.candidates)
     has_target = self.target_table.targets[:, 0] >= 0
     sources = self.target_table.source_records[has_target]
@@ -231,14 +258,23 @@ class ForgerySampler:
     if not len(real_sources) or not len(fake_sources):
       raise ValueError("forgery augmentation needs real frames of at least two identities")
     pools = (real, fake, real_sources, fake_sources)
-    return ForgeryOrder(pools=pools, batch_size=int(global_batch_size),
-                        real_share=float(self.real_share), seed=int(seed))
+    return ForgeryOrder(
+      pools=pools,
+      batch_size=int(global_batch_size),
+      real_share=float(self.real_share),
+      seed=int(seed),
+    )
 
   def loader(self, frame_loader: Any) -> ForgeryLoader:
     if self.target_table is None:
       raise RuntimeError("ForgerySampler.order must run before ForgerySampler.loader")
     available = frame_loader.reader.available
-    return ForgeryLoader(frame_loader=frame_loader, table=self.target_table,
-                         deformation=self.deformation, nodes=self.nodes, align=self.align,
-                         has_intrinsic="intrinsic" in available,
-                         has_artifact_flag="has_artifact_masks" in available)
+    return ForgeryLoader(
+      frame_loader=frame_loader,
+      table=self.target_table,
+      deformation=self.deformation,
+      nodes=self.nodes,
+      align=self.align,
+      has_intrinsic="intrinsic" in available,
+      has_artifact_flag="has_artifact_masks" in available,
+    )

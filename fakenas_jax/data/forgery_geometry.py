@@ -2,6 +2,7 @@
 a hull mask and the composite M~ ⊙ A + (1 - M~) ⊙ B with its masks (`forgery_augmentation` has the
 whole method and the batches).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,9 +51,14 @@ def _ray_hull_distances(centre: np.ndarray, angles: np.ndarray, hull: np.ndarray
   return np.where(valid, t, np.inf).min(axis=1)
 
 
-def random_hull_warp(landmarks: np.ndarray, frame_size: tuple[int, int], rng: np.random.Generator,
-                     deformation: float, nodes: int = 16, controls: int = 6
-                     ) -> PiecewiseAffineWarp:
+def random_hull_warp(
+  landmarks: np.ndarray,
+  frame_size: tuple[int, int],
+  rng: np.random.Generator,
+  deformation: float,
+  nodes: int = 16,
+  controls: int = 6,
+) -> PiecewiseAffineWarp:
   """T: the landmark hull's nodes pulled towards the centroid by random shares in [0, deformation].
 
   `frame_size` is (width, height). The shares are drawn at `controls` angles and interpolated
@@ -122,8 +128,10 @@ def warp_mask(mask: np.ndarray, warp: PiecewiseAffineWarp) -> np.ndarray:
   content_hi = np.array([xs.max() + 1, ys.max() + 1])
   sources = warp.source[warp.triangles]  # (T, 3, 2)
   targets = warp.target[warp.triangles]
-  relevant = np.flatnonzero(np.all(sources.max(axis=1) >= content_lo, axis=1)
-                            & np.all(sources.min(axis=1) <= content_hi, axis=1))
+  relevant = np.flatnonzero(
+    np.all(sources.max(axis=1) >= content_lo, axis=1)
+    & np.all(sources.min(axis=1) <= content_hi, axis=1)
+  )
   if len(relevant) >= np.iinfo(np.uint16).max:
     raise ValueError("too many triangles for one warp")
   # Inverse affine maps of all relevant triangles at once: [x y 1] of the target corners times
@@ -139,10 +147,12 @@ def warp_mask(mask: np.ndarray, warp: PiecewiseAffineWarp) -> np.ndarray:
   if not len(covered_x):
     return out
   matrices = inverse[ids[covered_y, covered_x]]  # (P, 3, 2)
-  source_x = np.rint(matrices[:, 0, 0] * covered_x + matrices[:, 1, 0] * covered_y
-                     + matrices[:, 2, 0]).astype(np.int64)
-  source_y = np.rint(matrices[:, 0, 1] * covered_x + matrices[:, 1, 1] * covered_y
-                     + matrices[:, 2, 1]).astype(np.int64)
+  source_x = np.rint(
+    matrices[:, 0, 0] * covered_x + matrices[:, 1, 0] * covered_y + matrices[:, 2, 0]
+  ).astype(np.int64)
+  source_y = np.rint(
+    matrices[:, 0, 1] * covered_x + matrices[:, 1, 1] * covered_y + matrices[:, 2, 1]
+  ).astype(np.int64)
   valid = (source_x >= 0) & (source_x < width) & (source_y >= 0) & (source_y < height)
   out[covered_y[valid], covered_x[valid]] = mask[source_y[valid], source_x[valid]]
   return out
@@ -158,7 +168,7 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
   target = np.asarray(target, np.float64).reshape(-1, 2)
   mean_s, mean_t = source.mean(axis=0), target.mean(axis=0)
   centred_s, centred_t = source - mean_s, target - mean_t
-  variance = (centred_s ** 2).sum() / len(source)
+  variance = (centred_s**2).sum() / len(source)
   if variance <= 0:
     raise ValueError("the source landmarks are all at one point")
   covariance = centred_t.T @ centred_s / len(source)
@@ -185,18 +195,26 @@ class Composite:
   kind: int
 
 
-def compose(kind: int, source_image: np.ndarray, source_landmarks: np.ndarray,
-            target_image: np.ndarray, target_landmarks: np.ndarray, rng: np.random.Generator,
-            *, source_intrinsic: np.ndarray | None = None, deformation: float = 0.3,
-            nodes: int = 16, align: bool = True) -> Composite:
+def compose(
+  kind: int,
+  source_image: np.ndarray,
+  source_landmarks: np.ndarray,
+  target_image: np.ndarray,
+  target_landmarks: np.ndarray,
+  rng: np.random.Generator,
+  *,
+  source_intrinsic: np.ndarray | None = None,
+  deformation: float = 0.3,
+  nodes: int = 16,
+  align: bool = True,
+) -> Composite:
   """Blends source A into target B (module docstring). Masks are (H, W) uint8 {0, 255}.
 
   `source_intrinsic` is A's changed region M' (for kind FAKE_REAL); when it is None or empty,
   A's face hull stands in for it.
   """
   if kind not in (REAL_REAL, FAKE_REAL):
-    raise ValueError(f"kind must be REAL_REAL ({REAL_REAL}) or FAKE_REAL ({FAKE_REAL}), got "
-                     f"{kind}")
+    raise ValueError(f"kind must be REAL_REAL ({REAL_REAL}) or FAKE_REAL ({FAKE_REAL}), got {kind}")
   height, width = target_image.shape[:2]
   source_landmarks = np.asarray(source_landmarks, np.float64).reshape(-1, 2)
   if source_image.shape[:2] != (height, width):
@@ -204,12 +222,17 @@ def compose(kind: int, source_image: np.ndarray, source_landmarks: np.ndarray,
     source_image = cv2.resize(source_image, (width, height), interpolation=cv2.INTER_LINEAR)
     source_landmarks = source_landmarks * factor
     if source_intrinsic is not None:
-      source_intrinsic = cv2.resize(source_intrinsic, (width, height),
-                                    interpolation=cv2.INTER_NEAREST)
-  hull = mask_lib.face_hull_mask(source_landmarks, height) if height == width else (
-      _hull_mask(source_landmarks, (height, width)))
-  deformed = warp_mask(hull, random_hull_warp(source_landmarks, (width, height), rng,
-                                              deformation, nodes))
+      source_intrinsic = cv2.resize(
+        source_intrinsic, (width, height), interpolation=cv2.INTER_NEAREST
+      )
+  hull = (
+    mask_lib.face_hull_mask(source_landmarks, height)
+    if height == width
+    else (_hull_mask(source_landmarks, (height, width)))
+  )
+  deformed = warp_mask(
+    hull, random_hull_warp(source_landmarks, (width, height), rng, deformation, nodes)
+  )
   if kind == FAKE_REAL:
     changed = source_intrinsic.reshape(height, width) if source_intrinsic is not None else None
     if changed is None or not changed.any():
@@ -221,22 +244,45 @@ def compose(kind: int, source_image: np.ndarray, source_landmarks: np.ndarray,
     blend = deformed
   if not blend.any():
     blend = hull
-  transform = (similarity_transform(source_landmarks, target_landmarks) if align
-               else np.array([[1.0, 0, 0], [0, 1.0, 0]]))
+  transform = (
+    similarity_transform(source_landmarks, target_landmarks)
+    if align
+    else np.array([[1.0, 0, 0], [0, 1.0, 0]])
+  )
   if align:
-    source_image = cv2.warpAffine(source_image, transform, (width, height),
-                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    blend = cv2.warpAffine(blend, transform, (width, height), flags=cv2.INTER_NEAREST,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    source_image = cv2.warpAffine(
+      source_image,
+      transform,
+      (width, height),
+      flags=cv2.INTER_LINEAR,
+      borderMode=cv2.BORDER_REFLECT_101,
+    )
+    blend = cv2.warpAffine(
+      blend,
+      transform,
+      (width, height),
+      flags=cv2.INTER_NEAREST,
+      borderMode=cv2.BORDER_CONSTANT,
+      borderValue=0,
+    )
   inside = blend > 0
   image = np.where(inside[..., None], source_image, target_image).astype(np.uint8)
   blend = np.where(inside, 255, 0).astype(np.uint8)
   intrinsic = blend.copy() if kind == FAKE_REAL else np.zeros_like(blend)
-  target_hull = (mask_lib.face_hull_mask(target_landmarks, height) if height == width
-                 else _hull_mask(np.asarray(target_landmarks), (height, width)))
-  return Composite(image=image, blend=blend, intrinsic=intrinsic,
-                   extrinsic=mask_lib.extrinsic_mask(blend), face_hull=target_hull,
-                   transform=transform, kind=kind)
+  target_hull = (
+    mask_lib.face_hull_mask(target_landmarks, height)
+    if height == width
+    else _hull_mask(np.asarray(target_landmarks), (height, width))
+  )
+  return Composite(
+    image=image,
+    blend=blend,
+    intrinsic=intrinsic,
+    extrinsic=mask_lib.extrinsic_mask(blend),
+    face_hull=target_hull,
+    transform=transform,
+    kind=kind,
+  )
 
 
 def _hull_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

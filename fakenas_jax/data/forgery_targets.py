@@ -2,6 +2,7 @@
 frames of other identities by their normalised landmarks (a KD-tree built once per split), read
 from the records without decoding an image (`pipeline.RecordReader`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,6 @@ from scipy import spatial
 
 from fakenas_jax.data import pipeline, preprocess
 from fakenas_jax.data.forgery_geometry import NUM_LANDMARKS
-
 
 # ----------------------------------------------------------------------------------------------
 # The landmark index.
@@ -42,11 +42,13 @@ class LandmarkIndex:
     vectors = np.asarray(vectors, np.float64)
     if vectors.ndim != 2 or not len(vectors):
       raise ValueError(f"need a non-empty (M, D) array of target vectors, got {vectors.shape}")
-    return cls(vectors=vectors, identity=np.asarray(identity, dtype=str),
-               tree=spatial.cKDTree(vectors))
+    return cls(
+      vectors=vectors, identity=np.asarray(identity, dtype=str), tree=spatial.cKDTree(vectors)
+    )
 
-  def nearest(self, queries: np.ndarray, excluded: Sequence[Sequence[str]],
-              k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+  def nearest(
+    self, queries: np.ndarray, excluded: Sequence[Sequence[str]], k: int = 1
+  ) -> tuple[np.ndarray, np.ndarray]:
     """(rows (Q, k) into the targets, distances (Q, k)); -1 / inf where fewer than k qualify."""
     queries = np.asarray(queries, np.float64)
     count = len(self.vectors)
@@ -60,8 +62,11 @@ class LandmarkIndex:
       retry = []
       for row, query in enumerate(pending):
         banned = set(excluded[query])
-        good = [(d, i) for d, i in zip(found_d[row], found_i[row])
-                if i < count and self.identity[i] not in banned][:k]
+        good = [
+          (d, i)
+          for d, i in zip(found_d[row], found_i[row])
+          if i < count and self.identity[i] not in banned
+        ][:k]
         if len(good) < k and ask < count:
           retry.append(query)
           continue
@@ -109,27 +114,35 @@ def _frame_size(source: Any, first: int) -> tuple[int, int]:
   return int(image.shape[1]), int(image.shape[0])
 
 
-def read_index_features(source: Any, records: Sequence[int], *,
-                        chunk_size: int = 4096) -> IndexFeatures:
+def read_index_features(
+  source: Any, records: Sequence[int], *, chunk_size: int = 4096
+) -> IndexFeatures:
   """The landmarks and identities of `records` of `source` (a TFDS data source read raw, or a
   sequence of dicts), no image decoded (but one, for the frame size, when the source has no
   static image shape)."""
   records = np.asarray(records, np.int64)
   if not len(records):
     raise ValueError("no records to index")
-  rows = pipeline.RecordReader(source).read_many(records, (), INDEX_FEATURES,
-                                                   chunk_size=chunk_size)
+  rows = pipeline.RecordReader(source).read_many(records, (), INDEX_FEATURES, chunk_size=chunk_size)
   if any("landmarks" not in row for row in rows):
-    raise ValueError("forgery augmentation needs the 68 `landmarks` of every frame; this source "
-                     "has none")
-  landmarks = np.stack([np.asarray(row["landmarks"], np.float32).reshape(NUM_LANDMARKS, 2)
-                        for row in rows])
-  identity = [_identity_text(row.get("identity", "")) or _identity_text(row.get("video_id", ""))
-              for row in rows]
+    raise ValueError(
+      "forgery augmentation needs the 68 `landmarks` of every frame; this source has none"
+    )
+  landmarks = np.stack(
+    [np.asarray(row["landmarks"], np.float32).reshape(NUM_LANDMARKS, 2) for row in rows]
+  )
+  identity = [
+    _identity_text(row.get("identity", "")) or _identity_text(row.get("video_id", ""))
+    for row in rows
+  ]
   source_identity = [_identity_text(row.get("source_identity", "")) for row in rows]
-  return IndexFeatures(records=records, landmarks=landmarks, identity=np.asarray(identity, str),
-                       source_identity=np.asarray(source_identity, str),
-                       frame_size=_frame_size(source, records[0]))
+  return IndexFeatures(
+    records=records,
+    landmarks=landmarks,
+    identity=np.asarray(identity, str),
+    source_identity=np.asarray(source_identity, str),
+    frame_size=_frame_size(source, records[0]),
+  )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -150,8 +163,9 @@ class TargetTable:
     return self.targets[row]
 
 
-def build_target_table(source: Any, real_records: Sequence[int], fake_records: Sequence[int],
-                       candidates: int = 1) -> TargetTable:
+def build_target_table(
+  source: Any, real_records: Sequence[int], fake_records: Sequence[int], candidates: int = 1
+) -> TargetTable:
   """Reads the landmarks once and finds every source's nearest real targets of other identities.
 
   Sources are `real_records` (for (Real, Real)) and `fake_records` (for (Fake, Real)); targets are
@@ -167,9 +181,17 @@ def build_target_table(source: Any, real_records: Sequence[int], fake_records: S
   real_rows = np.asarray([rows_of[int(r)] for r in real_records])
   vectors = normalised_landmarks(features.landmarks, features.frame_size)
   index = LandmarkIndex.build(vectors[real_rows], features.identity[real_rows])
-  excluded = [tuple(x for x in (features.identity[i], features.source_identity[i]) if x)
-              for i in range(len(everything))]
+  excluded = [
+    tuple(x for x in (features.identity[i], features.source_identity[i]) if x)
+    for i in range(len(everything))
+  ]
   found, distances = index.nearest(vectors, excluded, candidates)
   targets = np.where(found >= 0, real_records[np.maximum(found, 0)], -1)
-  return TargetTable(features=features, index=index, target_records=real_records,
-                     source_records=everything, targets=targets, distances=distances)
+  return TargetTable(
+    features=features,
+    index=index,
+    target_records=real_records,
+    source_records=everything,
+    targets=targets,
+    distances=distances,
+  )

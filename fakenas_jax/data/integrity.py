@@ -6,6 +6,7 @@ array_record (Riegeli) files carry a hash per block, so a damaged byte is caught
 `damaged_files` re-reads every file of the build to find the bad ones, and the message ends
 with the `prepare --rebuild` command of that build (overrides included).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,15 @@ from collections.abc import Iterable
 
 from fakenas_jax.data import preparation
 
-_MARKERS = ("Riegeli", "hash mismatch", "Corrupted", "corrupted", "array_record",
-            "ArrayRecord", "RecordReader")
+_MARKERS = (
+  "Riegeli",
+  "hash mismatch",
+  "Corrupted",
+  "corrupted",
+  "array_record",
+  "ArrayRecord",
+  "RecordReader",
+)
 
 
 class CorruptCorpusError(preparation.DataDirError):
@@ -33,7 +41,8 @@ class CorruptCorpusError(preparation.DataDirError):
 def is_corruption(error: BaseException) -> bool:
   """Whether a read error is array_record's way of saying the file is damaged."""
   return isinstance(error, (RuntimeError, OSError, ValueError)) and any(
-      marker in str(error) for marker in _MARKERS)
+    marker in str(error) for marker in _MARKERS
+  )
 
 
 def check_file(path: str | os.PathLike) -> str | None:
@@ -67,8 +76,9 @@ def damaged_files(build_dir: str | os.PathLike) -> list[tuple[str, str]]:
   return found
 
 
-def rebuild_command(name: str, config_name: str | None, config_description: str,
-                    data_dir: str | os.PathLike) -> str:
+def rebuild_command(
+  name: str, config_name: str | None, config_description: str, data_dir: str | os.PathLike
+) -> str:
   """The `prepare --rebuild` command of a build: its overrides are read back from the config
   description `corpora.resolve_config` writes ('... Overrides: {json}')."""
   spec, flags = name, []
@@ -85,8 +95,15 @@ def rebuild_command(name: str, config_name: str | None, config_description: str,
         for key, value in sorted(overrides.items()):
           text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
           flags.append(f"--override={key}={text}")
-  return " ".join(["python -m fakenas_jax.prepare", f"--dataset={spec}",
-                   f"--data_dir={data_dir}", *flags, "--rebuild"])
+  return " ".join(
+    [
+      "python -m fakenas_jax.prepare",
+      f"--dataset={spec}",
+      f"--data_dir={data_dir}",
+      *flags,
+      "--rebuild",
+    ]
+  )
 
 
 def corrupt_corpus_error(info, error: BaseException | None = None) -> CorruptCorpusError:
@@ -98,8 +115,12 @@ def corrupt_corpus_error(info, error: BaseException | None = None) -> CorruptCor
   if damaged:
     what = "; ".join(f"{path} ({reason})" for path, reason in damaged[:3])
     more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
-    return CorruptCorpusError(f"corpus file {what}{more} is damaged (fails its checksums); "
-                              f"rebuild the corpus: {command}", files=[p for p, _ in damaged])
+    return CorruptCorpusError(
+      f"corpus file {what}{more} is damaged (fails its checksums); rebuild the corpus: {command}",
+      files=[p for p, _ in damaged],
+    )
   detail = (str(error).splitlines() or [""])[0][:200] if error else ""
-  return CorruptCorpusError(f"a file of the corpus build {build_dir} cannot be read ({detail}); "
-                            f"rebuild the corpus: {command}")
+  return CorruptCorpusError(
+    f"a file of the corpus build {build_dir} cannot be read ({detail}); "
+    f"rebuild the corpus: {command}"
+  )

@@ -6,6 +6,7 @@
   pixels a forgery changed.
 * The extrinsic mask M_ex = D(M_in) - E(M_in) (BiG-Arts §3.1): the blending-boundary band.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -61,20 +62,23 @@ def face_hull_mask(landmarks: np.ndarray, resolution: int) -> np.ndarray:
   return convex_hull_mask(np.round(landmarks).astype(np.int32), resolution)
 
 
-def changed_pixels(pristine: np.ndarray, forged: np.ndarray,
-                   threshold: int = CHANGE_THRESHOLD) -> np.ndarray:
+def changed_pixels(
+  pristine: np.ndarray, forged: np.ndarray, threshold: int = CHANGE_THRESHOLD
+) -> np.ndarray:
   """bool (res, res): some channel differs by more than `threshold` grey levels."""
   difference = cv2.absdiff(pristine, forged)
   return difference.max(axis=2) > threshold
 
 
-def intrinsic_mask(pristine: np.ndarray, forged: np.ndarray,
-                   threshold: int = CHANGE_THRESHOLD) -> np.ndarray:
+def intrinsic_mask(
+  pristine: np.ndarray, forged: np.ndarray, threshold: int = CHANGE_THRESHOLD
+) -> np.ndarray:
   """BiG-Arts M_in = Convex(|x' - x| > gamma), uint8 {0, 255}."""
   changed = changed_pixels(pristine, forged, threshold)
   points = cv2.findNonZero(changed.astype(np.uint8))
-  return convex_hull_mask(np.zeros((0, 2)) if points is None else points.reshape(-1, 2),
-                          pristine.shape[0])
+  return convex_hull_mask(
+    np.zeros((0, 2)) if points is None else points.reshape(-1, 2), pristine.shape[0]
+  )
 
 
 def extrinsic_mask(intrinsic: np.ndarray) -> np.ndarray:

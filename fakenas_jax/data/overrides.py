@@ -3,6 +3,7 @@
 The type of each value is taken from the field's current value: ints, floats, bools, strings,
 and tuples of those written comma-separated (`identities=20,4,4`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,7 +42,9 @@ def parse(pairs: list[str], config: Any) -> dict[str, Any]:
     key = key.strip()
     if not sep or not hasattr(config, key):
       fields = sorted(field.name for field in dataclasses.fields(config))
-      raise OverrideError(f"bad override {pair!r}: expected KEY=VALUE with KEY one of {', '.join(fields)}")
+      raise OverrideError(
+        f"bad override {pair!r}: expected KEY=VALUE with KEY one of {', '.join(fields)}"
+      )
     try:
       values[key] = _convert(text.strip(), getattr(config, key))
     except ValueError as error:

@@ -40,6 +40,7 @@ The iterator state is grain's `{'next_index': k}`, JSON, so `grain.checkpoint.Ch
 can put it in an Orbax checkpoint; a restored iterator yields exactly the batches the
 uninterrupted one would have.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,8 +135,7 @@ class RecordReader:
         raise integrity.corrupt_corpus_error(self._source.dataset_info, error) from None
       raise
 
-  def read(self, index: int, names: Sequence[str], optional: Sequence[str] = ()
-           ) -> dict[str, Any]:
+  def read(self, index: int, names: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:
     """The `names` features of record `index` (and those of `optional` that it has)."""
     if self._raw is not None:
       return _parse_example(self._raw_records([index])[0], names, optional)
@@ -147,21 +147,28 @@ class RecordReader:
   def read_range(self, start: int, stop: int, names: Sequence[str]) -> list[dict[str, Any]]:
     return self.read_many(range(start, stop), names)
 
-  def read_many(self, indices: Sequence[int], names: Sequence[str],
-                optional: Sequence[str] = (), *, chunk_size: int = 4096) -> list[dict[str, Any]]:
+  def read_many(
+    self,
+    indices: Sequence[int],
+    names: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    chunk_size: int = 4096,
+  ) -> list[dict[str, Any]]:
     """`read` of every index, the raw records fetched `chunk_size` at a time."""
     indices = [int(i) for i in indices]
     if self._raw is None:
       return [self.read(index, names, optional) for index in indices]
     rows = []
     for start in range(0, len(indices), chunk_size):
-      chunk = indices[start:start + chunk_size]
+      chunk = indices[start : start + chunk_size]
       rows += [_parse_example(raw, names, optional) for raw in self._raw_records(chunk)]
     return rows
 
 
-def _parse_example(serialized: bytes, names: Sequence[str],
-                   optional: Sequence[str] = ()) -> dict[str, Any]:
+def _parse_example(
+  serialized: bytes, names: Sequence[str], optional: Sequence[str] = ()
+) -> dict[str, Any]:
   features = tf_example_pb2.Example.FromString(serialized).features.feature
   values = {}
   for name in (*names, *optional):
@@ -185,25 +192,25 @@ def read_frame_table(source: Any, *, chunk_size: int = 4096) -> FrameTable:
   reader = RecordReader(source)
   missing = sorted(set(METADATA_FEATURES) - reader.available)
   if missing:
-    raise ValueError(f"the source has no feature(s) {missing}; a face corpus needs "
-                     f"{list(METADATA_FEATURES)} (has {sorted(reader.available)})")
+    raise ValueError(
+      f"the source has no feature(s) {missing}; a face corpus needs "
+      f"{list(METADATA_FEATURES)} (has {sorted(reader.available)})"
+    )
   columns = {name: [] for name in METADATA_FEATURES}
   for start in range(0, len(reader), chunk_size):
-    for record in reader.read_range(start, min(start + chunk_size, len(reader)),
-                                    METADATA_FEATURES):
+    for record in reader.read_range(start, min(start + chunk_size, len(reader)), METADATA_FEATURES):
       for name in METADATA_FEATURES:
         value = record[name]
         columns[name].append(value.decode() if isinstance(value, bytes) else value)
   video_ids, video = np.unique(np.asarray(columns["video_id"], dtype=str), return_inverse=True)
-  method_names, method = np.unique(np.asarray(columns["method"], dtype=str),
-                                   return_inverse=True)
+  method_names, method = np.unique(np.asarray(columns["method"], dtype=str), return_inverse=True)
   return FrameTable(
-      video=video.astype(np.int32).reshape(-1),
-      frame_index=np.asarray(columns["frame_index"], np.int32).reshape(-1),
-      label=np.asarray(columns["label"], np.int32).reshape(-1),
-      method=method.astype(np.int32).reshape(-1),
-      video_ids=tuple(str(v) for v in video_ids),
-      method_names=tuple(str(m) for m in method_names),
+    video=video.astype(np.int32).reshape(-1),
+    frame_index=np.asarray(columns["frame_index"], np.int32).reshape(-1),
+    label=np.asarray(columns["label"], np.int32).reshape(-1),
+    method=method.astype(np.int32).reshape(-1),
+    video_ids=tuple(str(v) for v in video_ids),
+    method_names=tuple(str(m) for m in method_names),
   )
 
 
@@ -224,8 +231,9 @@ def select_frames(table: FrameTable, frames_per_video: int | None) -> np.ndarray
   videos = table.video[order]
   starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
   counts = np.diff(np.r_[starts, len(order)])
-  picked = [order[start + evenly_spaced(count, frames_per_video)]
-            for start, count in zip(starts, counts)]
+  picked = [
+    order[start + evenly_spaced(count, frames_per_video)] for start, count in zip(starts, counts)
+  ]
   return np.sort(np.concatenate(picked))
 
 
@@ -291,13 +299,14 @@ class _FrameLoader:
       return self._padding()
     encoded = self.reader.read(record, ("image",) + self.masks)
     example = preprocess.decode_frame(
-        encoded, image_size=self.image_size, augment=self.augment, rng=rng)
+      encoded, image_size=self.image_size, augment=self.augment, rng=rng
+    )
     example.update(
-        label=np.int32(self.table.label[record]),
-        video=np.int32(self.table.video[record]),
-        frame_index=np.int32(self.table.frame_index[record]),
-        method=np.int32(self.table.method[record]),
-        valid=np.bool_(True),
+      label=np.int32(self.table.label[record]),
+      video=np.int32(self.table.video[record]),
+      frame_index=np.int32(self.table.frame_index[record]),
+      method=np.int32(self.table.method[record]),
+      valid=np.bool_(True),
     )
     return example
 
@@ -305,8 +314,13 @@ class _FrameLoader:
     size = self.image_size
     example = {"image": np.zeros((size, size, 3), np.uint8)}
     example.update({name: np.zeros((size, size, 1), np.uint8) for name in self.masks})
-    example.update(label=np.int32(0), video=np.int32(-1), frame_index=np.int32(-1),
-                   method=np.int32(-1), valid=np.bool_(False))
+    example.update(
+      label=np.int32(0),
+      video=np.int32(-1),
+      frame_index=np.int32(-1),
+      method=np.int32(-1),
+      valid=np.bool_(False),
+    )
     return example
 
 
@@ -333,18 +347,28 @@ def _derived_seed(seed: int, purpose: int) -> int:
   return int(np.random.SeedSequence([seed, purpose]).generate_state(1)[0])
 
 
-def check_reading(global_batch_size: int, training: bool, num_epochs: int | None,
-                  process_index: int | None, process_count: int | None,
-                  num_threads: int | None, prefetch_batches: int | None):
+def check_reading(
+  global_batch_size: int,
+  training: bool,
+  num_epochs: int | None,
+  process_index: int | None,
+  process_count: int | None,
+  num_threads: int | None,
+  prefetch_batches: int | None,
+):
   """Checks what every pipeline shares; returns the processes and threads with defaults filled."""
   process_index = jax.process_index() if process_index is None else process_index
   process_count = jax.process_count() if process_count is None else process_count
   if process_count < 1 or not 0 <= process_index < process_count:
-    raise ValueError(f"need 0 <= process_index < process_count, got process_index="
-                     f"{process_index}, process_count={process_count}")
+    raise ValueError(
+      f"need 0 <= process_index < process_count, got process_index="
+      f"{process_index}, process_count={process_count}"
+    )
   if global_batch_size < 1 or global_batch_size % process_count:
-    raise ValueError(f"global_batch_size ({global_batch_size}) must be a positive multiple of "
-                     f"the process count ({process_count})")
+    raise ValueError(
+      f"global_batch_size ({global_batch_size}) must be a positive multiple of "
+      f"the process count ({process_count})"
+    )
   if num_epochs is not None and num_epochs < 1:
     raise ValueError(f"num_epochs must be >= 1 or None, got {num_epochs}")
   if not training and num_epochs not in (None, 1):
@@ -352,13 +376,22 @@ def check_reading(global_batch_size: int, training: bool, num_epochs: int | None
   num_threads = (os.cpu_count() or 1) if num_threads is None else num_threads
   prefetch_batches = 2 * max(num_threads, 1) if prefetch_batches is None else prefetch_batches
   if num_threads < 0 or prefetch_batches < 0:
-    raise ValueError(f"num_threads ({num_threads}) and prefetch_batches ({prefetch_batches}) "
-                     "must be >= 0")
+    raise ValueError(
+      f"num_threads ({num_threads}) and prefetch_batches ({prefetch_batches}) must be >= 0"
+    )
   return process_index, process_count, num_threads, prefetch_batches
 
 
-def global_order(selected: np.ndarray, global_batch_size: int, training: bool, seed: int,
-                 num_epochs: int | None, *, what: str, training_order=None):
+def global_order(
+  selected: np.ndarray,
+  global_batch_size: int,
+  training: bool,
+  seed: int,
+  num_epochs: int | None,
+  *,
+  what: str,
+  training_order=None,
+):
   """The global order of record positions: (grain MapDataset, steps_per_epoch, num_batches).
 
   Training: a per-epoch permutation of `selected` (or `training_order(used_per_epoch,
@@ -369,43 +402,48 @@ def global_order(selected: np.ndarray, global_batch_size: int, training: bool, s
     steps_per_epoch = len(selected) // global_batch_size
     if steps_per_epoch == 0:
       raise ValueError(
-          f"global_batch_size ({global_batch_size}) exceeds the {len(selected)} selected {what}; "
-          "training drops each epoch's remainder, so it would yield no batch")
+        f"global_batch_size ({global_batch_size}) exceeds the {len(selected)} selected {what}; "
+        "training drops each epoch's remainder, so it would yield no batch"
+      )
     used_per_epoch = steps_per_epoch * global_batch_size
     length = sys.maxsize if num_epochs is None else num_epochs * used_per_epoch
     shuffle_seed = _derived_seed(seed, _SHUFFLE_SEED_PURPOSE)
-    mapping = (_TrainingOrder(selected, used_per_epoch, shuffle_seed) if training_order is None
-               else training_order(used_per_epoch, shuffle_seed))
+    mapping = (
+      _TrainingOrder(selected, used_per_epoch, shuffle_seed)
+      if training_order is None
+      else training_order(used_per_epoch, shuffle_seed)
+    )
     num_batches = None if num_epochs is None else num_epochs * steps_per_epoch
     return grain.MapDataset.range(length).map(mapping), steps_per_epoch, num_batches
   if len(selected) == 0:
     raise ValueError("the source has no records to evaluate")
   steps_per_epoch = math.ceil(len(selected) / global_batch_size)
   order = grain.MapDataset.range(steps_per_epoch * global_batch_size).map(
-      _EvaluationOrder(selected))
+    _EvaluationOrder(selected)
+  )
   return order, steps_per_epoch, steps_per_epoch
 
 
 def make_pipeline(
-    *,
-    source: Any,
-    global_batch_size: int,
-    image_size: int,
-    training: bool,
-    seed: int = 0,
-    num_epochs: int | None = None,
-    frames_per_video: int | None = None,
-    masks: Sequence[str] = (),
-    mean: float | Sequence[float] = preprocess.MEAN,
-    std: float | Sequence[float] = preprocess.STD,
-    augment: preprocess.Augment | None = None,
-    process_index: int | None = None,
-    process_count: int | None = None,
-    num_threads: int | None = None,
-    prefetch_batches: int | None = None,
-    table: FrameTable | None = None,
-    video_fold: tuple[int, int] | None = None,
-    sampler: Any | None = None,
+  *,
+  source: Any,
+  global_batch_size: int,
+  image_size: int,
+  training: bool,
+  seed: int = 0,
+  num_epochs: int | None = None,
+  frames_per_video: int | None = None,
+  masks: Sequence[str] = (),
+  mean: float | Sequence[float] = preprocess.MEAN,
+  std: float | Sequence[float] = preprocess.STD,
+  augment: preprocess.Augment | None = None,
+  process_index: int | None = None,
+  process_count: int | None = None,
+  num_threads: int | None = None,
+  prefetch_batches: int | None = None,
+  table: FrameTable | None = None,
+  video_fold: tuple[int, int] | None = None,
+  sampler: Any | None = None,
 ) -> Pipeline:
   """The input pipeline of one split (see the module docstring for the order of examples).
 
@@ -440,8 +478,14 @@ def make_pipeline(
     A `Pipeline`; `iter(pipeline)` gives local batches of `global_batch_size / process_count`.
   """
   process_index, process_count, num_threads, prefetch_batches = check_reading(
-      global_batch_size, training, num_epochs, process_index, process_count, num_threads,
-      prefetch_batches)
+    global_batch_size,
+    training,
+    num_epochs,
+    process_index,
+    process_count,
+    num_threads,
+    prefetch_batches,
+  )
   if image_size < 1:
     raise ValueError(f"image_size must be positive, got {image_size}")
   masks = tuple(masks)
@@ -467,18 +511,28 @@ def make_pipeline(
   training_order = None
   if sampler is not None:
     training_order = lambda used, shuffle_seed: sampler.order(
-        table=table, selected=selected, global_batch_size=global_batch_size, seed=shuffle_seed)
+      table=table, selected=selected, global_batch_size=global_batch_size, seed=shuffle_seed
+    )
   order, steps_per_epoch, num_batches = global_order(
-      selected, global_batch_size, training, seed, num_epochs, what="frames",
-      training_order=training_order)
+    selected,
+    global_batch_size,
+    training,
+    seed,
+    num_epochs,
+    what="frames",
+    training_order=training_order,
+  )
 
-  loader = _FrameLoader(reader=reader, table=table, image_size=image_size, masks=masks,
-                        augment=augment)
-  collate = _Collate(mean=preprocess.channel_stats(mean, "mean"),
-                     std=preprocess.channel_stats(std, "std"))
+  loader = _FrameLoader(
+    reader=reader, table=table, image_size=image_size, masks=masks, augment=augment
+  )
+  collate = _Collate(
+    mean=preprocess.channel_stats(mean, "mean"), std=preprocess.channel_stats(std, "std")
+  )
   if sampler is not None and training:
-    examples = order.random_map(sampler.loader(loader),
-                                seed=_derived_seed(seed, _AUGMENT_SEED_PURPOSE))
+    examples = order.random_map(
+      sampler.loader(loader), seed=_derived_seed(seed, _AUGMENT_SEED_PURPOSE)
+    )
   elif augment is None:
     examples = order.map(loader)
   else:
@@ -486,9 +540,14 @@ def make_pipeline(
   local = examples.slice(slice(process_index, None, process_count))
   batches = local.batch(local_batch_size, drop_remainder=True, batch_fn=collate)
   dataset = batches.to_iter_dataset(
-      grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch_batches))
+    grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch_batches)
+  )
   return Pipeline(
-      dataset=dataset, table=table, selected=selected, global_batch_size=global_batch_size,
-      local_batch_size=local_batch_size, steps_per_epoch=steps_per_epoch,
-      num_batches=num_batches)
-
+    dataset=dataset,
+    table=table,
+    selected=selected,
+    global_batch_size=global_batch_size,
+    local_batch_size=local_batch_size,
+    steps_per_epoch=steps_per_epoch,
+    num_batches=num_batches,
+  )

@@ -15,6 +15,7 @@ command). `rebuild=True` deletes a complete build and builds it again. One `prep
 runs at a time (an advisory lock beside the build), so the `incomplete.*` directories found
 under the lock are left by dead builds: they are removed.
 """
+
 from __future__ import annotations
 
 import collections
@@ -66,19 +67,27 @@ class PrepareSummary:
 
   def render(self) -> str:
     title = self.dataset + (f"/{self.config}" if self.config else "")
-    state = "already prepared, nothing to do" if self.already_prepared else (
-        f"built in {self.seconds:.1f} s")
-    lines = [f"{title}: {state}", f"  at {self.path}",
-             f"  {'split':<12}{'examples':>10}{'real':>8}{'fake':>8}{'videos':>8}"]
+    state = (
+      "already prepared, nothing to do"
+      if self.already_prepared
+      else (f"built in {self.seconds:.1f} s")
+    )
+    lines = [
+      f"{title}: {state}",
+      f"  at {self.path}",
+      f"  {'split':<12}{'examples':>10}{'real':>8}{'fake':>8}{'videos':>8}",
+    ]
     for split, counts in self.splits.items():
-      lines.append(f"  {split:<12}{counts.examples:>10}{counts.real:>8}{counts.fake:>8}"
-                   f"{counts.videos:>8}")
+      lines.append(
+        f"  {split:<12}{counts.examples:>10}{counts.real:>8}{counts.fake:>8}{counts.videos:>8}"
+      )
     if self.skipped:
       reasons = collections.Counter(item["reason"] for item in self.skipped)
       lines.append(f"  skipped {len(self.skipped)} item(s):")
       lines += [f"    {count} x {reason}" for reason, count in reasons.most_common()]
-      lines += [f"    {item['split']}: {item['item']} ({item['reason']})"
-                for item in self.skipped[:20]]
+      lines += [
+        f"    {item['split']}: {item['item']} ({item['reason']})" for item in self.skipped[:20]
+      ]
       if len(self.skipped) > 20:
         lines.append(f"    ... and {len(self.skipped) - 20} more in {REPORT_FILE}")
     else:
@@ -106,8 +115,10 @@ def build_lock(config_dir: pathlib.Path):
     except BlockingIOError:
       handle.seek(0)
       owner = handle.read().strip() or "another process"
-      raise DataDirError(f"{config_dir} is being built by {owner} (lock {lock_path}); wait for "
-                         "it to finish, then run again") from None
+      raise DataDirError(
+        f"{config_dir} is being built by {owner} (lock {lock_path}); wait for "
+        "it to finish, then run again"
+      ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
@@ -134,8 +145,9 @@ def count_examples(builder: tfds.core.DatasetBuilder) -> dict[str, SplitCounts]:
       labels[int(example["label"])] += 1
       if "video_id" in example:
         videos.add(example["video_id"])
-    counts[split] = SplitCounts(examples=len(source), real=labels[0], fake=labels[1],
-                                videos=len(videos))
+    counts[split] = SplitCounts(
+      examples=len(source), real=labels[0], fake=labels[1], videos=len(videos)
+    )
   return counts
 
 
@@ -150,9 +162,15 @@ def _count(builder) -> dict[str, SplitCounts]:
     raise
 
 
-def prepare(spec: str, data_dir: str | os.PathLike, *, manual_dir: str | None = None,
-            overrides: dict[str, Any] | None = None,
-            builder_kwargs: dict[str, Any] | None = None, rebuild: bool = False) -> PrepareSummary:
+def prepare(
+  spec: str,
+  data_dir: str | os.PathLike,
+  *,
+  manual_dir: str | None = None,
+  overrides: dict[str, Any] | None = None,
+  builder_kwargs: dict[str, Any] | None = None,
+  rebuild: bool = False,
+) -> PrepareSummary:
   """Builds corpus `spec` ('name[/config]') into `data_dir` unless it is already complete
   (`rebuild`: delete a complete build first, e.g. one whose files fail their checksums)."""
   data_dir = ensure_writable(data_dir)
@@ -176,29 +194,37 @@ def prepare(spec: str, data_dir: str | os.PathLike, *, manual_dir: str | None = 
       # where the build is.
       builder._log_download_bytes = builder._log_download_done = lambda: None
       try:
-        builder.download_and_prepare(file_format="array_record",
-                                     download_config=download_config)
+        builder.download_and_prepare(file_format="array_record", download_config=download_config)
       except DataDirError:
         raise
       except (OSError, RuntimeError) as error:  # TFDS re-raises writer errors as RuntimeError
         if not storage.is_storage_error(error):
           raise
         cause = storage.root_os_error(error)
-        raise DataDirError(storage.describe_os_error(
-            error, build_dir, action="run the same command again (the partial build is "
-            "discarded)"), errno_code=getattr(cause, "errno", None),
-            path=getattr(cause, "filename", None)) from None
+        raise DataDirError(
+          storage.describe_os_error(
+            error, build_dir, action="run the same command again (the partial build is discarded)"
+          ),
+          errno_code=getattr(cause, "errno", None),
+          path=getattr(cause, "filename", None),
+        ) from None
       skipped = list(getattr(builder, "skipped", []))
     summary = PrepareSummary(
-        dataset=corpora.parse_spec(spec)[0],
-        config=builder.builder_config.name if builder.builder_config else None,
-        path=str(builder.data_dir), already_prepared=already,
-        seconds=time.perf_counter() - start, splits=_count(builder), skipped=skipped)
+      dataset=corpora.parse_spec(spec)[0],
+      config=builder.builder_config.name if builder.builder_config else None,
+      path=str(builder.data_dir),
+      already_prepared=already,
+      seconds=time.perf_counter() - start,
+      splits=_count(builder),
+      skipped=skipped,
+    )
     if not already:
       try:
         report_path.write_text(json.dumps(summary.to_json(), indent=2))
       except OSError as error:
-        raise DataDirError(storage.describe_os_error(
-            error, report_path, action="run the same command again"),
-            errno_code=error.errno, path=str(report_path)) from None
+        raise DataDirError(
+          storage.describe_os_error(error, report_path, action="run the same command again"),
+          errno_code=error.errno,
+          path=str(report_path),
+        ) from None
   return summary

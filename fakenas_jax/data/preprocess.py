@@ -22,6 +22,7 @@ draws all its randomness from it is deterministic.
 OpenCV decodes and resizes (several times faster than PIL on small frames) and releases the
 GIL, as numpy does on large arrays, so prefetch threads run these functions in parallel.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,7 +53,8 @@ def decode_image(data: bytes | np.ndarray, *, channels: int) -> np.ndarray:
       image = image[..., None]
   if image.dtype != np.uint8 or image.shape[-1] != channels:
     raise ValueError(
-        f"expected a uint8 image with {channels} channel(s), got {image.dtype} {image.shape}")
+      f"expected a uint8 image with {channels} channel(s), got {image.dtype} {image.shape}"
+    )
   return image
 
 
@@ -107,16 +109,15 @@ def channel_stats(values: float | Sequence[float], name: str) -> np.ndarray:
 
 
 def decode_frame(
-    encoded: Mapping[str, bytes | np.ndarray],
-    *,
-    image_size: int,
-    augment: Augment | None = None,
-    rng: np.random.Generator | None = None,
+  encoded: Mapping[str, bytes | np.ndarray],
+  *,
+  image_size: int,
+  augment: Augment | None = None,
+  rng: np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
   """Decodes `encoded['image']` and any masks present, augments them, resizes them: uint8."""
   decoded = {
-      name: decode_image(data, channels=3 if name == "image" else 1)
-      for name, data in encoded.items()
+    name: decode_image(data, channels=3 if name == "image" else 1) for name, data in encoded.items()
   }
   if augment is not None:
     decoded = _checked_augmentation(augment(decoded, rng), decoded)
@@ -124,7 +125,7 @@ def decode_frame(
 
 
 def batch_to_float(
-    batch: Mapping[str, np.ndarray], *, mean: np.ndarray, std: np.ndarray
+  batch: Mapping[str, np.ndarray], *, mean: np.ndarray, std: np.ndarray
 ) -> dict[str, np.ndarray]:
   """A batch of `decode_frame` outputs (uint8, stacked) -> normalised float32 image and masks;
   other entries unchanged."""
@@ -138,24 +139,28 @@ def batch_to_float(
 
 
 def _checked_augmentation(
-    augmented: Mapping[str, np.ndarray], original: Mapping[str, np.ndarray]
+  augmented: Mapping[str, np.ndarray], original: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
   if not isinstance(augmented, Mapping) or set(augmented) != set(original):
     got = sorted(augmented) if isinstance(augmented, Mapping) else type(augmented).__name__
-    raise ValueError(
-        f"the augmentation must return a dict with keys {sorted(original)}, got {got}")
+    raise ValueError(f"the augmentation must return a dict with keys {sorted(original)}, got {got}")
   for name, array in augmented.items():
     channels = original[name].shape[-1]
-    if (not isinstance(array, np.ndarray) or array.dtype != np.uint8 or array.ndim != 3
-        or array.shape[-1] != channels):
+    if (
+      not isinstance(array, np.ndarray)
+      or array.dtype != np.uint8
+      or array.ndim != 3
+      or array.shape[-1] != channels
+    ):
       raise ValueError(
-          f"the augmentation must return {name!r} as uint8 (H, W, {channels}), got "
-          f"{getattr(array, 'dtype', type(array).__name__)} {getattr(array, 'shape', '')}")
+        f"the augmentation must return {name!r} as uint8 (H, W, {channels}), got "
+        f"{getattr(array, 'dtype', type(array).__name__)} {getattr(array, 'shape', '')}"
+      )
   return dict(augmented)
 
 
 def random_horizontal_flip(
-    images: dict[str, np.ndarray], rng: np.random.Generator
+  images: dict[str, np.ndarray], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
   """An augmentation: mirrors the image and its masks together, with probability 1/2."""
   if rng.random() < 0.5:

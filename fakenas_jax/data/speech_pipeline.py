@@ -26,6 +26,7 @@ a restored iterator yields exactly the batches the uninterrupted one would have.
 two halves of the training protocol that update the weights and the architecture during a
 search, as the reference does with its `trn_h` / `trn_t` lists).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,8 +60,9 @@ def balanced_class_weights(labels: np.ndarray) -> tuple[float, float]:
   """(n_spoof / n_bona_fide, 1): the same idea for a corpus with another class ratio."""
   counts = np.bincount(np.asarray(labels, np.int64), minlength=2)
   if counts.size != 2 or counts.min() == 0:
-    raise ValueError(f"need both classes (0 bona fide, 1 spoof) among the labels, got counts "
-                     f"{counts.tolist()}")
+    raise ValueError(
+      f"need both classes (0 bona fide, 1 spoof) among the labels, got counts {counts.tolist()}"
+    )
   return float(counts[1] / counts[0]), 1.0
 
 
@@ -117,29 +119,33 @@ def read_utterance_table(source: Any, *, chunk_size: int = 4096) -> UtteranceTab
   reader = face_pipeline.RecordReader(source)
   missing = sorted(set(METADATA_FEATURES + ("audio",)) - reader.available)
   if missing:
-    raise ValueError(f"the source has no feature(s) {missing}; a speech corpus needs "
-                     f"{['audio', *METADATA_FEATURES]} (has {sorted(reader.available)})")
+    raise ValueError(
+      f"the source has no feature(s) {missing}; a speech corpus needs "
+      f"{['audio', *METADATA_FEATURES]} (has {sorted(reader.available)})"
+    )
   columns = {name: [] for name in METADATA_FEATURES}
   for start in range(0, len(reader), chunk_size):
-    for record in reader.read_range(start, min(start + chunk_size, len(reader)),
-                                    METADATA_FEATURES):
+    for record in reader.read_range(start, min(start + chunk_size, len(reader)), METADATA_FEATURES):
       for name in METADATA_FEATURES:
         columns[name].append(record[name])
   labels = np.asarray([int(v) for v in columns["label"]], np.int32)
   if len(labels) and (labels.min() < 0 or labels.max() > 1):
-    raise ValueError(f"speech labels must be 0 (bona fide) or 1 (spoof), got values "
-                     f"{sorted(set(labels.tolist()))}")
+    raise ValueError(
+      f"speech labels must be 0 (bona fide) or 1 (spoof), got values {sorted(set(labels.tolist()))}"
+    )
   attack_names, attack = np.unique(
-      np.asarray([_text(v) for v in columns["attack_id"]], dtype=str), return_inverse=True)
+    np.asarray([_text(v) for v in columns["attack_id"]], dtype=str), return_inverse=True
+  )
   speaker_names, speaker = np.unique(
-      np.asarray([_text(v) for v in columns["speaker"]], dtype=str), return_inverse=True)
+    np.asarray([_text(v) for v in columns["speaker"]], dtype=str), return_inverse=True
+  )
   return UtteranceTable(
-      label=labels,
-      attack=attack.astype(np.int32).reshape(-1),
-      speaker=speaker.astype(np.int32).reshape(-1),
-      utterance_ids=tuple(_text(v) for v in columns["utterance_id"]),
-      attack_names=tuple(str(a) for a in attack_names),
-      speaker_names=tuple(str(s) for s in speaker_names),
+    label=labels,
+    attack=attack.astype(np.int32).reshape(-1),
+    speaker=speaker.astype(np.int32).reshape(-1),
+    utterance_ids=tuple(_text(v) for v in columns["utterance_id"]),
+    attack_names=tuple(str(a) for a in attack_names),
+    speaker_names=tuple(str(s) for s in speaker_names),
   )
 
 
@@ -184,19 +190,24 @@ class _UtteranceLoader:
 
   def __call__(self, record: int) -> dict[str, Any]:
     if record < 0:
-      return {"audio": np.zeros(self.num_samples, np.int16), "label": np.int32(0),
-              "attack": np.int32(-1), "speaker": np.int32(-1), "utterance": np.int32(-1),
-              "valid": np.bool_(False)}
+      return {
+        "audio": np.zeros(self.num_samples, np.int16),
+        "label": np.int32(0),
+        "attack": np.int32(-1),
+        "speaker": np.int32(-1),
+        "utterance": np.int32(-1),
+        "valid": np.bool_(False),
+      }
     samples = decode_audio(self.reader.read(record, ("audio",))["audio"])
     if samples.size == 0:
       raise ValueError(f"utterance {self.table.utterance_ids[record]!r} has no samples")
     return {
-        "audio": waveform.fit_length(samples, self.num_samples),
-        "label": np.int32(self.table.label[record]),
-        "attack": np.int32(self.table.attack[record]),
-        "speaker": np.int32(self.table.speaker[record]),
-        "utterance": np.int32(record),
-        "valid": np.bool_(True),
+      "audio": waveform.fit_length(samples, self.num_samples),
+      "label": np.int32(self.table.label[record]),
+      "attack": np.int32(self.table.attack[record]),
+      "speaker": np.int32(self.table.speaker[record]),
+      "utterance": np.int32(record),
+      "valid": np.bool_(True),
     }
 
 
@@ -207,26 +218,29 @@ def _collate(examples: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
     stacked = waveform.pcm16_to_float(np.stack(audio))
   else:
     stacked = np.stack([waveform.pcm16_to_float(a) if a.dtype == np.int16 else a for a in audio])
-  batch = {name: np.stack([example[name] for example in examples])
-           for name in examples[0] if name != "audio"}
+  batch = {
+    name: np.stack([example[name] for example in examples])
+    for name in examples[0]
+    if name != "audio"
+  }
   batch["audio"] = stacked.astype(np.float32, copy=False)
   return batch
 
 
 def make_speech_pipeline(
-    *,
-    source: Any,
-    global_batch_size: int,
-    training: bool,
-    seed: int = 0,
-    num_epochs: int | None = None,
-    num_samples: int = waveform.FIXED_LENGTH,
-    utterance_fold: tuple[int, int] | None = None,
-    process_index: int | None = None,
-    process_count: int | None = None,
-    num_threads: int | None = None,
-    prefetch_batches: int | None = None,
-    table: UtteranceTable | None = None,
+  *,
+  source: Any,
+  global_batch_size: int,
+  training: bool,
+  seed: int = 0,
+  num_epochs: int | None = None,
+  num_samples: int = waveform.FIXED_LENGTH,
+  utterance_fold: tuple[int, int] | None = None,
+  process_index: int | None = None,
+  process_count: int | None = None,
+  num_threads: int | None = None,
+  prefetch_batches: int | None = None,
+  table: UtteranceTable | None = None,
 ) -> SpeechPipeline:
   """The input pipeline of one split of a speech corpus (see the module docstring).
 
@@ -251,8 +265,14 @@ def make_speech_pipeline(
     `global_batch_size / process_count` rows.
   """
   process_index, process_count, num_threads, prefetch_batches = face_pipeline.check_reading(
-      global_batch_size, training, num_epochs, process_index, process_count, num_threads,
-      prefetch_batches)
+    global_batch_size,
+    training,
+    num_epochs,
+    process_index,
+    process_count,
+    num_threads,
+    prefetch_batches,
+  )
   if num_samples < 1:
     raise ValueError(f"num_samples must be positive, got {num_samples}")
 
@@ -269,17 +289,25 @@ def make_speech_pipeline(
   local_batch_size = global_batch_size // process_count
 
   order, steps_per_epoch, num_batches = face_pipeline.global_order(
-      selected, global_batch_size, training, seed, num_epochs, what="utterances")
+    selected, global_batch_size, training, seed, num_epochs, what="utterances"
+  )
 
   examples = order.map(_UtteranceLoader(reader=reader, table=table, num_samples=num_samples))
   local = examples.slice(slice(process_index, None, process_count))
   batches = local.batch(local_batch_size, drop_remainder=True, batch_fn=_collate)
   dataset = batches.to_iter_dataset(
-      grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch_batches))
+    grain.ReadOptions(num_threads=num_threads, prefetch_buffer_size=prefetch_batches)
+  )
   return SpeechPipeline(
-      dataset=dataset, table=table, selected=selected, global_batch_size=global_batch_size,
-      local_batch_size=local_batch_size, num_samples=num_samples,
-      steps_per_epoch=steps_per_epoch, num_batches=num_batches)
+    dataset=dataset,
+    table=table,
+    selected=selected,
+    global_batch_size=global_batch_size,
+    local_batch_size=local_batch_size,
+    num_samples=num_samples,
+    steps_per_epoch=steps_per_epoch,
+    num_batches=num_batches,
+  )
 
 
 def read_conditions(source: Any, *, chunk_size: int = 4096) -> dict[str, dict[str, str]]:

@@ -7,6 +7,7 @@ Spawned workers re-import `__main__`; a script without an `if __name__ == "__mai
 breaks them (`BrokenProcessPool`). The jobs not done then run in this process, with a warning,
 rather than failing the build. One worker (or one job) runs everything here.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -22,9 +23,16 @@ def _call(function_and_job: tuple[Callable, tuple]) -> Any:
   return function(*job)
 
 
-def map_in_workers(function: Callable[..., Any], jobs: Sequence[tuple], *, num_workers: int,
-                   label: str, chunksize: int = 1, progress: bool = False,
-                   unit: str = "item") -> Iterator[Any]:
+def map_in_workers(
+  function: Callable[..., Any],
+  jobs: Sequence[tuple],
+  *,
+  num_workers: int,
+  label: str,
+  chunksize: int = 1,
+  progress: bool = False,
+  unit: str = "item",
+) -> Iterator[Any]:
   """`function(*job)` for every job, in order (module docstring); `function` must be picklable
   (a module-level function). `progress` shows a bar of `unit`s."""
   from tqdm import auto as tqdm  # pylint: disable=import-outside-toplevel
@@ -42,8 +50,13 @@ def map_in_workers(function: Callable[..., Any], jobs: Sequence[tuple], *, num_w
             bar.update()
             yield result
       except concurrent.futures.process.BrokenProcessPool as error:
-        logging.warning("%s: worker processes failed (%s); doing the remaining %d %ss in this "
-                        "process", label, error, len(jobs) - done, unit)
+        logging.warning(
+          "%s: worker processes failed (%s); doing the remaining %d %ss in this process",
+          label,
+          error,
+          len(jobs) - done,
+          unit,
+        )
     for job in jobs[done:]:
       result = function(*job)
       done += 1

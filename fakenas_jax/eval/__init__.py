@@ -2,6 +2,7 @@
 
 The metrics themselves are in `fakenas_jax.metrics`.
 """
+
 from fakenas_jax.eval.plots import markdown_table, save_cross_dataset_heatmap, save_roc_plot
 
 __all__ = ["markdown_table", "save_cross_dataset_heatmap", "save_roc_plot"]

@@ -22,6 +22,7 @@ matrices (`cross_dataset.md`, `cross_dataset_auc.png`: training corpus × test c
 AUC); `samples_<corpus>.png` per (run, corpus): a few real and fake frames with P(fake) and the
 predicted region / intrinsic / extrinsic maps beside the ground truth when the model has them.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,11 +37,12 @@ import ml_collections
 import numpy as np
 
 from fakenas_jax import checkpoints, parallel
-from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.metrics import detection as metrics, video_level
-from fakenas_jax.eval import plots, report
-from fakenas_jax.models import factory
 from fakenas_jax.data import corpus
+from fakenas_jax.data import pipeline as pipeline_lib
+from fakenas_jax.eval import plots, report
+from fakenas_jax.metrics import detection as metrics
+from fakenas_jax.metrics import video_level
+from fakenas_jax.models import factory
 from fakenas_jax.training import inference, optimizer, speech_data, steps, train_state
 
 BEST_METRIC = "val/auc"
@@ -52,8 +54,9 @@ def load_training_config(workdir: str | pathlib.Path) -> ml_collections.ConfigDi
   path = workdir / "config.json"
   if not path.is_file() or not (workdir / "checkpoints").is_dir():
     raise FileNotFoundError(
-        f"{workdir} holds no training run (needs config.json and checkpoints/); train one "
-        f"with: python -m fakenas_jax.train --workdir={workdir}")
+      f"{workdir} holds no training run (needs config.json and checkpoints/); train one "
+      f"with: python -m fakenas_jax.train --workdir={workdir}"
+    )
   config = ml_collections.ConfigDict(json.loads(path.read_text()))
   genotype = config.model.get("genotype", "")
   if genotype and not pathlib.Path(genotype).exists() and (workdir / "genotype.json").is_file():
@@ -89,8 +92,9 @@ def restore_run(workdir: str | pathlib.Path, mesh, checkpoint: str | int = "best
   abstract_rng = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
   replicated = parallel.replicated_sharding(mesh)
   target = checkpoints.abstract_like({"state": abstract_state, "rng": abstract_rng}, replicated)
-  ckpt = checkpoints.Checkpointer(pathlib.Path(workdir) / "checkpoints",
-                                  best_metric=best_metric, best_mode=best_mode)
+  ckpt = checkpoints.Checkpointer(
+    pathlib.Path(workdir) / "checkpoints", best_metric=best_metric, best_mode=best_mode
+  )
   try:
     step = ckpt.resolve_step(checkpoint)
     restored, meta = ckpt.restore(target, step)
@@ -111,19 +115,22 @@ def _per_method_auc(predictions: inference.SplitPredictions) -> dict[str, float]
   return result
 
 
-def score_predictions(predictions: inference.SplitPredictions,
-                      threshold: float = metrics.DEFAULT_THRESHOLD) -> dict[str, Any]:
+def score_predictions(
+  predictions: inference.SplitPredictions, threshold: float = metrics.DEFAULT_THRESHOLD
+) -> dict[str, Any]:
   """Frame- and video-level detection reports and per-method AUC of one split's predictions."""
   with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)  # one-class sets report NaN
     frame = metrics.detection_report(predictions.labels, predictions.p_fake, threshold)
-    video = video_level.video_report(predictions.frame_video_ids, predictions.labels,
-                                     predictions.p_fake, threshold=threshold)
+    video = video_level.video_report(
+      predictions.frame_video_ids, predictions.labels, predictions.p_fake, threshold=threshold
+    )
   return {"frame": frame, "video": video, "per_method_auc": _per_method_auc(predictions)}
 
 
-def _masks_to_read(model, variables, image_size: int, available: set[str],
-                   with_samples: bool) -> tuple[str, ...]:
+def _masks_to_read(
+  model, variables, image_size: int, available: set[str], with_samples: bool
+) -> tuple[str, ...]:
   """The ground-truth masks to read: those of the model's dense outputs the corpus has, and
   the manipulated region (`intrinsic`) to show beside sample predictions."""
   images = jax.ShapeDtypeStruct((1, image_size, image_size, 3), np.float32)
@@ -134,9 +141,14 @@ def _masks_to_read(model, variables, image_size: int, available: set[str],
   return tuple(mask for mask in dict.fromkeys(wanted) if mask in available)
 
 
-def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path | Sequence,
-                 checkpoint: str | int | None = None, corpora: Sequence[str] | None = None, *,
-                 devices=None) -> dict[str, Any]:
+def evaluate_run(
+  config: ml_collections.ConfigDict,
+  workdir: str | pathlib.Path | Sequence,
+  checkpoint: str | int | None = None,
+  corpora: Sequence[str] | None = None,
+  *,
+  devices=None,
+) -> dict[str, Any]:
   """Evaluates one or several training runs on one or several corpora; writes the report.
 
   Args:
@@ -157,12 +169,18 @@ def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path 
     raise ValueError("evaluate_run needs at least one training workdir")
   checkpoint = config.checkpoint if checkpoint is None else checkpoint
   # `--config.corpora=a,b` arrives as one comma-separated string.
-  corpora = [name.strip() for entry in (config.corpora if corpora is None else corpora)
-             for name in str(entry).split(",") if name.strip()]
+  corpora = [
+    name.strip()
+    for entry in (config.corpora if corpora is None else corpora)
+    for name in str(entry).split(",")
+    if name.strip()
+  ]
   mesh = parallel.make_data_mesh(devices)
   if config.batch_size < 1 or config.batch_size % mesh.size:
-    raise ValueError(f"batch_size ({config.batch_size}) must be a positive multiple of the "
-                     f"{mesh.size} devices of the data mesh")
+    raise ValueError(
+      f"batch_size ({config.batch_size}) must be a positive multiple of the "
+      f"{mesh.size} devices of the data mesh"
+    )
   output_dir = pathlib.Path(config.output_dir or pathlib.Path(workdirs[0]) / "eval")
   output_dir.mkdir(parents=True, exist_ok=True)
   frames_per_video = int(config.frames_per_video) or None
@@ -174,8 +192,9 @@ def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path 
   trained_on = [load_training_config(run_dir).dataset for run_dir in workdirs]
   for run_dir, dataset in zip(workdirs, trained_on):
     train_config, model, variables, meta = restore_run(run_dir, mesh, checkpoint)
-    run_name = dataset if trained_on.count(dataset) == 1 else (
-        f"{dataset} ({pathlib.Path(run_dir).name})")
+    run_name = (
+      dataset if trained_on.count(dataset) == 1 else (f"{dataset} ({pathlib.Path(run_dir).name})")
+    )
     while run_name in runs:  # the same workdir listed twice
       run_name += "'"
     predict = jax.jit(steps.make_predict_step(model))
@@ -187,49 +206,89 @@ def evaluate_run(config: ml_collections.ConfigDict, workdir: str | pathlib.Path 
         overrides = train_config.corpus_overrides.to_dict()
       data_dir = config.data_dir or train_config.data_dir
       builder = corpus.prepared_builder(spec, data_dir, overrides, verbose=config.progress)
-      masks = _masks_to_read(model, variables, train_config.image_size,
-                             set(builder.info.features.keys()), config.samples_per_class > 0)
+      masks = _masks_to_read(
+        model,
+        variables,
+        train_config.image_size,
+        set(builder.info.features.keys()),
+        config.samples_per_class > 0,
+      )
       pipe = pipeline_lib.make_pipeline(
-          source=corpus.split_source(builder, split), global_batch_size=config.batch_size,
-          image_size=train_config.image_size, training=False,
-          frames_per_video=frames_per_video, masks=masks, num_threads=config.data_threads)
+        source=corpus.split_source(builder, split),
+        global_batch_size=config.batch_size,
+        image_size=train_config.image_size,
+        training=False,
+        frames_per_video=frames_per_video,
+        masks=masks,
+        num_threads=config.data_threads,
+      )
       corpus_name = spec if split == config.split else f"{spec}:{split}"
       predictions = inference.predict_split(
-          predict, variables, pipe, mesh, samples_per_class=config.samples_per_class,
-          progress=config.progress, description=f"{run_name} → {corpus_name}")
+        predict,
+        variables,
+        pipe,
+        mesh,
+        samples_per_class=config.samples_per_class,
+        progress=config.progress,
+        description=f"{run_name} → {corpus_name}",
+      )
       predict_cache[(run_name, corpus_name)] = predictions
       results[corpus_name] = score_predictions(predictions, config.threshold)
       if config.samples_per_class and predictions.samples:
         prefix = f"{_slug(run_name)}_" if len(workdirs) > 1 else ""
-        paths["samples"].append(report.save_sample_predictions(
-            predictions.samples, output_dir / f"samples_{prefix}{_slug(corpus_name)}.png",
-            title=f"trained on {run_name}, tested on {corpus_name} (step {meta['step']})"))
+        paths["samples"].append(
+          report.save_sample_predictions(
+            predictions.samples,
+            output_dir / f"samples_{prefix}{_slug(corpus_name)}.png",
+            title=f"trained on {run_name}, tested on {corpus_name} (step {meta['step']})",
+          )
+        )
     runs[run_name] = {
-        "workdir": str(run_dir), "training_corpus": train_config.dataset,
-        "model": train_config.model.name, "checkpoint": str(checkpoint),
-        "checkpoint_step": int(meta["step"]), "epoch": int(meta.get("epoch", 0)),
-        "corpora": results}
+      "workdir": str(run_dir),
+      "training_corpus": train_config.dataset,
+      "model": train_config.model.name,
+      "checkpoint": str(checkpoint),
+      "checkpoint_step": int(meta["step"]),
+      "epoch": int(meta.get("epoch", 0)),
+      "corpora": results,
+    }
 
   results_by_run = {name: run["corpora"] for name, run in runs.items()}
-  cross = {key: {run: {c: r[level]["auc"] for c, r in corpora_results.items()}
-                 for run, corpora_results in results_by_run.items()}
-           for key, level in (("auc", "frame"), ("video_auc", "video"))}
-  summary = {"checkpoint": str(checkpoint), "split": config.split,
-             "frames_per_video": frames_per_video, "runs": runs, "cross_dataset": cross}
+  cross = {
+    key: {
+      run: {c: r[level]["auc"] for c, r in corpora_results.items()}
+      for run, corpora_results in results_by_run.items()
+    }
+    for key, level in (("auc", "frame"), ("video_auc", "video"))
+  }
+  summary = {
+    "checkpoint": str(checkpoint),
+    "split": config.split,
+    "frames_per_video": frames_per_video,
+    "runs": runs,
+    "cross_dataset": cross,
+  }
   paths["json"] = report.write_json(summary, output_dir / "eval_report.json")
   table = plots.markdown_table(report.summary_rows(results_by_run), row_header="run → corpus")
   paths["markdown"] = output_dir / "eval_report.md"
   paths["markdown"].write_text(table)
-  roc_runs = {f"{run} → {c}" if len(runs) > 1 else c: (p.labels, p.p_fake)
-              for (run, c), p in predict_cache.items() if 0 < p.labels.sum() < len(p.labels)}
+  roc_runs = {
+    f"{run} → {c}" if len(runs) > 1 else c: (p.labels, p.p_fake)
+    for (run, c), p in predict_cache.items()
+    if 0 < p.labels.sum() < len(p.labels)
+  }
   if roc_runs:
     paths["roc"] = plots.save_roc_plot(roc_runs, output_dir / "roc.png")
   if len(runs) > 1 or len(next(iter(results_by_run.values()))) > 1:
-    text = ["## Frame AUC (rows: training corpus, columns: test corpus)\n",
-            plots.markdown_table(cross["auc"], row_header="trained on"),
-            "\n## Video AUC\n", plots.markdown_table(cross["video_auc"], row_header="trained on")]
+    text = [
+      "## Frame AUC (rows: training corpus, columns: test corpus)\n",
+      plots.markdown_table(cross["auc"], row_header="trained on"),
+      "\n## Video AUC\n",
+      plots.markdown_table(cross["video_auc"], row_header="trained on"),
+    ]
     paths["cross_dataset_md"] = output_dir / "cross_dataset.md"
     paths["cross_dataset_md"].write_text("".join(text))
     paths["cross_dataset_png"] = plots.save_cross_dataset_heatmap(
-        cross["auc"], output_dir / "cross_dataset_auc.png", metric="frame AUC")
+      cross["auc"], output_dir / "cross_dataset_auc.png", metric="frame AUC"
+    )
   return {"runs": runs, "cross_dataset": cross, "predictions": predict_cache, "paths": paths}

@@ -11,6 +11,7 @@ other test corpora; both are averaged over the training corpora. The comparison 
 Li & Talwalkar (2019) and Yang et al. (2020): the cells a search finds against cells drawn at
 random from the same space (nas/random_search.py), same network, same size, same training.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,8 +40,9 @@ class TrialSetup:
   devices: Any = None
 
 
-def run_trial(genotype_path: str | pathlib.Path, group: str, setup: TrialSetup,
-              workdir: str | pathlib.Path) -> dict:
+def run_trial(
+  genotype_path: str | pathlib.Path, group: str, setup: TrialSetup, workdir: str | pathlib.Path
+) -> dict:
   """Trains and evaluates one genotype (resumable: finished runs are only re-evaluated)."""
   workdir = pathlib.Path(workdir)
   genotype_path = pathlib.Path(genotype_path)
@@ -61,8 +63,9 @@ def run_trial(genotype_path: str | pathlib.Path, group: str, setup: TrialSetup,
   eval_config = ml_collections.ConfigDict(setup.eval.to_dict())
   eval_config.output_dir, eval_config.data_dir = str(workdir / "eval"), str(setup.data_dir)
   eval_config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
-  evaluation = evaluator.evaluate_run(eval_config, run_dirs, corpora=list(setup.test_corpora),
-                                      devices=setup.devices)
+  evaluation = evaluator.evaluate_run(
+    eval_config, run_dirs, corpora=list(setup.test_corpora), devices=setup.devices
+  )
   runs = list(evaluation["runs"].values())
   in_corpus, cross = [], []
   for run in runs:
@@ -74,13 +77,18 @@ def run_trial(genotype_path: str | pathlib.Path, group: str, setup: TrialSetup,
     if others:
       cross.append(float(np.mean(others)))
   metadata = json.loads(genotype_path.read_text())
-  trial = {"name": workdir.name, "group": group, "genotype_file": str(genotype_path),
-           "genotype": {key: metadata[key] for key in
-                        ("normal", "normal_concat", "reduce", "reduce_concat")},
-           "params": params,
-           "in_corpus_auc": float(np.mean(in_corpus)) if in_corpus else float("nan"),
-           "cross_corpus_auc": float(np.mean(cross)) if cross else float("nan"),
-           "auc_matrix": evaluation["cross_dataset"]["auc"]}
+  trial = {
+    "name": workdir.name,
+    "group": group,
+    "genotype_file": str(genotype_path),
+    "genotype": {
+      key: metadata[key] for key in ("normal", "normal_concat", "reduce", "reduce_concat")
+    },
+    "params": params,
+    "in_corpus_auc": float(np.mean(in_corpus)) if in_corpus else float("nan"),
+    "cross_corpus_auc": float(np.mean(cross)) if cross else float("nan"),
+    "auc_matrix": evaluation["cross_dataset"]["auc"],
+  }
   (workdir / "trial.json").write_text(json.dumps(trial, indent=2))
   return trial
 
@@ -98,8 +106,11 @@ def summarize(trials: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
     out[group] = {}
     for metric in METRICS:
       values = np.array([m[metric] for m in members], np.float64)
-      out[group][metric] = {"mean": float(values.mean()), "n": int(len(values)),
-                            "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+      out[group][metric] = {
+        "mean": float(values.mean()),
+        "n": int(len(values)),
+        "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+      }
   return out
 
 
@@ -109,41 +120,66 @@ def verdict(summary: dict, metric: str = "cross_corpus_auc") -> str:
     return "no verdict: the comparison needs searched and random genotypes"
   s, r = summary["searched"][metric], summary["random"][metric]
   label = metric.replace("_", " ").replace("auc", "AUC")
-  figures = (f"searched {s['mean']:.3f} ± {s['std']:.3f} (n={s['n']}) vs random "
-             f"{r['mean']:.3f} ± {r['std']:.3f} (n={r['n']})")
+  figures = (
+    f"searched {s['mean']:.3f} ± {s['std']:.3f} (n={s['n']}) vs random "
+    f"{r['mean']:.3f} ± {r['std']:.3f} (n={r['n']})"
+  )
   if s["mean"] > r["mean"] + r["std"]:
     return f"The searched cells beat random cells on {label}: {figures}."
   if s["mean"] > r["mean"]:
-    return (f"The searched cells do NOT beat random cells by more than one standard deviation "
-            f"on {label} (above the random mean, within its spread): {figures}.")
+    return (
+      f"The searched cells do NOT beat random cells by more than one standard deviation "
+      f"on {label} (above the random mean, within its spread): {figures}."
+    )
   return f"The searched cells do NOT beat random cells on {label}; they score lower: {figures}."
 
 
 def to_markdown(trials: Sequence[dict], summary: dict) -> str:
   per_trial = plots.markdown_table(
-      {t["name"]: {"group": t["group"], "in-corpus AUC": t["in_corpus_auc"],
-                   "cross-corpus AUC": t["cross_corpus_auc"], "parameters": t["params"]}
-       for t in trials}, row_header="genotype")
+    {
+      t["name"]: {
+        "group": t["group"],
+        "in-corpus AUC": t["in_corpus_auc"],
+        "cross-corpus AUC": t["cross_corpus_auc"],
+        "parameters": t["params"],
+      }
+      for t in trials
+    },
+    row_header="genotype",
+  )
   rows = {}
   for group, metrics in summary.items():
-    rows[group] = {"n": metrics["params"]["n"], **{
+    rows[group] = {
+      "n": metrics["params"]["n"],
+      **{
         name: f"{metrics[key]['mean']:.4f} ± {metrics[key]['std']:.4f}"
-        for key, name in (("in_corpus_auc", "in-corpus AUC"),
-                          ("cross_corpus_auc", "cross-corpus AUC"))},
-        "parameters": f"{metrics['params']['mean']:.0f} ± {metrics['params']['std']:.0f}"}
-  return ("## Searched vs random (mean ± std)\n\n" + plots.markdown_table(rows, row_header="cells")
-          + f"\n{verdict(summary)}\n\n## Every genotype\n\n" + per_trial)
+        for key, name in (
+          ("in_corpus_auc", "in-corpus AUC"),
+          ("cross_corpus_auc", "cross-corpus AUC"),
+        )
+      },
+      "parameters": f"{metrics['params']['mean']:.0f} ± {metrics['params']['std']:.0f}",
+    }
+  return (
+    "## Searched vs random (mean ± std)\n\n"
+    + plots.markdown_table(rows, row_header="cells")
+    + f"\n{verdict(summary)}\n\n## Every genotype\n\n"
+    + per_trial
+  )
 
 
 def save_plot(trials: Sequence[dict], path: str | pathlib.Path) -> pathlib.Path:
   """In-corpus and cross-corpus AUC of every genotype by group, with mean ± std bars."""
   import matplotlib
+
   matplotlib.use("Agg")
   from matplotlib import pyplot as plt
+
   groups = list(dict.fromkeys(t["group"] for t in trials))
   figure, axes = plt.subplots(1, 2, figsize=(8, 3.5), sharey=True)
-  for axis, metric, title in zip(axes, ("in_corpus_auc", "cross_corpus_auc"),
-                                 ("in-corpus AUC", "cross-corpus AUC")):
+  for axis, metric, title in zip(
+    axes, ("in_corpus_auc", "cross_corpus_auc"), ("in-corpus AUC", "cross-corpus AUC")
+  ):
     for x, group in enumerate(groups):
       values = np.array([t[metric] for t in trials if t["group"] == group], np.float64)
       jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(1)

@@ -23,6 +23,7 @@ zero). The target logit is the fake one (class 1 of two logits, or the single si
 or the real one (class 0, or minus the single logit). Evaluation mode (`train=False`), so batch
 normalisation uses running statistics and the images of a batch do not interact.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,9 @@ def _is_feature_map(value: Any) -> bool:
   return hasattr(value, "ndim") and hasattr(value, "shape") and value.ndim == 4
 
 
-def _trace_layers(model: nn.Module, variables: Any, image_size: int
-                  ) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
+def _trace_layers(
+  model: nn.Module, variables: Any, image_size: int
+) -> tuple[list[tuple[str, tuple[int, ...]]], int]:
   """(every module output that is a 4-D map as (name, shape), in finishing order; the number
   of those finished before the logits)."""
   records: list[tuple[str, Any]] = []
@@ -67,7 +69,8 @@ def _trace_layers(model: nn.Module, variables: Any, image_size: int
       outputs = model.apply(variables, images, train=False)
     logits = outputs["logits"]
     found["before_logits"] = next(
-        (index for index, (_, out) in enumerate(records) if out is logits), len(records))
+      (index for index, (_, out) in enumerate(records) if out is logits), len(records)
+    )
     return logits
 
   images = jax.ShapeDtypeStruct((1, image_size, image_size, 3), jnp.float32)
@@ -82,8 +85,9 @@ def _trace_layers(model: nn.Module, variables: Any, image_size: int
   return layers, before
 
 
-def feature_layers(model: nn.Module, variables: Any, image_size: int
-                   ) -> list[tuple[str, tuple[int, ...]]]:
+def feature_layers(
+  model: nn.Module, variables: Any, image_size: int
+) -> list[tuple[str, tuple[int, ...]]]:
   """Every module output of the network that is a feature map: (name, shape at batch 1)."""
   return _trace_layers(model, variables, image_size)[0]
 
@@ -92,11 +96,14 @@ def default_layer(model: nn.Module, variables: Any, image_size: int) -> str:
   """The last feature map with h, w ≥ 2 and C ≥ 2 that the forward pass computes before the
   logits (Meso-4: 'bn4'; C2PN: its last lateral projection)."""
   layers, before = _trace_layers(model, variables, image_size)
-  candidates = [name for name, shape in layers[:before]
-                if shape[1] >= 2 and shape[2] >= 2 and shape[3] >= 2]
+  candidates = [
+    name for name, shape in layers[:before] if shape[1] >= 2 and shape[2] >= 2 and shape[3] >= 2
+  ]
   if not candidates:
-    raise ValueError(f"{type(model).__name__} has no spatial feature map before its logits "
-                     f"at {image_size}×{image_size}; layers: {[name for name, _ in layers]}")
+    raise ValueError(
+      f"{type(model).__name__} has no spatial feature map before its logits "
+      f"at {image_size}×{image_size}; layers: {[name for name, _ in layers]}"
+    )
   return candidates[-1]
 
 
@@ -127,8 +134,9 @@ def normalise_maps(maps: jax.Array) -> jax.Array:
   return jnp.where(span > 1e-12, (maps - low) / jnp.where(span > 1e-12, span, 1.0), 0.0)
 
 
-def make_gradcam(model: nn.Module, layer: str, target: str = "fake"
-                 ) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
+def make_gradcam(
+  model: nn.Module, layer: str, target: str = "fake"
+) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
   """cam(variables, images) → {'cam' [B, H, W] in [0, 1] at input size, 'cam_raw' [B, h, w]
   (ReLU(Σ w_c A_c) at the layer's size), 'weights' [B, C], 'p_fake' [B], and the model's dense
   maps as `steps.make_predict_step` gives them}. Jit it; `layer` and `target` are fixed."""
@@ -137,14 +145,18 @@ def make_gradcam(model: nn.Module, layer: str, target: str = "fake"
   def run(variables, images, delta, captured):
     def perturb(next_fun, args, kwargs, context):
       out = next_fun(*args, **kwargs)
-      if (context.method_name == "__call__" and "feature" not in captured
-          and _path(context.module) == layer):
+      if (
+        context.method_name == "__call__"
+        and "feature" not in captured
+        and _path(context.module) == layer
+      ):
         if not _is_feature_map(out):
           raise ValueError(f"layer {layer!r} does not output a feature map [B, h, w, C]")
         captured["feature"] = out
         if delta is not None:
           out = out + delta.astype(out.dtype)
       return out
+
     with nn.intercept_methods(perturb):
       return model.apply(variables, images, train=False)
 
@@ -153,8 +165,9 @@ def make_gradcam(model: nn.Module, layer: str, target: str = "fake"
     jax.eval_shape(lambda v, x: run(v, x, None, probe), variables, images)
     if "feature" not in probe:
       names = [name for name, _ in feature_layers(model, variables, images.shape[1])]
-      raise ValueError(f"no layer {layer!r} in {type(model).__name__}; feature-map layers: "
-                       f"{', '.join(names)}")
+      raise ValueError(
+        f"no layer {layer!r} in {type(model).__name__}; feature-map layers: {', '.join(names)}"
+      )
     shape, dtype = probe["feature"].shape, probe["feature"].dtype
 
     def objective(delta):
@@ -188,16 +201,24 @@ def heat_overlay(image: np.ndarray, cam: np.ndarray, alpha: float = 0.45) -> np.
 
 
 def _panel(image: np.ndarray, title: str, side: int) -> np.ndarray:
-  image = cv2.resize(image, (side, side), interpolation=cv2.INTER_NEAREST
-                     if image.shape[0] < side else cv2.INTER_AREA)
+  image = cv2.resize(
+    image,
+    (side, side),
+    interpolation=cv2.INTER_NEAREST if image.shape[0] < side else cv2.INTER_AREA,
+  )
   header = np.full((22, side, 3), 255, np.uint8)
-  cv2.putText(header, title, (3, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1,
-              cv2.LINE_AA)
+  cv2.putText(header, title, (3, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
   return np.concatenate([header, image], axis=0)
 
 
-def overlay_figure(face: np.ndarray, cam: np.ndarray, maps: dict[str, np.ndarray] | None = None,
-                   *, title: str = "", side: int = 160) -> np.ndarray:
+def overlay_figure(
+  face: np.ndarray,
+  cam: np.ndarray,
+  maps: dict[str, np.ndarray] | None = None,
+  *,
+  title: str = "",
+  side: int = 160,
+) -> np.ndarray:
   """uint8 RGB picture: the face, Grad-CAM over it, and each predicted [0, 1] mask over it."""
   panels = [_panel(face, "face", side), _panel(heat_overlay(face, cam), "Grad-CAM", side)]
   for name, value in (maps or {}).items():
@@ -209,8 +230,16 @@ def overlay_figure(face: np.ndarray, cam: np.ndarray, maps: dict[str, np.ndarray
     lines = fit_lines(title, row.shape[1] - 8)
     banner = np.full((6 + 20 * len(lines), row.shape[1], 3), 255, np.uint8)
     for number, line in enumerate(lines):
-      cv2.putText(banner, line, (4, 17 + 20 * number), cv2.FONT_HERSHEY_SIMPLEX, TITLE_SCALE,
-                  (0, 0, 0), 1, cv2.LINE_AA)
+      cv2.putText(
+        banner,
+        line,
+        (4, 17 + 20 * number),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        TITLE_SCALE,
+        (0, 0, 0),
+        1,
+        cv2.LINE_AA,
+      )
     row = np.concatenate([banner, row], axis=0)
   return row
 
@@ -242,8 +271,14 @@ def fit_lines(text: str, width: int) -> list[str]:
   return lines or [""]
 
 
-def save_overlay(face: np.ndarray, cam: np.ndarray, path: str | os.PathLike,
-                 maps: dict[str, np.ndarray] | None = None, *, title: str = "") -> str:
+def save_overlay(
+  face: np.ndarray,
+  cam: np.ndarray,
+  path: str | os.PathLike,
+  maps: dict[str, np.ndarray] | None = None,
+  *,
+  title: str = "",
+) -> str:
   """Writes `overlay_figure` as a PNG; returns the path."""
   picture = overlay_figure(face, cam, maps, title=title)
   os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)

@@ -29,6 +29,7 @@ Each region's test set is the split's real frames (label 0) plus that region's p
 (label 1), as an in-memory source for `data.pipeline.make_pipeline`; `full` is the same fakes
 unmodified, the reference.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -81,8 +82,9 @@ def region_mask(region: str, landmarks: np.ndarray, shape: tuple[int, int]) -> n
   if region not in REGIONS:
     raise ValueError(f"unknown region {region!r}; use one of {REGIONS}")
   landmarks = np.asarray(landmarks, np.float64).reshape(68, 2)
-  eye_distance = np.linalg.norm(landmarks[list(RIGHT_EYE)].mean(axis=0)
-                                - landmarks[list(LEFT_EYE)].mean(axis=0))
+  eye_distance = np.linalg.norm(
+    landmarks[list(RIGHT_EYE)].mean(axis=0) - landmarks[list(LEFT_EYE)].mean(axis=0)
+  )
   margin = max(1, int(round(MARGIN_SHARE * eye_distance)))
   if region in ("eyes", "nose", "mouth"):
     parts = {"eyes": (RIGHT_EYE, LEFT_EYE), "nose": (NOSE,), "mouth": (OUTER_LIPS,)}[region]
@@ -92,7 +94,7 @@ def region_mask(region: str, landmarks: np.ndarray, shape: tuple[int, int]) -> n
     return masks.dilate(mask, margin)
   face = _hull(landmarks, shape)
   eyes, mouth, down, right = face_axes(landmarks)
-  ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+  ys, xs = np.mgrid[0 : shape[0], 0 : shape[1]]
   pixels = np.stack([xs, ys], axis=-1).astype(np.float64)
   if region in ("upper", "lower"):
     side = (pixels - (eyes + mouth) / 2) @ down  # > 0 below the middle of the nose
@@ -135,21 +137,30 @@ def _synthetic_pairs(builder, split: str, video_ids: Sequence[str]) -> dict[str,
     spec = specs.get(video_id)
     if spec is None or spec.method == "real":
       raise UnpairedCorpusError(f"video {video_id!r} is not a fake of the plan of {split}")
-    videos = [synthetic.generate_video(
-        recipe, seed=spec.seed, target_identity=spec.target_identity,
-        source_identity=None if method == "real" else spec.source_identity, method=method,
-        num_frames=config.frames_per_video, resolution=config.resolution)
-              for method in (spec.method, "real")]
+    videos = [
+      synthetic.generate_video(
+        recipe,
+        seed=spec.seed,
+        target_identity=spec.target_identity,
+        source_identity=None if method == "real" else spec.source_identity,
+        method=method,
+        num_frames=config.frames_per_video,
+        resolution=config.resolution,
+      )
+      for method in (spec.method, "real")
+    ]
     pairs[video_id] = PairedVideo(
-        fake=[frame.image for frame in videos[0].frames],
-        real=[frame.image for frame in videos[1].frames],
-        landmarks=[frame.landmarks for frame in videos[0].frames], quality=videos[0].quality)
+      fake=[frame.image for frame in videos[0].frames],
+      real=[frame.image for frame in videos[1].frames],
+      landmarks=[frame.landmarks for frame in videos[0].frames],
+      quality=videos[0].quality,
+    )
   return pairs
 
 
 # Corpus name → f(builder, split, fake video ids) → {video id: PairedVideo}.
 PAIRED_CORPORA: dict[str, Callable[..., dict[str, PairedVideo]]] = {
-    "synthetic_faces": _synthetic_pairs,
+  "synthetic_faces": _synthetic_pairs,
 }
 
 
@@ -159,16 +170,18 @@ def paired_videos(builder, split: str, video_ids: Sequence[str]) -> dict[str, Pa
   name = builder.info.name
   if name not in PAIRED_CORPORA:
     raise UnpairedCorpusError(
-        f"corpus {name} has no fake frames with aligned real frames (partial-face sets need "
-        f"them); corpora that have: {', '.join(sorted(PAIRED_CORPORA))}")
+      f"corpus {name} has no fake frames with aligned real frames (partial-face sets need "
+      f"them); corpora that have: {', '.join(sorted(PAIRED_CORPORA))}"
+    )
   return PAIRED_CORPORA[name](builder, split, video_ids)
 
 
 def _encoded(image: np.ndarray, quality: int) -> bytes:
   """The frame as the corpus stores it: JPEG at `quality`, PNG when 0."""
   flag = [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if quality else [cv2.IMWRITE_PNG_COMPRESSION, 1]
-  ok, data = cv2.imencode(".jpg" if quality else ".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
-                          flag)
+  ok, data = cv2.imencode(
+    ".jpg" if quality else ".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), flag
+  )
   if not ok:
     raise RuntimeError("OpenCV could not encode a frame")
   return data.tobytes()
@@ -188,9 +201,14 @@ class PartialSets:
   skipped: dict[str, int]  # why → fakes (or region fakes) left out
 
 
-def build_partial_sets(builder, split: str, source: Any, selected: np.ndarray,
-                       table: pipeline_lib.FrameTable,
-                       regions: Sequence[str] = REGIONS) -> PartialSets:
+def build_partial_sets(
+  builder,
+  split: str,
+  source: Any,
+  selected: np.ndarray,
+  table: pipeline_lib.FrameTable,
+  regions: Sequence[str] = REGIONS,
+) -> PartialSets:
   """Partial-face test sets from the `selected` records of `source` (one split of `builder`).
 
   The partial fakes of a fake frame are composed from the uncompressed fake and real frames of
@@ -205,17 +223,25 @@ def build_partial_sets(builder, split: str, source: Any, selected: np.ndarray,
   fakes = selected[table.label[selected] == 1]
   reals = selected[table.label[selected] == 0]
   if not len(fakes) or not len(reals):
-    raise ValueError(f"partial-face sets need real and fake frames; the selection has "
-                     f"{len(reals)} real and {len(fakes)} fake")
+    raise ValueError(
+      f"partial-face sets need real and fake frames; the selection has "
+      f"{len(reals)} real and {len(fakes)} fake"
+    )
   pairs = paired_videos(builder, split, sorted({table.video_ids[v] for v in table.video[fakes]}))
   reader = pipeline_lib.RecordReader(source)
 
   def metadata(record: int, label: int, method: str) -> dict[str, Any]:
-    return {"label": label, "video_id": table.video_ids[table.video[record]],
-            "frame_index": int(table.frame_index[record]), "method": method}
+    return {
+      "label": label,
+      "video_id": table.video_ids[table.video[record]],
+      "frame_index": int(table.frame_index[record]),
+      "method": method,
+    }
 
-  real_records = [{"image": reader.read(int(record), ("image",))["image"],
-                   **metadata(int(record), 0, "real")} for record in reals]
+  real_records = [
+    {"image": reader.read(int(record), ("image",))["image"], **metadata(int(record), 0, "real")}
+    for record in reals
+  ]
   sources = {name: list(real_records) for name in ("full",) + regions}
   kept = {name: 0 for name in ("full",) + regions}
   skipped = {"whole_frame": 0, **{f"{name}_unchanged": 0 for name in regions}}
@@ -228,15 +254,15 @@ def build_partial_sets(builder, split: str, source: Any, selected: np.ndarray,
       skipped["whole_frame"] += 1
       continue
     method = table.method_names[table.method[record]]
-    sources["full"].append({"image": _encoded(fake, pair.quality),
-                            **metadata(record, 1, method)})
+    sources["full"].append({"image": _encoded(fake, pair.quality), **metadata(record, 1, method)})
     kept["full"] += 1
     for name in regions:
       composite = paste_region(fake, real, region_mask(name, landmarks, fake.shape[:2]))
       if not masks.changed_pixels(real, composite).any():
         skipped[f"{name}_unchanged"] += 1
         continue
-      sources[name].append({"image": _encoded(composite, pair.quality),
-                            **metadata(record, 1, method)})
+      sources[name].append(
+        {"image": _encoded(composite, pair.quality), **metadata(record, 1, method)}
+      )
       kept[name] += 1
   return PartialSets(sources=sources, fakes=kept, reals=len(reals), skipped=skipped)

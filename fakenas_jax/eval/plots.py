@@ -8,6 +8,7 @@
 
 Pictures are written with matplotlib's Agg backend, so no display is needed.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,9 @@ import numpy as np  # noqa: E402
 from fakenas_jax.metrics import detection as metrics  # noqa: E402
 
 
-def save_roc_plot(runs: Mapping[str, tuple[Sequence, Sequence]], path: str | pathlib.Path,
-                  title: str = "ROC curves") -> pathlib.Path:
+def save_roc_plot(
+  runs: Mapping[str, tuple[Sequence, Sequence]], path: str | pathlib.Path, title: str = "ROC curves"
+) -> pathlib.Path:
   """Saves the ROC curves of `runs` ({name: (labels, scores)}, 0 real / 1 fake) as one PNG.
 
   Each legend entry reads ``name (AUC = 0.953)``; the dashed diagonal is chance.
@@ -61,10 +63,13 @@ def _matrix(values: Mapping[str, Mapping[str, float]]) -> tuple[list[str], list[
   return rows, columns, table
 
 
-def save_cross_dataset_heatmap(values: Mapping[str, Mapping[str, float]],
-                               path: str | pathlib.Path, metric: str = "AUC",
-                               title: str | None = None,
-                               value_range: tuple[float, float] = (0.0, 1.0)) -> pathlib.Path:
+def save_cross_dataset_heatmap(
+  values: Mapping[str, Mapping[str, float]],
+  path: str | pathlib.Path,
+  metric: str = "AUC",
+  title: str | None = None,
+  value_range: tuple[float, float] = (0.0, 1.0),
+) -> pathlib.Path:
   """Saves {training corpus: {test corpus: value}} as an annotated heat-map PNG.
 
   Rows are training corpora, columns test corpora; a missing or NaN cell is drawn grey with a
@@ -72,14 +77,21 @@ def save_cross_dataset_heatmap(values: Mapping[str, Mapping[str, float]],
   """
   rows, columns, table = _matrix(values)
   if not rows or not columns:
-    raise ValueError("save_cross_dataset_heatmap needs {training corpus: {test corpus: value}} "
-                     "with at least one value")
+    raise ValueError(
+      "save_cross_dataset_heatmap needs {training corpus: {test corpus: value}} "
+      "with at least one value"
+    )
   width = 1.6 + 1.1 * len(columns)
   height = 1.4 + 0.6 * len(rows)
   figure, axis = plt.subplots(figsize=(max(width, 4.0), max(height, 3.0)))
   colours = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
-  image = axis.imshow(np.ma.masked_invalid(table), cmap=colours, vmin=value_range[0],
-                      vmax=value_range[1], aspect="auto")
+  image = axis.imshow(
+    np.ma.masked_invalid(table),
+    cmap=colours,
+    vmin=value_range[0],
+    vmax=value_range[1],
+    aspect="auto",
+  )
   middle = (value_range[0] + value_range[1]) / 2
   for i in range(len(rows)):
     for j in range(len(columns)):
@@ -108,8 +120,12 @@ def _format_cell(value, digits: int) -> str:
   return str(value).replace("|", "\\|")
 
 
-def markdown_table(rows: Mapping[str, Mapping[str, object]], columns: Sequence[str] | None = None,
-                   row_header: str = "", digits: int = 4) -> str:
+def markdown_table(
+  rows: Mapping[str, Mapping[str, object]],
+  columns: Sequence[str] | None = None,
+  row_header: str = "",
+  digits: int = 4,
+) -> str:
   """A markdown table with a line per entry of `rows` ({row name: {column: value}}).
 
   Columns are `columns` or, by default, every key in first-seen order. Floats get `digits`

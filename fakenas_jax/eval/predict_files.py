@@ -46,6 +46,7 @@ and the predicted region / intrinsic / extrinsic maps when the network has them)
 `max_overlays` a file; with `annotated_video`, `annotated/<file>.mp4` for each video: every
 frame with the boxes and P(fake) of the latest scored frame drawn in (red: fake, green: real).
 """
+
 from __future__ import annotations
 
 import csv
@@ -72,18 +73,31 @@ from fakenas_jax.training import steps
 
 STATUS_OK, STATUS_NO_FACE, STATUS_ERROR = "ok", "no_face", "error"
 NO_FACE = "no face"
-FILE_COLUMNS = ("file", "kind", "status", "p_fake", "label", "frames_selected", "frames_scored",
-                "frame_count", "fps", "message")
+FILE_COLUMNS = (
+  "file",
+  "kind",
+  "status",
+  "p_fake",
+  "label",
+  "frames_selected",
+  "frames_scored",
+  "frame_count",
+  "fps",
+  "message",
+)
 FRAME_COLUMNS = ("file", "frame_index", "time_s", "faces", "p_fake", "message")
 FACE_COLUMNS = ("file", "frame_index", "face", "left", "top", "right", "bottom", "p_fake")
-FRAME_SCORES = {"max": "max P(fake) over the frame's faces",
-                "mean": "mean P(fake) over the frame's faces"}
+FRAME_SCORES = {
+  "max": "max P(fake) over the frame's faces",
+  "mean": "mean P(fake) over the frame's faces",
+}
 RESOLUTION_FACTOR = 4.0  # crop side / training crop side (or its inverse) that earns a caveat
 
 
 @dataclasses.dataclass(frozen=True)
 class CropGeometry:
   """How the run's corpus crops faces: output side, margin, and where these numbers come from."""
+
   crop_size: int
   margin: float
   source: str
@@ -92,6 +106,7 @@ class CropGeometry:
 @dataclasses.dataclass(frozen=True)
 class PredictOptions:
   """What `predict_files` does besides scoring (module docstring)."""
+
   checkpoint: str | int = "best"
   frames_per_video: int = 10
   every_n: int = 0  # > 0: every n-th frame instead of frames_per_video
@@ -109,17 +124,22 @@ class PredictOptions:
 
   def __post_init__(self):
     if self.frame_score not in FRAME_SCORES:
-      raise ValueError(f"frame_score must be one of {', '.join(FRAME_SCORES)}, got "
-                       f"{self.frame_score!r}")
+      raise ValueError(
+        f"frame_score must be one of {', '.join(FRAME_SCORES)}, got {self.frame_score!r}"
+      )
     if self.detector not in detection.DETECTORS:
-      raise ValueError(f"detector must be one of {', '.join(detection.DETECTORS)}, got "
-                       f"{self.detector!r}")
+      raise ValueError(
+        f"detector must be one of {', '.join(detection.DETECTORS)}, got {self.detector!r}"
+      )
     if self.every_n < 0 or (self.every_n == 0 and self.frames_per_video < 1):
-      raise ValueError(f"need frames_per_video >= 1 or every_n >= 1, got frames_per_video="
-                       f"{self.frames_per_video}, every_n={self.every_n}")
+      raise ValueError(
+        f"need frames_per_video >= 1 or every_n >= 1, got frames_per_video="
+        f"{self.frames_per_video}, every_n={self.every_n}"
+      )
     if self.batch_size < 1 or self.max_faces < 1:
-      raise ValueError(f"batch_size and max_faces must be >= 1, got {self.batch_size}, "
-                       f"{self.max_faces}")
+      raise ValueError(
+        f"batch_size and max_faces must be >= 1, got {self.batch_size}, {self.max_faces}"
+      )
     if self.margin is not None and not 0.0 <= self.margin <= 2.0:
       raise ValueError(f"margin must be in [0, 2], got {self.margin}")
 
@@ -128,21 +148,24 @@ def _synthetic_margin(recipe_name: str) -> float:
   """The crop margin that frames a face as the synthetic renderer frames it: the frame side is
   the face's landmark extent · (1 + 2·margin) at the middle of the style's face scale."""
   from fakenas_jax.data.synthetic import landmarks, recipes, styles
+
   style = styles.STYLES[recipes.RECIPES[recipe_name].style]
-  points = landmarks.landmark_positions(landmarks.FaceShape(), landmarks.Expression(),
-                                        landmarks.Pose(0.0, 0.0, 1.0))
-  extent = float((points.max(axis=0) - points.min(axis=0)).max()) * float(np.mean(
-      style.face_scale))
+  points = landmarks.landmark_positions(
+    landmarks.FaceShape(), landmarks.Expression(), landmarks.Pose(0.0, 0.0, 1.0)
+  )
+  extent = float((points.max(axis=0) - points.min(axis=0)).max()) * float(np.mean(style.face_scale))
   return float(np.clip((1.0 / extent - 1.0) / 2.0, 0.0, 2.0))
 
 
 def crop_geometry(train_config, margin: float | None = None) -> CropGeometry:
   """The crop size and margin of the run's corpus (module docstring); `margin` overrides."""
   default = FaceCropConfig()
-  geometry = CropGeometry(default.crop_size, default.margin,
-                          "face pipeline defaults (the corpus gives none)")
+  geometry = CropGeometry(
+    default.crop_size, default.margin, "face pipeline defaults (the corpus gives none)"
+  )
   try:
     from fakenas_jax.data import corpora
+
     overrides = train_config.get("corpus_overrides") or {}
     overrides = overrides.to_dict() if hasattr(overrides, "to_dict") else dict(overrides)
     config = corpora.resolve_config(train_config.dataset, **overrides)
@@ -150,11 +173,15 @@ def crop_geometry(train_config, margin: float | None = None) -> CropGeometry:
     geometry = dataclasses.replace(geometry, source=f"face pipeline defaults ({error})")
     config = None
   if config is not None and hasattr(config, "crop_size") and hasattr(config, "margin"):
-    geometry = CropGeometry(int(config.crop_size), float(config.margin),
-                            f"{train_config.dataset} crop_size and margin")
+    geometry = CropGeometry(
+      int(config.crop_size), float(config.margin), f"{train_config.dataset} crop_size and margin"
+    )
   elif config is not None and hasattr(config, "recipe") and hasattr(config, "resolution"):
-    geometry = CropGeometry(int(config.resolution), _synthetic_margin(config.recipe),
-                            f"{train_config.dataset}: frame side and the renderer's face scale")
+    geometry = CropGeometry(
+      int(config.resolution),
+      _synthetic_margin(config.recipe),
+      f"{train_config.dataset}: frame side and the renderer's face scale",
+    )
   if margin is not None:
     geometry = dataclasses.replace(geometry, margin=float(margin), source="--margin")
   return geometry
@@ -172,8 +199,10 @@ def restore_detector(workdir: str | os.PathLike, checkpoint: str | int = "best",
     if "train one with" in str(error):
       raise
     if checkpoint == "best" and "no checkpoint with metric" in str(error):
-      return (*evaluator.restore_run(workdir, mesh, "latest"),
-              "latest (no checkpoint has a validation AUC)")
+      return (
+        *evaluator.restore_run(workdir, mesh, "latest"),
+        "latest (no checkpoint has a validation AUC)",
+      )
     raise FileNotFoundError(f"{error}; {hint}") from None
 
 
@@ -199,8 +228,12 @@ class _Annotator:
     path.parent.mkdir(parents=True, exist_ok=True)
     self.path = path
     self.threshold = threshold
-    self.writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*"mp4v"),
-                                  float(fps) if fps and fps > 0 else 25.0, size)
+    self.writer = cv2.VideoWriter(
+      os.fspath(path),
+      cv2.VideoWriter_fourcc(*"mp4v"),
+      float(fps) if fps and fps > 0 else 25.0,
+      size,
+    )
     if not self.writer.isOpened():
       raise OSError(f"OpenCV cannot write {path}")
     self.latest: dict[str, Any] | None = None
@@ -217,11 +250,27 @@ class _Annotator:
         fake = face["p_fake"] is not None and face["p_fake"] >= self.threshold
         colour = (0, 0, 255) if fake else (0, 200, 0)
         cv2.rectangle(image, (left, top), (right, bottom), colour, thickness)
-        cv2.putText(image, f"P(fake) {face['p_fake']:.2f}", (left, max(12, top - 6)),
-                    cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+        cv2.putText(
+          image,
+          f"P(fake) {face['p_fake']:.2f}",
+          (left, max(12, top - 6)),
+          cv2.FONT_HERSHEY_SIMPLEX,
+          scale,
+          colour,
+          thickness,
+          cv2.LINE_AA,
+        )
       if not self.latest["faces"]:
-        cv2.putText(image, NO_FACE, (8, int(24 * scale / 0.4)), cv2.FONT_HERSHEY_SIMPLEX,
-                    scale, (0, 200, 255), thickness, cv2.LINE_AA)
+        cv2.putText(
+          image,
+          NO_FACE,
+          (8, int(24 * scale / 0.4)),
+          cv2.FONT_HERSHEY_SIMPLEX,
+          scale,
+          (0, 200, 255),
+          thickness,
+          cv2.LINE_AA,
+        )
     self.writer.write(image)
 
   def close(self) -> None:
@@ -231,33 +280,38 @@ class _Annotator:
 class Predictor:
   """A restored detector with its face crop and its compiled scoring (module docstring)."""
 
-  def __init__(self, workdir: str | os.PathLike, options: PredictOptions = PredictOptions(),
-               *, devices=None):
+  def __init__(
+    self, workdir: str | os.PathLike, options: PredictOptions = PredictOptions(), *, devices=None
+  ):
     self.workdir = pathlib.Path(workdir)
     self.options = options
     mesh = parallel.make_data_mesh(devices if devices is not None else jax.devices()[:1])
-    (self.train_config, self.model, self.variables, self.meta,
-     self.checkpoint) = restore_detector(workdir, options.checkpoint, mesh)
+    (self.train_config, self.model, self.variables, self.meta, self.checkpoint) = restore_detector(
+      workdir, options.checkpoint, mesh
+    )
     self.image_size = int(self.train_config.image_size)
     self.geometry = crop_geometry(self.train_config, options.margin)
     self.mean = preprocess.channel_stats(preprocess.MEAN, "mean")  # what training applied
     self.std = preprocess.channel_stats(preprocess.STD, "std")
     self.layer = ""
     if options.overlays:
-      self.layer = options.gradcam_layer or gradcam.default_layer(self.model, self.variables,
-                                                                  self.image_size)
+      self.layer = options.gradcam_layer or gradcam.default_layer(
+        self.model, self.variables, self.image_size
+      )
       self._score = jax.jit(gradcam.make_gradcam(self.model, self.layer))
     else:
       self._score = jax.jit(steps.make_predict_step(self.model))
 
   # Faces ------------------------------------------------------------------------------------
-  def faces_in(self, frame_rgb: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int, int],
-                                                          np.ndarray]]:
+  def faces_in(
+    self, frame_rgb: np.ndarray
+  ) -> list[tuple[np.ndarray, tuple[int, int, int], np.ndarray]]:
     """(face box, crop box, network input uint8 (S, S, 3)) of each face, largest first."""
     faces = []
-    found = detection.detect_faces(frame_rgb, min_score=self.options.min_face_score,
-                                   detector=self.options.detector)
-    for box in found[:self.options.max_faces]:
+    found = detection.detect_faces(
+      frame_rgb, min_score=self.options.min_face_score, detector=self.options.detector
+    )
+    for box in found[: self.options.max_faces]:
       crop_box = crop_lib.square_crop_box(box, self.geometry.margin)
       face = crop_lib.crop_square(frame_rgb, crop_box, self.geometry.crop_size)
       faces.append((box, crop_box, preprocess.resize(face, self.image_size)))
@@ -269,33 +323,42 @@ class Predictor:
     size = self.options.batch_size
     parts: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(images), size):
-      chunk = images[start:start + size]
+      chunk = images[start : start + size]
       padded = np.zeros((size,) + chunk.shape[1:], np.uint8)
-      padded[:len(chunk)] = chunk
+      padded[: len(chunk)] = chunk
       inputs = preprocess.normalize_image(padded, self.mean, self.std)
       outputs = jax.device_get(self._score(self.variables, inputs))
       for name, value in outputs.items():
-        parts.setdefault(name, []).append(np.asarray(value)[:len(chunk)])
+        parts.setdefault(name, []).append(np.asarray(value)[: len(chunk)])
     return {name: np.concatenate(value) for name, value in parts.items()}
 
   # Frames -----------------------------------------------------------------------------------
-  def _new_frame(self, index: int, fps: float, frame_rgb: np.ndarray, pending: list[_Face]
-                 ) -> dict[str, Any]:
-    record: dict[str, Any] = {"frame_index": int(index),
-                              "time_s": _round(index / fps, 3) if fps > 0 else None,
-                              "p_fake": None, "faces": []}
+  def _new_frame(
+    self, index: int, fps: float, frame_rgb: np.ndarray, pending: list[_Face]
+  ) -> dict[str, Any]:
+    record: dict[str, Any] = {
+      "frame_index": int(index),
+      "time_s": _round(index / fps, 3) if fps > 0 else None,
+      "p_fake": None,
+      "faces": [],
+    }
     faces = self.faces_in(frame_rgb)
     if not faces:
       record["message"] = NO_FACE
     for number, (box, crop_box, image) in enumerate(faces):
-      face = {"face": number, "box": [_round(v, 1) for v in box],
-              "crop_box": [int(v) for v in crop_box], "p_fake": None}
+      face = {
+        "face": number,
+        "box": [_round(v, 1) for v in box],
+        "crop_box": [int(v) for v in crop_box],
+        "p_fake": None,
+      }
       record["faces"].append(face)
       pending.append(_Face(face, record, image))
     return record
 
-  def _flush(self, pending: list[_Face], result: dict[str, Any], output_dir: pathlib.Path | None,
-             prefix: str) -> None:
+  def _flush(
+    self, pending: list[_Face], result: dict[str, Any], output_dir: pathlib.Path | None, prefix: str
+  ) -> None:
     if not pending:
       return
     outputs = self.score_faces(np.stack([face.image for face in pending]))
@@ -303,15 +366,24 @@ class Predictor:
       face.record["p_fake"] = _round(outputs["p_fake"][row])
       frame = face.frame
       scores = [f["p_fake"] for f in frame["faces"] if f["p_fake"] is not None]
-      frame["p_fake"] = (max(scores) if self.options.frame_score == "max"
-                         else _round(float(np.mean(scores))))
-      if (self.options.overlays and output_dir is not None
-          and len(result["overlays"]) < self.options.max_overlays):
+      frame["p_fake"] = (
+        max(scores) if self.options.frame_score == "max" else _round(float(np.mean(scores)))
+      )
+      if (
+        self.options.overlays
+        and output_dir is not None
+        and len(result["overlays"]) < self.options.max_overlays
+      ):
         maps = {name: outputs[name][row] for name in steps.DENSE_OUTPUTS if name in outputs}
-        path = output_dir / "overlays" / (
-            f"{prefix}_frame{frame['frame_index']:06d}_face{face.record['face']}.png")
-        title = (f"P(fake) {face.record['p_fake']:.3f} · frame {frame['frame_index']} face "
-                 f"{face.record['face']} · {result['file_name']}").replace("·", "-")
+        path = (
+          output_dir
+          / "overlays"
+          / (f"{prefix}_frame{frame['frame_index']:06d}_face{face.record['face']}.png")
+        )
+        title = (
+          f"P(fake) {face.record['p_fake']:.3f} · frame {frame['frame_index']} face "
+          f"{face.record['face']} · {result['file_name']}"
+        ).replace("·", "-")
         gradcam.save_overlay(face.image, outputs["cam"][row], path, maps, title=title)
         result["overlays"].append(os.fspath(path))
     pending.clear()
@@ -334,15 +406,17 @@ class Predictor:
       return None, max(count, 0)
     if count <= 0:
       count = video_io.reported_frame_count(path)  # counts by decoding; raises when empty
-    return [int(i) for i in video_io.sample_frame_indices(count, self.options.frames_per_video)
-            ], count
+    return [
+      int(i) for i in video_io.sample_frame_indices(count, self.options.frames_per_video)
+    ], count
 
   def _video(self, path: str, result: dict[str, Any], output_dir, prefix: str) -> None:
     capture = cv2.VideoCapture(path)
     if not capture.isOpened():
       capture.release()
-      raise _FileProblem("cannot open: not an image or a video OpenCV reads (unsupported "
-                         "format or corrupt file)")
+      raise _FileProblem(
+        "cannot open: not an image or a video OpenCV reads (unsupported format or corrupt file)"
+      )
     annotator = None
     try:
       fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -366,8 +440,15 @@ class Predictor:
         ok, frame = capture.retrieve()
         if not ok or frame is None or frame.ndim != 3:
           if chosen:
-            result["frames"].append({"frame_index": index, "time_s": None, "p_fake": None,
-                                     "faces": [], "message": "cannot decode frame"})
+            result["frames"].append(
+              {
+                "frame_index": index,
+                "time_s": None,
+                "p_fake": None,
+                "faces": [],
+                "message": "cannot decode frame",
+              }
+            )
           continue
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         record = None
@@ -378,8 +459,12 @@ class Predictor:
             self._flush(pending, result, output_dir, prefix)
         if annotate:
           if annotator is None:
-            annotator = _Annotator(output_dir / "annotated" / f"{prefix}.mp4", fps,
-                                   (rgb.shape[1], rgb.shape[0]), self.options.threshold)
+            annotator = _Annotator(
+              output_dir / "annotated" / f"{prefix}.mp4",
+              fps,
+              (rgb.shape[1], rgb.shape[0]),
+              self.options.threshold,
+            )
             result["annotated_video"] = os.fspath(annotator.path)
           annotator.write(rgb, record)
       self._flush(pending, result, output_dir, prefix)
@@ -389,8 +474,15 @@ class Predictor:
       if wanted is not None:
         missing = sorted(i for i in wanted if i >= decoded)
         for i in missing:
-          result["frames"].append({"frame_index": i, "time_s": None, "p_fake": None,
-                                   "faces": [], "message": f"truncated after frame {decoded - 1}"})
+          result["frames"].append(
+            {
+              "frame_index": i,
+              "time_s": None,
+              "p_fake": None,
+              "faces": [],
+              "message": f"truncated after frame {decoded - 1}",
+            }
+          )
       if not count:
         result["frame_count"] = decoded
     finally:
@@ -398,16 +490,28 @@ class Predictor:
       if annotator is not None:
         annotator.close()
 
-  def predict_file(self, path: str | os.PathLike, output_dir: str | os.PathLike | None = None,
-                   *, number: int = 0) -> dict[str, Any]:
+  def predict_file(
+    self, path: str | os.PathLike, output_dir: str | os.PathLike | None = None, *, number: int = 0
+  ) -> dict[str, Any]:
     """The result of one file (module docstring); never raises for a bad file."""
     path = os.fspath(path)
     output_dir = pathlib.Path(output_dir) if output_dir is not None else None
     prefix = f"{number:03d}_{_slug(pathlib.Path(path).stem)}"
     result: dict[str, Any] = {
-        "file": path, "file_name": pathlib.Path(path).name, "kind": None, "status": STATUS_ERROR,
-        "message": None, "p_fake": None, "label": None, "frames_selected": 0, "frames_scored": 0,
-        "frame_count": None, "fps": None, "frames": [], "overlays": []}
+      "file": path,
+      "file_name": pathlib.Path(path).name,
+      "kind": None,
+      "status": STATUS_ERROR,
+      "message": None,
+      "p_fake": None,
+      "label": None,
+      "frames_selected": 0,
+      "frames_scored": 0,
+      "frame_count": None,
+      "fps": None,
+      "frames": [],
+      "overlays": [],
+    }
     start = time.perf_counter()
     try:
       if not os.path.exists(path):
@@ -434,8 +538,11 @@ class Predictor:
       result["label"] = "fake" if result["p_fake"] >= self.options.threshold else "real"
     elif result["message"] is None:
       result["status"] = STATUS_NO_FACE
-      result["message"] = (NO_FACE if result["kind"] == "image" else
-                           f"no face in any of the {len(result['frames'])} selected frames")
+      result["message"] = (
+        NO_FACE
+        if result["kind"] == "image"
+        else f"no face in any of the {len(result['frames'])} selected frames"
+      )
     result["caveats"] = self.file_caveats(result)
     result["seconds"] = _round(time.perf_counter() - start, 3)
     return result
@@ -445,9 +552,11 @@ class Predictor:
     """What holds for every file: the training domain of the detector."""
     corpus = str(self.train_config.dataset)
     if corpus.split("/")[0] in SYNTHETIC_CORPORA:
-      return [f"the detector was trained on synthetic faces only ({corpus}); on real photographs "
-              "and videos its P(fake) is not calibrated and says little (a real photograph "
-              "can score as fake): use a detector trained on a real corpus for real media"]
+      return [
+        f"the detector was trained on synthetic faces only ({corpus}); on real photographs "
+        "and videos its P(fake) is not calibrated and says little (a real photograph "
+        "can score as fake): use a detector trained on a real corpus for real media"
+      ]
     return []
 
   def file_caveats(self, result: dict[str, Any]) -> list[str]:
@@ -457,12 +566,16 @@ class Predictor:
       return []
     side, train = float(np.median(sides)), float(self.geometry.crop_size)
     if side >= RESOLUTION_FACTOR * train:
-      return [f"its face crops are {side:.0f} px, {side / train:.0f}x the {train:.0f} px "
-              "crops the detector was trained on: shrinking them removes the detail it "
-              "learnt from, so its score may not mean what it does on its training data"]
+      return [
+        f"its face crops are {side:.0f} px, {side / train:.0f}x the {train:.0f} px "
+        "crops the detector was trained on: shrinking them removes the detail it "
+        "learnt from, so its score may not mean what it does on its training data"
+      ]
     if side * RESOLUTION_FACTOR <= train:
-      return [f"its face crops are {side:.0f} px, 1/{train / side:.0f} of the {train:.0f} px "
-              "crops the detector was trained on: enlarging them invents detail it never saw"]
+      return [
+        f"its face crops are {side:.0f} px, 1/{train / side:.0f} of the {train:.0f} px "
+        "crops the detector was trained on: enlarging them invents detail it never saw"
+      ]
     return []
 
 
@@ -508,16 +621,33 @@ def write_outputs(report: dict[str, Any], output_dir: str | os.PathLike) -> dict
   output_dir.mkdir(parents=True, exist_ok=True)
   files = report["files"]
   paths = {
-      "json": output_dir / "predictions.json",
-      "files_csv": _write_csv(output_dir / "files.csv", FILE_COLUMNS, iter(files)),
-      "frames_csv": _write_csv(output_dir / "frames.csv", FRAME_COLUMNS, (
-          {"file": f["file"], **frame, "faces": len(frame["faces"])}
-          for f in files for frame in f["frames"])),
-      "faces_csv": _write_csv(output_dir / "faces.csv", FACE_COLUMNS, (
-          {"file": f["file"], "frame_index": frame["frame_index"], "face": face["face"],
-           **dict(zip(("left", "top", "right", "bottom"), face["box"])),
-           "p_fake": face["p_fake"]}
-          for f in files for frame in f["frames"] for face in frame["faces"])),
+    "json": output_dir / "predictions.json",
+    "files_csv": _write_csv(output_dir / "files.csv", FILE_COLUMNS, iter(files)),
+    "frames_csv": _write_csv(
+      output_dir / "frames.csv",
+      FRAME_COLUMNS,
+      (
+        {"file": f["file"], **frame, "faces": len(frame["faces"])}
+        for f in files
+        for frame in f["frames"]
+      ),
+    ),
+    "faces_csv": _write_csv(
+      output_dir / "faces.csv",
+      FACE_COLUMNS,
+      (
+        {
+          "file": f["file"],
+          "frame_index": frame["frame_index"],
+          "face": face["face"],
+          **dict(zip(("left", "top", "right", "bottom"), face["box"])),
+          "p_fake": face["p_fake"],
+        }
+        for f in files
+        for frame in f["frames"]
+        for face in frame["faces"]
+      ),
+    ),
   }
   paths = {name: os.fspath(path) for name, path in paths.items()}
   report["paths"] = paths
@@ -525,9 +655,15 @@ def write_outputs(report: dict[str, Any], output_dir: str | os.PathLike) -> dict
   return paths
 
 
-def predict_files(workdir: str | os.PathLike, paths: Sequence[str | os.PathLike],
-                  output_dir: str | os.PathLike | None = None, *, devices=None,
-                  predictor: Predictor | None = None, **options) -> dict[str, Any]:
+def predict_files(
+  workdir: str | os.PathLike,
+  paths: Sequence[str | os.PathLike],
+  output_dir: str | os.PathLike | None = None,
+  *,
+  devices=None,
+  predictor: Predictor | None = None,
+  **options,
+) -> dict[str, Any]:
   """Scores every file of `paths` with the detector of `workdir`; writes and returns the report.
 
   `options` are the fields of `PredictOptions`. `output_dir` defaults to `<workdir>/predict`.
@@ -541,24 +677,34 @@ def predict_files(workdir: str | os.PathLike, paths: Sequence[str | os.PathLike]
   output_dir = pathlib.Path(output_dir or pathlib.Path(workdir) / "predict")
   output_dir.mkdir(parents=True, exist_ok=True)
   start = time.perf_counter()
-  files = [predictor.predict_file(path, output_dir, number=number)
-           for number, path in enumerate(paths)]
+  files = [
+    predictor.predict_file(path, output_dir, number=number) for number, path in enumerate(paths)
+  ]
   opts = predictor.options
   report = {
-      "workdir": os.fspath(workdir), "model": predictor.train_config.model.name,
-      "training_corpus": predictor.train_config.dataset,
-      "checkpoint": predictor.checkpoint, "checkpoint_step": int(predictor.meta["step"]),
-      "epoch": int(predictor.meta.get("epoch", 0)), "image_size": predictor.image_size,
-      "crop": dataclasses.asdict(predictor.geometry),
-      "frames_per_video": None if opts.every_n else opts.frames_per_video,
-      "every_n": opts.every_n or None, "threshold": opts.threshold,
-      "gradcam_layer": predictor.layer or None,
-      "frame_score": FRAME_SCORES[opts.frame_score],
-      "file_score": "mean P(fake) over the file's frames with a face",
-      "face_detector": opts.detector,
-      "min_face_score": (opts.min_face_score if opts.min_face_score is not None
-                         else detection.DEFAULT_MIN_SCORE[opts.detector]),
-      "caveats": predictor.run_caveats(),
-      "seconds": _round(time.perf_counter() - start, 3), "files": files}
+    "workdir": os.fspath(workdir),
+    "model": predictor.train_config.model.name,
+    "training_corpus": predictor.train_config.dataset,
+    "checkpoint": predictor.checkpoint,
+    "checkpoint_step": int(predictor.meta["step"]),
+    "epoch": int(predictor.meta.get("epoch", 0)),
+    "image_size": predictor.image_size,
+    "crop": dataclasses.asdict(predictor.geometry),
+    "frames_per_video": None if opts.every_n else opts.frames_per_video,
+    "every_n": opts.every_n or None,
+    "threshold": opts.threshold,
+    "gradcam_layer": predictor.layer or None,
+    "frame_score": FRAME_SCORES[opts.frame_score],
+    "file_score": "mean P(fake) over the file's frames with a face",
+    "face_detector": opts.detector,
+    "min_face_score": (
+      opts.min_face_score
+      if opts.min_face_score is not None
+      else detection.DEFAULT_MIN_SCORE[opts.detector]
+    ),
+    "caveats": predictor.run_caveats(),
+    "seconds": _round(time.perf_counter() - start, 3),
+    "files": files,
+  }
   write_outputs(report, output_dir)
   return report

@@ -13,6 +13,7 @@ and the sample-predictions figure.
   has dense heads, each predicted map (ADD region, BiG-Arts intrinsic / extrinsic) beside its
   ground truth (face hull, intrinsic, extrinsic mask).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,8 +61,9 @@ def write_json(report: Mapping[str, Any], path: str | pathlib.Path) -> pathlib.P
   return path
 
 
-def summary_rows(results: Mapping[str, Mapping[str, Mapping[str, Any]]]
-                 ) -> dict[str, dict[str, Any]]:
+def summary_rows(
+  results: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> dict[str, dict[str, Any]]:
   """{'run → corpus': {frame metrics, 'video ' metrics, counts}} for a markdown table."""
   rows = {}
   for run, corpora in results.items():
@@ -107,6 +109,7 @@ def human_duration(seconds: float) -> str:
 @dataclasses.dataclass(frozen=True)
 class Table:
   """{row name: {column: value}}: a markdown table and an HTML `<table>` of one section."""
+
   rows: Mapping[str, Mapping[str, Any]]
   row_header: str = ""
   columns: Sequence[str] | None = None
@@ -122,8 +125,10 @@ class Table:
 
   def markdown(self) -> str:
     columns = self.column_names()
-    lines = ["| " + " | ".join([self.row_header] + [str(c) for c in columns]) + " |",
-             "|" + "|".join(["---"] + ["---:"] * len(columns)) + "|"]
+    lines = [
+      "| " + " | ".join([self.row_header] + [str(c) for c in columns]) + " |",
+      "|" + "|".join(["---"] + ["---:"] * len(columns)) + "|",
+    ]
     for name, row in self.rows.items():
       cells = [human_number(row.get(c), self.digits).replace("|", "\\|") for c in columns]
       lines.append("| " + " | ".join([str(name)] + cells) + " |")
@@ -141,7 +146,7 @@ class Table:
         style = ' class="num"' if numeric else ""
         cells.append(f"<td{style}>{html.escape(human_number(value, self.digits))}</td>")
       body.append(f"<tr><th>{html.escape(str(name))}</th>{''.join(cells)}</tr>")
-    return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _inline_html(text: str) -> str:
@@ -152,6 +157,7 @@ def _inline_html(text: str) -> str:
 def genotype_rows(genotype: Mapping[str, Any]) -> dict[str, dict[str, str]]:
   """A genotype JSON as table rows: '<cell> node i' → {'input 1', 'input 2'} as 'op ← source'
   (sources c_{k-2}, c_{k-1}, node j), and the concatenated nodes."""
+
   def source(index: int) -> str:
     return ("c_{k-2}", "c_{k-1}")[index] if index < 2 else f"node {index - 2}"
 
@@ -160,11 +166,14 @@ def genotype_rows(genotype: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     pairs = genotype[key]
     for node in range(len(pairs) // 2):
       rows[f"{cell} node {node}"] = {
-          f"input {i + 1}": f"{op} ← {source(int(src))}"
-          for i, (op, src) in enumerate(pairs[2 * node:2 * node + 2])}
+        f"input {i + 1}": f"{op} ← {source(int(src))}"
+        for i, (op, src) in enumerate(pairs[2 * node : 2 * node + 2])
+      }
     concat = genotype.get(f"{key}_concat") or []
-    rows[f"{cell} output"] = {"input 1": "concat of " + ", ".join(
-        f"node {int(i) - 2}" for i in concat), "input 2": ""}
+    rows[f"{cell} output"] = {
+      "input 1": "concat of " + ", ".join(f"node {int(i) - 2}" for i in concat),
+      "input 2": "",
+    }
   return rows
 
 
@@ -181,11 +190,13 @@ def render_markdown(title: str, sections: Sequence[Section]) -> str:
   return "\n".join(lines) + "\n"
 
 
-_STYLE = ("body{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em}"
-          "table{border-collapse:collapse;margin:0.5em 0}th,td{border:1px solid #ccc;"
-          "padding:0.2em 0.6em}thead th{background:#f0f0f0}td.num{text-align:right;"
-          "font-variant-numeric:tabular-nums}tbody th{text-align:left;font-weight:normal}"
-          "img{max-width:100%}")
+_STYLE = (
+  "body{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em}"
+  "table{border-collapse:collapse;margin:0.5em 0}th,td{border:1px solid #ccc;"
+  "padding:0.2em 0.6em}thead th{background:#f0f0f0}td.num{text-align:right;"
+  "font-variant-numeric:tabular-nums}tbody th{text-align:left;font-weight:normal}"
+  "img{max-width:100%}"
+)
 
 
 def render_html(title: str, sections: Sequence[Section]) -> str:
@@ -194,14 +205,18 @@ def render_html(title: str, sections: Sequence[Section]) -> str:
     body.append(f"<h2>{html.escape(heading)}</h2>")
     for block in blocks:
       body.append(block.html() if isinstance(block, Table) else f"<p>{_inline_html(block)}</p>")
-    body += [f'<p><img src="{html.escape(image)}" alt="{html.escape(image)}"></p>'
-             for image in images]
-  return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-          f"</title><style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+    body += [
+      f'<p><img src="{html.escape(image)}" alt="{html.escape(image)}"></p>' for image in images
+    ]
+  return (
+    f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+    f"</title><style>{_STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+  )
 
 
-def save_sample_predictions(samples: Mapping[str, np.ndarray], path: str | pathlib.Path,
-                            title: str = "") -> pathlib.Path:
+def save_sample_predictions(
+  samples: Mapping[str, np.ndarray], path: str | pathlib.Path, title: str = ""
+) -> pathlib.Path:
   """One column per sample frame: the frame (label, P(fake)), predicted / true maps, then the
   true masks the model does not predict.
 
@@ -213,18 +228,26 @@ def save_sample_predictions(samples: Mapping[str, np.ndarray], path: str | pathl
   order = np.argsort(samples["label"], kind="stable")  # real first, then fake
   maps = [name for name in TRUE_MASK_OF_MAP if name in samples]
   shown = {TRUE_MASK_OF_MAP[name] for name in maps}
-  truths = [name[len("true_"):] for name in samples
-            if name.startswith("true_") and name[len("true_"):] not in shown]
+  truths = [
+    name[len("true_") :]
+    for name in samples
+    if name.startswith("true_") and name[len("true_") :] not in shown
+  ]
   rows = 1 + 2 * len(maps) + len(truths)
   columns = len(order)
-  figure, axes = plt.subplots(rows, columns, figsize=(1.7 * columns + 0.8, 1.8 * rows),
-                              squeeze=False)
+  figure, axes = plt.subplots(
+    rows, columns, figsize=(1.7 * columns + 0.8, 1.8 * rows), squeeze=False
+  )
   for column, index in enumerate(order):
     label = "fake" if samples["label"][index] else "real"
     axes[0, column].imshow(samples["image"][index])
-    axes[0, column].set_title(f"{label}\nP(fake) {samples['p_fake'][index]:.2f}", fontsize=8,
-                              color="tab:red" if (samples["p_fake"][index] > 0.5)
-                              != bool(samples["label"][index]) else "black")
+    axes[0, column].set_title(
+      f"{label}\nP(fake) {samples['p_fake'][index]:.2f}",
+      fontsize=8,
+      color="tab:red"
+      if (samples["p_fake"][index] > 0.5) != bool(samples["label"][index])
+      else "black",
+    )
     for offset, name in enumerate(maps):
       predicted = axes[1 + 2 * offset, column]
       truth = axes[2 + 2 * offset, column]

@@ -25,6 +25,7 @@ AUC, frame- and video-level, with the frame counts), `robustness.md` (per transf
 frame AUC, corpora × strengths; the partial-face table), `robustness_<corpus>.png` (AUC against
 strength, one panel per transform, the clean AUC dashed) and `partial_faces_<corpus>.png`.
 """
+
 from __future__ import annotations
 
 import collections.abc
@@ -41,16 +42,21 @@ import ml_collections
 import numpy as np
 
 from fakenas_jax import parallel
-from fakenas_jax.data import degradations, preprocess
+from fakenas_jax.data import corpus, degradations, preprocess
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import evaluator, partial_faces, plots, report
-from fakenas_jax.metrics import detection as metrics, video_level
-from fakenas_jax.data import corpus
+from fakenas_jax.metrics import detection as metrics
+from fakenas_jax.metrics import video_level
 from fakenas_jax.training import inference, steps
 
 TRANSFORMS = ("jpeg", "blur", "noise", "resize", "video")
-STRENGTH_NAMES = {"jpeg": "JPEG quality", "blur": "blur σ (3×3 kernel)",
-                  "noise": "noise σ (grey levels)", "resize": "scale", "video": "H.264 CRF"}
+STRENGTH_NAMES = {
+  "jpeg": "JPEG quality",
+  "blur": "blur σ (3×3 kernel)",
+  "noise": "noise σ (grey levels)",
+  "resize": "scale",
+  "video": "H.264 CRF",
+}
 FrameTransform = Callable[[np.ndarray, float, int], np.ndarray]  # (image, strength, record)
 
 
@@ -62,7 +68,8 @@ def frame_transform(name: str, seed: int = 0) -> FrameTransform:
     return lambda image, strength, record: degradations.gaussian_blur(image, float(strength))
   if name == "noise":
     return lambda image, strength, record: degradations.gaussian_noise(
-        image, float(strength), np.random.default_rng([seed, int(record)]))
+      image, float(strength), np.random.default_rng([seed, int(record)])
+    )
   if name == "resize":
     return lambda image, strength, record: degradations.rescale(image, float(strength))
   raise ValueError(f"unknown frame transform {name!r}; use one of {TRANSFORMS[:-1]}")
@@ -102,9 +109,14 @@ class DegradedSource(collections.abc.Sequence):
   uint8 image} precomputed (the video transform).
   """
 
-  def __init__(self, source: Any, table: pipeline_lib.FrameTable, *,
-               transform: Callable[[np.ndarray, int], np.ndarray] | None = None,
-               images: dict[int, Any] | None = None):
+  def __init__(
+    self,
+    source: Any,
+    table: pipeline_lib.FrameTable,
+    *,
+    transform: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    images: dict[int, Any] | None = None,
+  ):
     if (transform is None) == (images is None):
       raise ValueError("give exactly one of transform and images")
     self.table = table
@@ -128,8 +140,14 @@ class DegradedSource(collections.abc.Sequence):
     return self._transform(preprocess.decode_image(encoded, channels=3), index)
 
 
-def video_reencoded_images(source: Any, table: pipeline_lib.FrameTable, selected: np.ndarray,
-                           crf: int, *, preset: str = "medium") -> dict[int, bytes]:
+def video_reencoded_images(
+  source: Any,
+  table: pipeline_lib.FrameTable,
+  selected: np.ndarray,
+  crf: int,
+  *,
+  preset: str = "medium",
+) -> dict[int, bytes]:
   """{selected record: PNG bytes of it after H.264 at `crf`}: every video with a selected frame
   is encoded whole (all its stored frames, by frame index) and decoded back."""
   reader = pipeline_lib.RecordReader(source)
@@ -139,12 +157,17 @@ def video_reencoded_images(source: Any, table: pipeline_lib.FrameTable, selected
   for video in videos:
     records = np.flatnonzero(table.video == video)
     records = records[np.argsort(table.frame_index[records], kind="stable")]
-    frames = np.stack([preprocess.decode_image(reader.read(int(r), ("image",))["image"], channels=3)
-                       for r in records])
+    frames = np.stack(
+      [
+        preprocess.decode_image(reader.read(int(r), ("image",))["image"], channels=3)
+        for r in records
+      ]
+    )
     for record, frame in zip(records, degradations.h264(frames, crf, preset=preset)):
       if int(record) in wanted:
-        ok, data = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        ok, data = cv2.imencode(
+          ".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1]
+        )
         if not ok:
           raise RuntimeError("OpenCV could not encode a frame as PNG")
         images[int(record)] = data.tobytes()
@@ -154,8 +177,12 @@ def video_reencoded_images(source: Any, table: pipeline_lib.FrameTable, selected
 def _score(predictions: inference.SplitPredictions) -> dict[str, Any]:
   """Frame and video AUC (NaN with one class) and the counts."""
   labels, scores = predictions.labels, predictions.p_fake
-  result = {"frames": int(len(labels)), "fake_frames": int(labels.sum()),
-            "auc": float("nan"), "video_auc": float("nan")}
+  result = {
+    "frames": int(len(labels)),
+    "fake_frames": int(labels.sum()),
+    "auc": float("nan"),
+    "video_auc": float("nan"),
+  }
   with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)
     if 0 < labels.sum() < len(labels):
@@ -197,15 +224,29 @@ class _Scorer:
 
   def __call__(self, source, table, frames_per_video, description: str) -> dict[str, Any]:
     pipe = pipeline_lib.make_pipeline(
-        source=source, table=table, global_batch_size=self.batch_size,
-        image_size=self.image_size, training=False, frames_per_video=frames_per_video,
-        num_threads=self.data_threads)
-    return _score(inference.predict_split(self.predict, self.variables, pipe, self.mesh,
-                                          progress=self.progress, description=description))
+      source=source,
+      table=table,
+      global_batch_size=self.batch_size,
+      image_size=self.image_size,
+      training=False,
+      frames_per_video=frames_per_video,
+      num_threads=self.data_threads,
+    )
+    return _score(
+      inference.predict_split(
+        self.predict,
+        self.variables,
+        pipe,
+        self.mesh,
+        progress=self.progress,
+        description=description,
+      )
+    )
 
 
-def evaluate_robustness(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-                        devices=None) -> dict[str, Any]:
+def evaluate_robustness(
+  config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, devices=None
+) -> dict[str, Any]:
   """Clean, degraded and partial-face AUC of one training run (module docstring).
 
   Returns {'run': {...}, 'corpora': {corpus: {'clean': score, 'transforms': {name: [{'strength',
@@ -214,18 +255,25 @@ def evaluate_robustness(config: ml_collections.ConfigDict, workdir: str | pathli
   """
   mesh = parallel.make_data_mesh(devices)
   if config.batch_size < 1 or config.batch_size % mesh.size:
-    raise ValueError(f"batch_size ({config.batch_size}) must be a positive multiple of the "
-                     f"{mesh.size} devices of the data mesh")
+    raise ValueError(
+      f"batch_size ({config.batch_size}) must be a positive multiple of the "
+      f"{mesh.size} devices of the data mesh"
+    )
   transforms = _names(config.transforms)
   unknown = sorted(set(transforms) - set(TRANSFORMS))
   if unknown:
     raise ValueError(f"unknown transform(s) {unknown}; use some of {TRANSFORMS}")
   regions = _names(config.partial_regions)
   train_config, model, variables, meta = evaluator.restore_run(workdir, mesh, config.checkpoint)
-  scorer = _Scorer(predict=jax.jit(steps.make_predict_step(model)), variables=variables,
-                   mesh=mesh, image_size=int(train_config.image_size),
-                   batch_size=int(config.batch_size), data_threads=int(config.data_threads),
-                   progress=bool(config.progress))
+  scorer = _Scorer(
+    predict=jax.jit(steps.make_predict_step(model)),
+    variables=variables,
+    mesh=mesh,
+    image_size=int(train_config.image_size),
+    batch_size=int(config.batch_size),
+    data_threads=int(config.data_threads),
+    progress=bool(config.progress),
+  )
   frames_per_video = int(config.frames_per_video) or None
   output_dir = pathlib.Path(config.output_dir or pathlib.Path(workdir) / "robustness")
   output_dir.mkdir(parents=True, exist_ok=True)
@@ -238,22 +286,27 @@ def evaluate_robustness(config: ml_collections.ConfigDict, workdir: str | pathli
     overrides = dict(config.corpus_overrides.to_dict())
     if not overrides and spec == train_config.dataset:
       overrides = train_config.corpus_overrides.to_dict()
-    builder = corpus.prepared_builder(spec, config.data_dir or train_config.data_dir, overrides,
-                                      verbose=config.progress)
+    builder = corpus.prepared_builder(
+      spec, config.data_dir or train_config.data_dir, overrides, verbose=config.progress
+    )
     source = corpus.split_source(builder, split)
     table = pipeline_lib.read_frame_table(source)
     selected = pipeline_lib.select_frames(table, frames_per_video)
     name = f"{spec}:{split}"
-    result: dict[str, Any] = {"clean": scorer(source, table, frames_per_video, f"{name} clean"),
-                              "transforms": {}, "skipped": {}}
+    result: dict[str, Any] = {
+      "clean": scorer(source, table, frames_per_video, f"{name} clean"),
+      "transforms": {},
+      "skipped": {},
+    }
     for transform in transforms:
       rows = []
       for strength in _strengths(config, transform):
         description = f"{name} {transform}={strength:g}"
         if transform == "video":
           try:
-            images = video_reencoded_images(source, table, selected, int(strength),
-                                            preset=config.video_preset)
+            images = video_reencoded_images(
+              source, table, selected, int(strength), preset=config.video_preset
+            )
           except degradations.VideoCodecUnavailable as error:
             result["skipped"]["video"] = str(error)
             print(f"robustness: skipping the video transform: {error}", flush=True)
@@ -263,30 +316,48 @@ def evaluate_robustness(config: ml_collections.ConfigDict, workdir: str | pathli
         else:
           function = frame_transform(transform, int(config.seed))
           degraded = DegradedSource(
-              source, table, transform=lambda image, record, f=function, s=strength: f(
-                  image, s, record))
-        rows.append({"strength": strength,
-                     **scorer(degraded, table, frames_per_video, description)})
+            source,
+            table,
+            transform=lambda image, record, f=function, s=strength: f(image, s, record),
+          )
+        rows.append(
+          {"strength": strength, **scorer(degraded, table, frames_per_video, description)}
+        )
       if rows:
         result["transforms"][transform] = rows
     if config.partial:
-      result["partial"] = _partial(builder, split, source, table, selected, regions, scorer,
-                                   name)
+      result["partial"] = _partial(builder, split, source, table, selected, regions, scorer, name)
     results[name] = result
     if result["transforms"]:
-      paths["plots"].append(save_robustness_plot(
-          result, output_dir / f"robustness_{_slug(name)}.png",
-          title=f"{train_config.model.name} trained on {train_config.dataset}, tested on {name}"))
+      paths["plots"].append(
+        save_robustness_plot(
+          result,
+          output_dir / f"robustness_{_slug(name)}.png",
+          title=f"{train_config.model.name} trained on {train_config.dataset}, tested on {name}",
+        )
+      )
     if result.get("partial", {}).get("auc"):
-      paths["partial_plots"].append(save_partial_plot(
-          result["partial"], output_dir / f"partial_faces_{_slug(name)}.png",
-          title=f"partial-face manipulations of {name}"))
+      paths["partial_plots"].append(
+        save_partial_plot(
+          result["partial"],
+          output_dir / f"partial_faces_{_slug(name)}.png",
+          title=f"partial-face manipulations of {name}",
+        )
+      )
 
-  summary = {"run": {"workdir": str(workdir), "training_corpus": train_config.dataset,
-                     "model": train_config.model.name, "checkpoint": str(config.checkpoint),
-                     "checkpoint_step": int(meta["step"]), "epoch": int(meta.get("epoch", 0))},
-             "split": config.split, "frames_per_video": frames_per_video,
-             "corpora": results}
+  summary = {
+    "run": {
+      "workdir": str(workdir),
+      "training_corpus": train_config.dataset,
+      "model": train_config.model.name,
+      "checkpoint": str(config.checkpoint),
+      "checkpoint_step": int(meta["step"]),
+      "epoch": int(meta.get("epoch", 0)),
+    },
+    "split": config.split,
+    "frames_per_video": frames_per_video,
+    "corpora": results,
+  }
   paths["json"] = report.write_json(summary, output_dir / "robustness.json")
   paths["markdown"] = output_dir / "robustness.md"
   paths["markdown"].write_text(robustness_markdown(summary))
@@ -304,8 +375,13 @@ def _partial(builder, split, source, table, selected, regions, scorer, name) -> 
       continue
     region_table = pipeline_lib.read_frame_table(records)
     scores[region] = scorer(records, region_table, None, f"{name} partial {region}")
-  return {"auc": {region: score["auc"] for region, score in scores.items()},
-          "scores": scores, "reals": sets.reals, "fakes": sets.fakes, "skipped_fakes": sets.skipped}
+  return {
+    "auc": {region: score["auc"] for region, score in scores.items()},
+    "scores": scores,
+    "reals": sets.reals,
+    "fakes": sets.fakes,
+    "skipped_fakes": sets.skipped,
+  }
 
 
 def robustness_markdown(summary: dict[str, Any]) -> str:
@@ -313,8 +389,10 @@ def robustness_markdown(summary: dict[str, Any]) -> str:
   partial-face AUC per region."""
   corpora = summary["corpora"]
   run = summary["run"]
-  lines = [f"# Robustness of {run['model']} trained on {run['training_corpus']} "
-           f"(step {run['checkpoint_step']})\n\n"]
+  lines = [
+    f"# Robustness of {run['model']} trained on {run['training_corpus']} "
+    f"(step {run['checkpoint_step']})\n\n"
+  ]
   for transform in TRANSFORMS:
     rows = {}
     for name, result in corpora.items():
@@ -323,28 +401,37 @@ def robustness_markdown(summary: dict[str, Any]) -> str:
         row.update({f"{r['strength']:g}": r["auc"] for r in result["transforms"][transform]})
         rows[name] = row
     if rows:
-      lines += [f"## {transform}: frame AUC against {STRENGTH_NAMES[transform]}\n\n",
-                plots.markdown_table(rows, row_header="corpus"), "\n"]
+      lines += [
+        f"## {transform}: frame AUC against {STRENGTH_NAMES[transform]}\n\n",
+        plots.markdown_table(rows, row_header="corpus"),
+        "\n",
+      ]
   for name, result in corpora.items():
     if "video" in result["skipped"]:
       lines.append(f"video transform skipped for {name}: {result['skipped']['video']}\n\n")
-  partial_rows = {name: result["partial"]["auc"] for name, result in corpora.items()
-                  if result.get("partial", {}).get("auc")}
+  partial_rows = {
+    name: result["partial"]["auc"]
+    for name, result in corpora.items()
+    if result.get("partial", {}).get("auc")
+  }
   if partial_rows:
-    lines += ["## Partial-face manipulations: frame AUC per region (`full`: the whole fakes)\n\n",
-              plots.markdown_table(partial_rows, row_header="corpus"), "\n"]
+    lines += [
+      "## Partial-face manipulations: frame AUC per region (`full`: the whole fakes)\n\n",
+      plots.markdown_table(partial_rows, row_header="corpus"),
+      "\n",
+    ]
   for name, result in corpora.items():
     if "skipped" in result.get("partial", {}):
       lines.append(f"partial-face sets skipped for {name}: {result['partial']['skipped']}\n\n")
   return "".join(lines)
 
 
-def save_robustness_plot(result: dict[str, Any], path: str | pathlib.Path,
-                         title: str = "") -> pathlib.Path:
+def save_robustness_plot(
+  result: dict[str, Any], path: str | pathlib.Path, title: str = ""
+) -> pathlib.Path:
   """AUC against strength, one panel per transform; the clean AUC as a dashed line."""
   names = list(result["transforms"])
-  figure, axes = plots.plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2),
-                                    squeeze=False)
+  figure, axes = plots.plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), squeeze=False)
   clean = result["clean"]["auc"]
   for axis, name in zip(axes[0], names):
     rows = result["transforms"][name]
@@ -368,17 +455,22 @@ def save_robustness_plot(result: dict[str, Any], path: str | pathlib.Path,
   return plots.save_figure(figure, path)
 
 
-def save_partial_plot(partial: dict[str, Any], path: str | pathlib.Path,
-                      title: str = "") -> pathlib.Path:
+def save_partial_plot(
+  partial: dict[str, Any], path: str | pathlib.Path, title: str = ""
+) -> pathlib.Path:
   """A bar per region: the frame AUC of its partial fakes against the real frames."""
   regions = list(partial["auc"])
   values = [partial["auc"][region] for region in regions]
   figure, axis = plots.plt.subplots(figsize=(1.0 + 0.8 * len(regions), 3.2))
   bars = axis.bar(regions, np.nan_to_num(values), color="tab:blue")
   for bar, value in zip(bars, values):
-    axis.annotate("n/a" if np.isnan(value) else f"{value:.3f}",
-                  (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
-                  va="bottom", fontsize=7)
+    axis.annotate(
+      "n/a" if np.isnan(value) else f"{value:.3f}",
+      (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+      ha="center",
+      va="bottom",
+      fontsize=7,
+    )
   axis.set_ylim(0, 1.08)
   axis.set_ylabel("frame AUC")
   if title:

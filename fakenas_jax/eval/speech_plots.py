@@ -6,6 +6,7 @@ The DET curve (Martin et al., Eurospeech 1997) of CM scores is the `metrics.asvs
 (bona fide rejected at ≤ t, spoof accepted at > t); both axes are Φ⁻¹ of the rate, so Gaussian
 score distributions give straight lines; the EER point of each system is marked.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -25,12 +26,15 @@ def probit(rates, floor: float = 5e-4) -> np.ndarray:
   return stats.norm.ppf(np.clip(np.asarray(rates, np.float64), floor, 1 - floor))
 
 
-def det_figure(systems: Mapping[str, score_files.CMScores], path: str | pathlib.Path,
-               title: str = "DET") -> pathlib.Path:
+def det_figure(
+  systems: Mapping[str, score_files.CMScores], path: str | pathlib.Path, title: str = "DET"
+) -> pathlib.Path:
   """One DET curve per system (label: name and EER), written as a PNG."""
   import matplotlib  # pylint: disable=import-outside-toplevel
+
   matplotlib.use("Agg")
   from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
+
   figure, axis = pyplot.subplots(figsize=(5, 5))
   for name, cm in systems.items():
     miss, false_alarm, _ = asvspoof.compute_det_curve(cm.bonafide_scores, cm.spoof_scores)

@@ -36,6 +36,7 @@ in the organisers' code). Cllr, the cost of the scores as log-likelihood ratios,
 
 1 for an uninformative system (s ≡ 0) and 0 for a perfect, confident one.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,6 +49,7 @@ from fakenas_jax.metrics import score_files
 @dataclasses.dataclass(frozen=True)
 class TDCFCosts:
   """Priors and costs of the t-DCF; the defaults are those of ASVspoof 2019."""
+
   p_spoof: float = 0.05
   p_tar: float = (1 - 0.05) * 0.99
   p_non: float = (1 - 0.05) * 0.01
@@ -72,6 +74,7 @@ ASVSPOOF2019_COSTS = TDCFCosts()
 @dataclasses.dataclass(frozen=True)
 class TDCFResult:
   """min t-DCF, the CM threshold reaching it, the whole normalised curve and the ASV terms."""
+
   min_tdcf: float
   threshold: float
   curve: np.ndarray  # normalised t-DCF at each DET threshold
@@ -90,8 +93,10 @@ def _scores(values, name: str) -> np.ndarray:
   if array.ndim != 1 or array.size == 0:
     raise ValueError(f"{name} must be a non-empty 1-D array, got shape {array.shape}")
   if not np.isfinite(array).all():
-    raise ValueError(f"{name} contain {int((~np.isfinite(array)).sum())} NaN or infinite "
-                     f"value(s); scores must be finite")
+    raise ValueError(
+      f"{name} contain {int((~np.isfinite(array)).sum())} NaN or infinite "
+      f"value(s); scores must be finite"
+    )
   return array
 
 
@@ -127,18 +132,23 @@ def compute_eer(bonafide_scores, spoof_scores) -> tuple[float, float]:
   return float((miss[i] + false_alarm[i]) / 2), float(thresholds[i])
 
 
-def asv_error_rates(target_scores, nontarget_scores, spoof_scores,
-                    threshold: float) -> tuple[float, float, float]:
+def asv_error_rates(
+  target_scores, nontarget_scores, spoof_scores, threshold: float
+) -> tuple[float, float, float]:
   """ASV rates at `threshold`, a score ≥ it being accepted: (P_fa, P_miss, P_miss,spoof)."""
   target = _scores(target_scores, "ASV target scores")
   nontarget = _scores(nontarget_scores, "ASV nontarget scores")
   spoof = _scores(spoof_scores, "ASV spoof scores")
-  return (float(np.mean(nontarget >= threshold)), float(np.mean(target < threshold)),
-          float(np.mean(spoof < threshold)))
+  return (
+    float(np.mean(nontarget >= threshold)),
+    float(np.mean(target < threshold)),
+    float(np.mean(spoof < threshold)),
+  )
 
 
-def min_tdcf(bonafide_cm, spoof_cm, asv_target, asv_nontarget, asv_spoof,
-             costs: TDCFCosts = ASVSPOOF2019_COSTS) -> TDCFResult:
+def min_tdcf(
+  bonafide_cm, spoof_cm, asv_target, asv_nontarget, asv_spoof, costs: TDCFCosts = ASVSPOOF2019_COSTS
+) -> TDCFResult:
   """Minimum normalised t-DCF (ASVspoof 2019) of a CM given the organisers' ASV scores.
 
   The ASV operating point is its EER threshold on (target, nontarget) trials; the CM threshold
@@ -149,30 +159,47 @@ def min_tdcf(bonafide_cm, spoof_cm, asv_target, asv_nontarget, asv_spoof,
       normalisation min(C1, C2) is then meaningless).
   """
   asv_eer, asv_threshold = compute_eer(asv_target, asv_nontarget)
-  pfa_asv, pmiss_asv, pmiss_spoof_asv = asv_error_rates(asv_target, asv_nontarget, asv_spoof,
-                                                        asv_threshold)
-  c1 = (costs.p_tar * (costs.c_miss_cm - costs.c_miss_asv * pmiss_asv)
-        - costs.p_non * costs.c_fa_asv * pfa_asv)
+  pfa_asv, pmiss_asv, pmiss_spoof_asv = asv_error_rates(
+    asv_target, asv_nontarget, asv_spoof, asv_threshold
+  )
+  c1 = (
+    costs.p_tar * (costs.c_miss_cm - costs.c_miss_asv * pmiss_asv)
+    - costs.p_non * costs.c_fa_asv * pfa_asv
+  )
   c2 = costs.c_fa_cm * costs.p_spoof * (1.0 - pmiss_spoof_asv)
   if c1 <= 0:
-    raise ValueError(f"t-DCF weight C1 = {c1:.4g} ≤ 0 at the ASV EER threshold "
-                     f"{asv_threshold:.4g} (P_miss^asv = {pmiss_asv:.3f}, P_fa^asv = "
-                     f"{pfa_asv:.3f}): the ASV scores are too poor for the t-DCF")
+    raise ValueError(
+      f"t-DCF weight C1 = {c1:.4g} ≤ 0 at the ASV EER threshold "
+      f"{asv_threshold:.4g} (P_miss^asv = {pmiss_asv:.3f}, P_fa^asv = "
+      f"{pfa_asv:.3f}): the ASV scores are too poor for the t-DCF"
+    )
   if c2 <= 0:
-    raise ValueError(f"t-DCF weight C2 = {c2:.4g} ≤ 0: the ASV system rejects every spoof at its "
-                     f"EER threshold {asv_threshold:.4g}, so a countermeasure cannot matter")
+    raise ValueError(
+      f"t-DCF weight C2 = {c2:.4g} ≤ 0: the ASV system rejects every spoof at its "
+      f"EER threshold {asv_threshold:.4g}, so a countermeasure cannot matter"
+    )
   miss_cm, false_alarm_cm, thresholds = compute_det_curve(bonafide_cm, spoof_cm)
   curve = (c1 * miss_cm + c2 * false_alarm_cm) / min(c1, c2)
   best = int(np.argmin(curve))
-  return TDCFResult(min_tdcf=float(curve[best]), threshold=float(thresholds[best]), curve=curve,
-                    thresholds=thresholds, asv_eer=asv_eer, asv_threshold=asv_threshold,
-                    pfa_asv=pfa_asv, pmiss_asv=pmiss_asv, pmiss_spoof_asv=pmiss_spoof_asv,
-                    c1=float(c1), c2=float(c2))
+  return TDCFResult(
+    min_tdcf=float(curve[best]),
+    threshold=float(thresholds[best]),
+    curve=curve,
+    thresholds=thresholds,
+    asv_eer=asv_eer,
+    asv_threshold=asv_threshold,
+    pfa_asv=pfa_asv,
+    pmiss_asv=pmiss_asv,
+    pmiss_spoof_asv=pmiss_spoof_asv,
+    c1=float(c1),
+    c2=float(c2),
+  )
 
 
 @dataclasses.dataclass(frozen=True)
 class DCFCosts:
   """Prior and costs of the ASVspoof 5 DCF (evaluation plan, track 1)."""
+
   p_spoof: float = 0.05
   c_miss: float = 1.0
   c_fa: float = 10.0
@@ -198,8 +225,9 @@ class DCFCosts:
 ASVSPOOF5_COSTS = DCFCosts()
 
 
-def min_dcf(bonafide_scores, spoof_scores,
-            costs: DCFCosts = ASVSPOOF5_COSTS) -> tuple[float, float]:
+def min_dcf(
+  bonafide_scores, spoof_scores, costs: DCFCosts = ASVSPOOF5_COSTS
+) -> tuple[float, float]:
   """Minimum normalised DCF over the DET thresholds and its threshold: (min_dcf, threshold)."""
   miss, false_alarm, thresholds = compute_det_curve(bonafide_scores, spoof_scores)
   miss_weight, fa_weight = costs.weights
@@ -208,8 +236,9 @@ def min_dcf(bonafide_scores, spoof_scores,
   return float(curve[best]), float(thresholds[best])
 
 
-def act_dcf(bonafide_scores, spoof_scores,
-            costs: DCFCosts = ASVSPOOF5_COSTS) -> tuple[float, float]:
+def act_dcf(
+  bonafide_scores, spoof_scores, costs: DCFCosts = ASVSPOOF5_COSTS
+) -> tuple[float, float]:
   """Normalised DCF at the Bayes threshold of LLR scores: (act_dcf, threshold)."""
   bonafide = _scores(bonafide_scores, "bona fide scores")
   spoof = _scores(spoof_scores, "spoof scores")
@@ -223,29 +252,39 @@ def cllr(bonafide_scores, spoof_scores) -> float:
   """Log-likelihood-ratio cost in bits of scores read as natural-log LLRs (bona fide vs spoof)."""
   bonafide = _scores(bonafide_scores, "bona fide scores")
   spoof = _scores(spoof_scores, "spoof scores")
-  return float((np.mean(np.logaddexp(0.0, -bonafide)) + np.mean(np.logaddexp(0.0, spoof)))
-               / (2.0 * np.log(2.0)))
+  return float(
+    (np.mean(np.logaddexp(0.0, -bonafide)) + np.mean(np.logaddexp(0.0, spoof)))
+    / (2.0 * np.log(2.0))
+  )
 
 
 def cm_summary(bonafide_scores, spoof_scores, costs: DCFCosts = ASVSPOOF5_COSTS) -> dict:
   """EER, minDCF, actDCF, Cllr and the counts of one set of CM scores."""
   bonafide = _scores(bonafide_scores, "bona fide scores")
   spoof = _scores(spoof_scores, "spoof scores")
-  return {"eer": compute_eer(bonafide, spoof)[0], "min_dcf": min_dcf(bonafide, spoof, costs)[0],
-          "act_dcf": act_dcf(bonafide, spoof, costs)[0], "cllr": cllr(bonafide, spoof),
-          "num_bonafide": int(bonafide.size), "num_spoof": int(spoof.size)}
+  return {
+    "eer": compute_eer(bonafide, spoof)[0],
+    "min_dcf": min_dcf(bonafide, spoof, costs)[0],
+    "act_dcf": act_dcf(bonafide, spoof, costs)[0],
+    "cllr": cllr(bonafide, spoof),
+    "num_bonafide": int(bonafide.size),
+    "num_spoof": int(spoof.size),
+  }
 
 
-def per_attack_table(cm: score_files.CMScores,
-                     costs: DCFCosts = ASVSPOOF5_COSTS) -> dict[str, dict]:
+def per_attack_table(
+  cm: score_files.CMScores, costs: DCFCosts = ASVSPOOF5_COSTS
+) -> dict[str, dict]:
   """`cm_summary` of all bona fide scores against the spoofs of each attack, by attack id."""
-  return {str(attack): cm_summary(cm.bonafide_scores, cm.spoof_scores[cm.spoof_attacks == attack],
-                                  costs)
-          for attack in np.unique(cm.spoof_attacks)}
+  return {
+    str(attack): cm_summary(cm.bonafide_scores, cm.spoof_scores[cm.spoof_attacks == attack], costs)
+    for attack in np.unique(cm.spoof_attacks)
+  }
 
 
-def per_condition_table(cm: score_files.CMScores, conditions,
-                        costs: DCFCosts = ASVSPOOF5_COSTS) -> dict[str, dict]:
+def per_condition_table(
+  cm: score_files.CMScores, conditions, costs: DCFCosts = ASVSPOOF5_COSTS
+) -> dict[str, dict]:
   """`cm_summary` of the bona fide and spoof utterances of each condition (ASVspoof 2021's
   per-condition pooled results: codec, transmission, source), by condition value.
 
@@ -256,14 +295,17 @@ def per_condition_table(cm: score_files.CMScores, conditions,
   if isinstance(conditions, dict):
     missing = [u for u in cm.utterances.tolist() if u not in conditions]
     if missing:
-      raise ValueError(f"{len(missing)} utterance(s) have no condition, e.g. "
-                       f"{', '.join(missing[:3])}")
+      raise ValueError(
+        f"{len(missing)} utterance(s) have no condition, e.g. {', '.join(missing[:3])}"
+      )
     values = np.array([str(conditions[u]) for u in cm.utterances.tolist()])
   else:
     values = np.asarray(conditions).astype(str)
     if values.shape != cm.utterances.shape:
-      raise ValueError(f"conditions have shape {values.shape}, the CM scores "
-                       f"{cm.utterances.shape}; every utterance needs its condition")
+      raise ValueError(
+        f"conditions have shape {values.shape}, the CM scores "
+        f"{cm.utterances.shape}; every utterance needs its condition"
+      )
   table = {}
   for value in np.unique(values):
     here = values == value
@@ -272,8 +314,14 @@ def per_condition_table(cm: score_files.CMScores, conditions,
     if bonafide.size and spoof.size:
       table[str(value)] = cm_summary(bonafide, spoof, costs)
     else:
-      table[str(value)] = {"eer": None, "min_dcf": None, "act_dcf": None, "cllr": None,
-                           "num_bonafide": int(bonafide.size), "num_spoof": int(spoof.size)}
+      table[str(value)] = {
+        "eer": None,
+        "min_dcf": None,
+        "act_dcf": None,
+        "cllr": None,
+        "num_bonafide": int(bonafide.size),
+        "num_spoof": int(spoof.size),
+      }
   return table
 
 
@@ -282,15 +330,22 @@ def per_attack_eer(bonafide_scores, spoof_scores, spoof_attacks) -> dict[str, fl
   spoof = _scores(spoof_scores, "spoof scores")
   attacks = np.asarray(spoof_attacks).astype(str)
   if attacks.shape != spoof.shape:
-    raise ValueError(f"spoof_attacks has shape {attacks.shape}, spoof scores {spoof.shape}; "
-                     f"every spoof score needs its attack id")
-  return {str(attack): compute_eer(bonafide_scores, spoof[attacks == attack])[0]
-          for attack in np.unique(attacks)}
+    raise ValueError(
+      f"spoof_attacks has shape {attacks.shape}, spoof scores {spoof.shape}; "
+      f"every spoof score needs its attack id"
+    )
+  return {
+    str(attack): compute_eer(bonafide_scores, spoof[attacks == attack])[0]
+    for attack in np.unique(attacks)
+  }
 
 
-def asvspoof_report(cm: score_files.CMScores, asv: score_files.ASVScores | None = None,
-                    costs: TDCFCosts = ASVSPOOF2019_COSTS,
-                    dcf_costs: DCFCosts = ASVSPOOF5_COSTS) -> dict:
+def asvspoof_report(
+  cm: score_files.CMScores,
+  asv: score_files.ASVScores | None = None,
+  costs: TDCFCosts = ASVSPOOF2019_COSTS,
+  dcf_costs: DCFCosts = ASVSPOOF5_COSTS,
+) -> dict:
   """EER, its threshold, minDCF / actDCF / Cllr (ASVspoof 5), per-attack EER and table, counts
   and (with ASV scores) min t-DCF of CM scores.
 
@@ -299,22 +354,37 @@ def asvspoof_report(cm: score_files.CMScores, asv: score_files.ASVScores | None 
     ValueError: CM scores without bona fide or without spoof utterances.
   """
   if not (cm.keys == "bonafide").any() or not (cm.keys == "spoof").any():
-    raise ValueError(f"the CM scores need bona fide and spoof utterances; they have "
-                     f"{int((cm.keys == 'bonafide').sum())} bona fide and "
-                     f"{int((cm.keys == 'spoof').sum())} spoof")
+    raise ValueError(
+      f"the CM scores need bona fide and spoof utterances; they have "
+      f"{int((cm.keys == 'bonafide').sum())} bona fide and "
+      f"{int((cm.keys == 'spoof').sum())} spoof"
+    )
   eer, threshold = compute_eer(cm.bonafide_scores, cm.spoof_scores)
-  report = {"eer": eer, "eer_threshold": threshold,
-            "num_bonafide": int(cm.bonafide_scores.size), "num_spoof": int(cm.spoof_scores.size),
-            "per_attack_eer": per_attack_eer(cm.bonafide_scores, cm.spoof_scores,
-                                             cm.spoof_attacks),
-            "min_dcf": min_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
-            "act_dcf": act_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
-            "cllr": cllr(cm.bonafide_scores, cm.spoof_scores),
-            "per_attack": per_attack_table(cm, dcf_costs)}
+  report = {
+    "eer": eer,
+    "eer_threshold": threshold,
+    "num_bonafide": int(cm.bonafide_scores.size),
+    "num_spoof": int(cm.spoof_scores.size),
+    "per_attack_eer": per_attack_eer(cm.bonafide_scores, cm.spoof_scores, cm.spoof_attacks),
+    "min_dcf": min_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
+    "act_dcf": act_dcf(cm.bonafide_scores, cm.spoof_scores, dcf_costs)[0],
+    "cllr": cllr(cm.bonafide_scores, cm.spoof_scores),
+    "per_attack": per_attack_table(cm, dcf_costs),
+  }
   if asv is not None:
     score_files.check_asv_matches_cm(asv, cm)
-    tdcf = min_tdcf(cm.bonafide_scores, cm.spoof_scores, asv.scores_of("target"),
-                    asv.scores_of("nontarget"), asv.scores_of("spoof"), costs)
-    report.update(min_tdcf=tdcf.min_tdcf, min_tdcf_threshold=tdcf.threshold,
-                  asv_eer=tdcf.asv_eer, asv_threshold=tdcf.asv_threshold)
+    tdcf = min_tdcf(
+      cm.bonafide_scores,
+      cm.spoof_scores,
+      asv.scores_of("target"),
+      asv.scores_of("nontarget"),
+      asv.scores_of("spoof"),
+      costs,
+    )
+    report.update(
+      min_tdcf=tdcf.min_tdcf,
+      min_tdcf_threshold=tdcf.threshold,
+      asv_eer=tdcf.asv_eer,
+      asv_threshold=tdcf.asv_threshold,
+    )
   return report

@@ -23,6 +23,7 @@ Single class: AUC and EER need fakes and reals, AP needs at least one fake; the 
 `RuntimeWarning`, so the accuracy and counts of a one-class set (e.g. one manipulation method's
 fakes alone) are still reported.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -47,30 +48,39 @@ def check_binary_inputs(labels, scores) -> tuple[np.ndarray, np.ndarray]:
   labels = np.asarray(labels)
   scores = np.asarray(scores)
   if labels.ndim != 1 or scores.ndim != 1:
-    raise MetricInputError(f"labels and scores must be 1-D arrays, got shapes {labels.shape} and "
-                           f"{scores.shape}")
+    raise MetricInputError(
+      f"labels and scores must be 1-D arrays, got shapes {labels.shape} and {scores.shape}"
+    )
   if labels.shape != scores.shape:
-    raise MetricInputError(f"labels and scores differ in length: {labels.shape[0]} labels, "
-                           f"{scores.shape[0]} scores")
+    raise MetricInputError(
+      f"labels and scores differ in length: {labels.shape[0]} labels, {scores.shape[0]} scores"
+    )
   if labels.size == 0:
     raise MetricInputError("no examples: labels and scores are empty")
   if labels.dtype != bool:
     if not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-      raise MetricInputError(f"labels must be 0 (real) / 1 (fake) numbers or booleans, got dtype "
-                             f"{labels.dtype}")
+      raise MetricInputError(
+        f"labels must be 0 (real) / 1 (fake) numbers or booleans, got dtype {labels.dtype}"
+      )
     found = np.unique(labels)
     if not np.isin(found, (0, 1)).all():
-      raise MetricInputError(f"labels must be 0 (real) or 1 (fake); found "
-                             f"{found[~np.isin(found, (0, 1))][:5].tolist()}")
-  if not (np.issubdtype(scores.dtype, np.floating) or np.issubdtype(scores.dtype, np.integer)
-          or scores.dtype == bool):
+      raise MetricInputError(
+        f"labels must be 0 (real) or 1 (fake); found {found[~np.isin(found, (0, 1))][:5].tolist()}"
+      )
+  if not (
+    np.issubdtype(scores.dtype, np.floating)
+    or np.issubdtype(scores.dtype, np.integer)
+    or scores.dtype == bool
+  ):
     raise MetricInputError(f"scores must be numbers, got dtype {scores.dtype}")
   scores = scores.astype(np.float64)
   bad = ~np.isfinite(scores)
   if bad.any():
     kinds = "NaN" if np.isnan(scores).any() else "infinite"
-    raise MetricInputError(f"{int(bad.sum())} score(s) are NaN or infinite ({kinds} at index "
-                           f"{int(np.flatnonzero(bad)[0])}); scores must be finite")
+    raise MetricInputError(
+      f"{int(bad.sum())} score(s) are NaN or infinite ({kinds} at index "
+      f"{int(np.flatnonzero(bad)[0])}); scores must be finite"
+    )
   return labels.astype(bool), scores
 
 
@@ -78,8 +88,10 @@ def _require_both_classes(labels: np.ndarray, metric: str) -> None:
   fakes = int(labels.sum())
   if fakes == 0 or fakes == labels.size:
     present = "fake (1)" if fakes else "real (0)"
-    raise MetricInputError(f"{metric} is undefined with a single class: all {labels.size} "
-                           f"examples are {present}; it needs both real (0) and fake (1) examples")
+    raise MetricInputError(
+      f"{metric} is undefined with a single class: all {labels.size} "
+      f"examples are {present}; it needs both real (0) and fake (1) examples"
+    )
 
 
 def _distinct_threshold_counts(labels: np.ndarray, scores: np.ndarray):
@@ -133,8 +145,10 @@ def average_precision(labels, scores) -> float:
   """
   labels, scores = check_binary_inputs(labels, scores)
   if not labels.any():
-    raise MetricInputError(f"average precision is undefined without fake examples: all "
-                           f"{labels.size} examples are real (0)")
+    raise MetricInputError(
+      f"average precision is undefined without fake examples: all "
+      f"{labels.size} examples are real (0)"
+    )
   true_positives, false_positives, _ = _distinct_threshold_counts(labels, scores)
   precision = true_positives / (true_positives + false_positives)
   recall = true_positives / true_positives[-1]
@@ -171,10 +185,10 @@ def confusion_counts(labels, scores, threshold: float = DEFAULT_THRESHOLD) -> di
   labels, scores = check_binary_inputs(labels, scores)
   predicted_fake = scores > threshold
   return {
-      "tp": int(np.sum(predicted_fake & labels)),
-      "fp": int(np.sum(predicted_fake & ~labels)),
-      "tn": int(np.sum(~predicted_fake & ~labels)),
-      "fn": int(np.sum(~predicted_fake & labels)),
+    "tp": int(np.sum(predicted_fake & labels)),
+    "fp": int(np.sum(predicted_fake & ~labels)),
+    "tn": int(np.sum(~predicted_fake & ~labels)),
+    "fn": int(np.sum(~predicted_fake & labels)),
   }
 
 
@@ -223,9 +237,12 @@ def detection_report(labels, scores, threshold: float = DEFAULT_THRESHOLD) -> di
     report["eer"], report["eer_threshold"] = eer(labels, scores)
   else:
     present = "fake (1)" if fakes else "real (0)"
-    warnings.warn(f"all {labels.size} examples are {present}: AUC and EER are undefined and "
-                  f"reported as NaN" + ("" if fakes else ", and so is AP"), RuntimeWarning,
-                  stacklevel=2)
+    warnings.warn(
+      f"all {labels.size} examples are {present}: AUC and EER are undefined and "
+      f"reported as NaN" + ("" if fakes else ", and so is AP"),
+      RuntimeWarning,
+      stacklevel=2,
+    )
     report["auc"] = float("nan")
     report["ap"] = average_precision(labels, scores) if fakes else float("nan")
     report["eer"] = report["eer_threshold"] = float("nan")

@@ -20,6 +20,7 @@ averages input rows ⌊i·n/m⌋ … ⌈(i + 1)·n/m⌉ − 1, a 2×2 mean when 
 Outputs: ``'logits'`` [B, num_classes] (class 1 = fake). With ``expose_features``,
 ``'features'``: the stem output and the last state of every smaller resolution, finest first.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
@@ -30,10 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from fakenas_jax.models import cells, darts_eval
-from fakenas_jax.nn import genotypes
-from fakenas_jax.nn import ops, registry
+from fakenas_jax.nn import genotypes, ops, registry
 
-PAPER_LAYOUT = 'NNRNNRNNRNNR'
+PAPER_LAYOUT = "NNRNNRNNRNNR"
 
 
 def adaptive_pool_matrix(size_in: int, size_out: int) -> np.ndarray:
@@ -50,7 +50,7 @@ def adaptive_avg_pool(x: jax.Array, size: tuple[int, int]) -> jax.Array:
   """``AdaptiveAvgPool2d(size)`` on NHWC, as two small constant matrix products."""
   rows = jnp.asarray(adaptive_pool_matrix(x.shape[1], size[0]), x.dtype)
   columns = jnp.asarray(adaptive_pool_matrix(x.shape[2], size[1]), x.dtype)
-  return jnp.einsum('ih,bhwc,jw->bijc', rows, x, columns)
+  return jnp.einsum("ih,bhwc,jw->bijc", rows, x, columns)
 
 
 def group_ends(layout: str) -> tuple[int, ...]:
@@ -62,6 +62,7 @@ def group_ends(layout: str) -> tuple[int, ...]:
 
 class C2PN(nn.Module):
   """The FD-NAS detection network from a searched genotype (module docstring)."""
+
   genotype: genotypes.Genotype
   num_classes: int = 2
   channels: int = 16
@@ -70,30 +71,32 @@ class C2PN(nn.Module):
   drop_path_prob: float = 0.0
   stem_multiplier: int = 3
   dropout_rate: float = 0.0
-  reducing_skip: registry.ReducingSkip = 'avg_pool'  # the FD-NAS space's; see factory
+  reducing_skip: registry.ReducingSkip = "avg_pool"  # the FD-NAS space's; see factory
   expose_features: bool = False
   takes_drop_path: ClassVar[bool] = True  # `__call__(..., drop_path_prob=)`
 
   @nn.compact
-  def __call__(self, images: jax.Array, train: bool = False,
-               drop_path_prob: float | jax.Array | None = None) -> dict[str, jax.Array]:
+  def __call__(
+    self, images: jax.Array, train: bool = False, drop_path_prob: float | jax.Array | None = None
+  ) -> dict[str, jax.Array]:
     """``drop_path_prob`` overrides the configured rate (e.g. a per-epoch schedule)."""
     if images.ndim != 4:
-      raise ValueError(f'C2PN expects NHWC images, got shape {images.shape}')
+      raise ValueError(f"C2PN expects NHWC images, got shape {images.shape}")
     rate = self.drop_path_prob if drop_path_prob is None else drop_path_prob
-    s0, s1, _ = darts_eval.make_stem('cifar', self.channels, self.stem_multiplier)(images, train)
-    states = cells.CellStack(self.genotype, self.layout, self.channels, self.reducing_skip,
-                             name='cells')(s0, s1, train, rate)
+    s0, s1, _ = darts_eval.make_stem("cifar", self.channels, self.stem_multiplier)(images, train)
+    states = cells.CellStack(
+      self.genotype, self.layout, self.channels, self.reducing_skip, name="cells"
+    )(s0, s1, train, rate)
     width = self.fusion_channels or 16 * self.channels
     pyramid = None
     for level, index in enumerate(group_ends(self.layout)):
-      lateral = ops.ReLUConvBN(width, 1, affine=True, name=f'lateral{level}')(states[index],
-                                                                               train)
-      pyramid = lateral if pyramid is None else lateral + adaptive_avg_pool(
-          pyramid, lateral.shape[1:3])
+      lateral = ops.ReLUConvBN(width, 1, affine=True, name=f"lateral{level}")(states[index], train)
+      pyramid = (
+        lateral if pyramid is None else lateral + adaptive_avg_pool(pyramid, lateral.shape[1:3])
+      )
     pooled = jnp.mean(pyramid, axis=(1, 2))
     pooled = nn.Dropout(self.dropout_rate, deterministic=not train)(pooled)
-    outputs = {'logits': nn.Dense(self.num_classes, name='classifier')(pooled)}
+    outputs = {"logits": nn.Dense(self.num_classes, name="classifier")(pooled)}
     if self.expose_features:
-      outputs['features'] = cells.last_per_resolution([s1] + list(states))
+      outputs["features"] = cells.last_per_resolution([s1] + list(states))
     return outputs

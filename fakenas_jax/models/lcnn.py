@@ -21,6 +21,7 @@ fake logit), as every detector of `models/factory.py`. The LSTM keeps PyTorch's 
 (W_ih, W_hh and two biases per direction), so the count matches the PyTorch baseline's:
 269,729 with one output at F = 60.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn
@@ -31,11 +32,17 @@ from jax import lax
 from fakenas_jax.nn import batch_norm, conv
 
 # (kernel, output channels before MFM, max pool after, BN after) of the nine convolutions.
-LAYERS = ((5, 64, True, False),
-          (1, 64, False, True), (3, 96, True, True),
-          (1, 96, False, True), (3, 128, True, False),
-          (1, 128, False, True), (3, 64, False, True),
-          (1, 64, False, True), (3, 64, True, False))
+LAYERS = (
+  (5, 64, True, False),
+  (1, 64, False, True),
+  (3, 96, True, True),
+  (1, 96, False, True),
+  (3, 128, True, False),
+  (1, 128, False, True),
+  (3, 64, False, True),
+  (1, 64, False, True),
+  (3, 64, True, False),
+)
 
 
 def max_feature_map(x: jax.Array) -> jax.Array:
@@ -46,23 +53,24 @@ def max_feature_map(x: jax.Array) -> jax.Array:
 
 def max_pool_2x2(x: jax.Array) -> jax.Array:
   """``MaxPool2d(2, 2)`` on NHWC (no padding; odd sizes floored)."""
-  return lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')
+  return lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
 
 
 class LSTM(nn.Module):
   """One direction of a PyTorch ``nn.LSTM`` layer over (B, T, D) → (B, T, hidden)."""
+
   hidden: int
   reverse: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    init = nn.initializers.uniform(scale=2.0 / self.hidden ** 0.5)
-    shift = lambda f: (lambda key, shape: f(key, shape) - 1.0 / self.hidden ** 0.5)
-    w_ih = self.param('w_ih', shift(init), (x.shape[-1], 4 * self.hidden))
-    w_hh = self.param('w_hh', shift(init), (self.hidden, 4 * self.hidden))
-    b_ih = self.param('b_ih', shift(init), (4 * self.hidden,))
-    b_hh = self.param('b_hh', shift(init), (4 * self.hidden,))
-    inputs = jnp.einsum('btd,dg->tbg', x, w_ih) + b_ih + b_hh
+    init = nn.initializers.uniform(scale=2.0 / self.hidden**0.5)
+    shift = lambda f: lambda key, shape: f(key, shape) - 1.0 / self.hidden**0.5
+    w_ih = self.param("w_ih", shift(init), (x.shape[-1], 4 * self.hidden))
+    w_hh = self.param("w_hh", shift(init), (self.hidden, 4 * self.hidden))
+    b_ih = self.param("b_ih", shift(init), (4 * self.hidden,))
+    b_hh = self.param("b_hh", shift(init), (4 * self.hidden,))
+    inputs = jnp.einsum("btd,dg->tbg", x, w_ih) + b_ih + b_hh
 
     def step(carry, gates_in):
       h, c = carry
@@ -79,38 +87,44 @@ class LSTM(nn.Module):
 
 class BLSTM(nn.Module):
   """Bidirectional LSTM layer, ``features`` wide (half per direction, concatenated)."""
+
   features: int
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     if self.features % 2:
-      raise ValueError(f'a BLSTM layer needs an even width, got {self.features}')
-    return jnp.concatenate([LSTM(self.features // 2, name='forward')(x),
-                            LSTM(self.features // 2, reverse=True, name='backward')(x)], -1)
+      raise ValueError(f"a BLSTM layer needs an even width, got {self.features}")
+    return jnp.concatenate(
+      [
+        LSTM(self.features // 2, name="forward")(x),
+        LSTM(self.features // 2, reverse=True, name="backward")(x),
+      ],
+      -1,
+    )
 
 
 class LCNN(nn.Module):
   """LFCC-LCNN (module docstring): (B, F, T, 1) → {'logits': [B, num_classes]}."""
+
   num_classes: int = 1
   dropout_rate: float = 0.7
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = False) -> dict[str, jax.Array]:
     if x.ndim != 4 or x.shape[1] < 16 or x.shape[2] < 16:
-      raise ValueError(f'LCNN takes (batch, features ≥ 16, frames ≥ 16, channels), got '
-                       f'{x.shape}')
+      raise ValueError(f"LCNN takes (batch, features ≥ 16, frames ≥ 16, channels), got {x.shape}")
     for index, (kernel, features, pool, norm) in enumerate(LAYERS):
-      x = conv.Conv2D(features, kernel, name=f'conv{index}')(x)
-      x = max_feature_map(x + self.param(f'bias{index}', nn.initializers.zeros, (features,)))
+      x = conv.Conv2D(features, kernel, name=f"conv{index}")(x)
+      x = max_feature_map(x + self.param(f"bias{index}", nn.initializers.zeros, (features,)))
       if pool:
         x = max_pool_2x2(x)
       if norm:
-        x = batch_norm.BatchNorm(affine=False, name=f'bn{index}')(x, train)
+        x = batch_norm.BatchNorm(affine=False, name=f"bn{index}")(x, train)
     x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     batch, height, frames, channels = x.shape
     # (B, F', T', C) → (B, T', C·F'), channel-major per frame as the baseline's view.
     x = jnp.transpose(x, (0, 2, 3, 1)).reshape(batch, frames, channels * height)
-    hidden = BLSTM(x.shape[-1], name='blstm1')(x)
-    hidden = BLSTM(x.shape[-1], name='blstm2')(hidden)
+    hidden = BLSTM(x.shape[-1], name="blstm1")(x)
+    hidden = BLSTM(x.shape[-1], name="blstm2")(hidden)
     pooled = jnp.mean(hidden + x, axis=1)
-    return {'logits': nn.Dense(self.num_classes, name='output')(pooled)}
+    return {"logits": nn.Dense(self.num_classes, name="output")(pooled)}

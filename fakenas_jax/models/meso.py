@@ -19,6 +19,7 @@ Outputs (``model.apply(variables, images, train=...)``): ``{'logits': [B, num_cl
 With ``expose_features`` the dict also holds ``'features'``: the feature maps after each of the
 four blocks' BN, before pooling (strides 1, 2, 4, 8), finest first, for decoder heads.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,39 +40,43 @@ def max_pool_same(x: jax.Array, window: int) -> jax.Array:
     out = -(-size // window)
     total = max((out - 1) * window + window - size, 0)
     pads.append((total // 2, total - total // 2))
-  return lax.reduce_window(x, -jnp.inf, lax.max, (1, window, window, 1),
-                           (1, window, window, 1), ((0, 0), *pads, (0, 0)))
+  return lax.reduce_window(
+    x, -jnp.inf, lax.max, (1, window, window, 1), (1, window, window, 1), ((0, 0), *pads, (0, 0))
+  )
 
 
 class BiasedConv(nn.Module):
   """k×k convolution with 'same' padding (stride 1, optional dilation), a bias, then ReLU."""
+
   features: int
   kernel_size: int
   dilation: int = 1
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    x = conv.Conv2D(self.features, self.kernel_size, dilation=self.dilation, name='conv')(x)
-    bias = self.param('bias', nn.initializers.zeros, (self.features,))
+    x = conv.Conv2D(self.features, self.kernel_size, dilation=self.dilation, name="conv")(x)
+    bias = self.param("bias", nn.initializers.zeros, (self.features,))
     return nn.relu(x + bias)
 
 
 class InceptionModule(nn.Module):
   """MesoInception's block: concat of 1×1, 1×1→3×3, 1×1→3×3 (d = 2), 1×1→3×3 (d = 3)."""
+
   widths: tuple[int, int, int, int]
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     a, b, c, d = self.widths
-    branches = [BiasedConv(a, 1, name='branch1')(x)]
+    branches = [BiasedConv(a, 1, name="branch1")(x)]
     for index, (width, dilation) in enumerate(((b, 1), (c, 2), (d, 3)), start=2):
-      y = BiasedConv(width, 1, name=f'branch{index}_reduce')(x)
-      branches.append(BiasedConv(width, 3, dilation, name=f'branch{index}')(y))
+      y = BiasedConv(width, 1, name=f"branch{index}_reduce")(x)
+      branches.append(BiasedConv(width, 3, dilation, name=f"branch{index}")(y))
     return jnp.concatenate(branches, axis=-1)
 
 
 class MesoClassifier(nn.Module):
   """Flatten → dropout 0.5 → dense 16 → LeakyReLU(0.1) → dropout 0.5 → dense."""
+
   num_classes: int
   dropout_rate: float = 0.5
 
@@ -79,13 +84,14 @@ class MesoClassifier(nn.Module):
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     x = x.reshape(x.shape[0], -1)
     x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = nn.leaky_relu(nn.Dense(16, name='hidden')(x), 0.1)
+    x = nn.leaky_relu(nn.Dense(16, name="hidden")(x), 0.1)
     x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    return nn.Dense(self.num_classes, name='output')(x)
+    return nn.Dense(self.num_classes, name="output")(x)
 
 
 class MesoNet(nn.Module):
   """Meso-4 (``inception=False``) or MesoInception-4 (``inception=True``); module docstring."""
+
   num_classes: int = 2
   inception: bool = False
   dropout_rate: float = 0.5
@@ -94,26 +100,33 @@ class MesoNet(nn.Module):
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False) -> dict[str, jax.Array]:
     if images.ndim != 4:
-      raise ValueError(f'MesoNet expects NHWC images, got shape {images.shape}')
+      raise ValueError(f"MesoNet expects NHWC images, got shape {images.shape}")
     if self.num_classes < 1:
-      raise ValueError(f'num_classes must be >= 1, got {self.num_classes}')
+      raise ValueError(f"num_classes must be >= 1, got {self.num_classes}")
     if self.inception:
-      blocks: Sequence = (InceptionModule((1, 4, 4, 2), name='inception1'),
-                          InceptionModule((2, 4, 4, 2), name='inception2'),
-                          BiasedConv(16, 5, name='conv3'), BiasedConv(16, 5, name='conv4'))
+      blocks: Sequence = (
+        InceptionModule((1, 4, 4, 2), name="inception1"),
+        InceptionModule((2, 4, 4, 2), name="inception2"),
+        BiasedConv(16, 5, name="conv3"),
+        BiasedConv(16, 5, name="conv4"),
+      )
     else:
-      blocks = (BiasedConv(8, 3, name='conv1'), BiasedConv(8, 5, name='conv2'),
-                BiasedConv(16, 5, name='conv3'), BiasedConv(16, 5, name='conv4'))
+      blocks = (
+        BiasedConv(8, 3, name="conv1"),
+        BiasedConv(8, 5, name="conv2"),
+        BiasedConv(16, 5, name="conv3"),
+        BiasedConv(16, 5, name="conv4"),
+      )
     features = []
     x = images
     for index, (block, pool) in enumerate(zip(blocks, (2, 2, 2, 4)), start=1):
-      x = batch_norm.BatchNorm(name=f'bn{index}')(block(x), train)
+      x = batch_norm.BatchNorm(name=f"bn{index}")(block(x), train)
       features.append(x)
       x = max_pool_same(x, pool)
-    logits = MesoClassifier(self.num_classes, self.dropout_rate, name='classifier')(x, train)
-    outputs = {'logits': logits}
+    logits = MesoClassifier(self.num_classes, self.dropout_rate, name="classifier")(x, train)
+    outputs = {"logits": logits}
     if self.expose_features:
-      outputs['features'] = tuple(features)
+      outputs["features"] = tuple(features)
     return outputs
 
 

@@ -9,6 +9,7 @@ that (f1, f2) are the initial bands exactly); otherwise the initial bands are co
 backbone takes the (B, F, T', 1) map as it takes the LFCC image, and every other call argument
 (`drop_path_prob`, …) is passed on to it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,6 +24,7 @@ from fakenas_jax.audio import sinc
 
 class SincFrontend(nn.Module):
   """(B, N) → (B, F, T', 1) sinc features, learnable or fixed band edges."""
+
   config: sinc.SincConfig
 
   def bands(self) -> tuple[jax.Array, jax.Array]:
@@ -33,8 +35,9 @@ class SincFrontend(nn.Module):
     low_param = self.param("low_hz", lambda _: jnp.asarray(low, jnp.float32))
     band_param = self.param("band_hz", lambda _: jnp.asarray(band, jnp.float32))
     f1 = jnp.abs(low_param)
-    f2 = jnp.minimum(f1 + self.config.min_band_hz + jnp.abs(band_param),
-                     self.config.sample_rate / 2)
+    f2 = jnp.minimum(
+      f1 + self.config.min_band_hz + jnp.abs(band_param), self.config.sample_rate / 2
+    )
     return f1, f2
 
   @nn.compact
@@ -45,6 +48,7 @@ class SincFrontend(nn.Module):
 
 class WithSincFrontend(nn.Module):
   """`backbone` on the sinc features of the waveform (module docstring)."""
+
   backbone: nn.Module
   config: sinc.SincConfig
 
@@ -55,7 +59,8 @@ class WithSincFrontend(nn.Module):
   @nn.compact
   def __call__(self, waveforms: jax.Array, train: bool = False, **kwargs: Any):
     if waveforms.ndim != 2:
-      raise ValueError(f"a sinc-front-end network takes waveforms (B, num_samples), got "
-                       f"{waveforms.shape}")
+      raise ValueError(
+        f"a sinc-front-end network takes waveforms (B, num_samples), got {waveforms.shape}"
+      )
     features = SincFrontend(self.config, name="sinc")(waveforms)
     return self.backbone(features, train=train, **kwargs)

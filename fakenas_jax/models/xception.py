@@ -17,6 +17,7 @@ Outputs: ``{'logits': [B, num_classes]}``. With ``expose_features``, ``'features
 convolutions' output (stride 2), the first two entry blocks (strides 4, 8), the end of the middle
 flow (stride 16) and the exit flow (stride 32), finest first.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn
@@ -31,6 +32,7 @@ MIDDLE_BLOCKS = 8
 
 class SeparableConvBN(nn.Module):
   """[ReLU →] 3×3 depthwise → 1×1 to ``features`` → BN."""
+
   features: int
   relu_first: bool = True
 
@@ -38,22 +40,23 @@ class SeparableConvBN(nn.Module):
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     if self.relu_first:
       x = nn.relu(x)
-    x = conv.DepthwiseConv2D(3, name='depthwise')(x)
-    x = conv.PointwiseConv2D(self.features, name='pointwise')(x)
-    return batch_norm.BatchNorm(name='bn')(x, train)
+    x = conv.DepthwiseConv2D(3, name="depthwise")(x)
+    x = conv.PointwiseConv2D(self.features, name="pointwise")(x)
+    return batch_norm.BatchNorm(name="bn")(x, train)
 
 
 class ReducingBlock(nn.Module):
   """Separable convs to ``widths`` → 3×3 stride-2 max pool, + 1×1 stride-2 conv-BN shortcut."""
+
   widths: tuple[int, ...]
   relu_first: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
-    shortcut = conv.PointwiseConv2D(self.widths[-1], stride=2, name='shortcut_conv')(x)
-    shortcut = batch_norm.BatchNorm(name='shortcut_bn')(shortcut, train)
+    shortcut = conv.PointwiseConv2D(self.widths[-1], stride=2, name="shortcut_conv")(x)
+    shortcut = batch_norm.BatchNorm(name="shortcut_bn")(shortcut, train)
     for index, width in enumerate(self.widths):
-      x = SeparableConvBN(width, self.relu_first or index > 0, name=f'sep{index}')(x, train)
+      x = SeparableConvBN(width, self.relu_first or index > 0, name=f"sep{index}")(x, train)
     return pooling.max_pool(x, window=3, stride=2) + shortcut
 
 
@@ -64,39 +67,40 @@ class MiddleBlock(nn.Module):
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     y = x
     for index in range(3):
-      y = SeparableConvBN(x.shape[-1], name=f'sep{index}')(y, train)
+      y = SeparableConvBN(x.shape[-1], name=f"sep{index}")(y, train)
     return x + y
 
 
 class Xception(nn.Module):
   """Xception (module docstring)."""
+
   num_classes: int = 2
   expose_features: bool = False
 
   @nn.compact
   def __call__(self, images: jax.Array, train: bool = False) -> dict[str, jax.Array]:
     if images.ndim != 4:
-      raise ValueError(f'Xception expects NHWC images, got shape {images.shape}')
+      raise ValueError(f"Xception expects NHWC images, got shape {images.shape}")
     if min(images.shape[1:3]) < 32:
-      raise ValueError(f'Xception needs inputs of at least 32×32, got {images.shape[1:3]}')
-    x = darts_eval.UnpaddedConv(32, 3, 2, name='conv1')(images)
-    x = nn.relu(batch_norm.BatchNorm(name='bn1')(x, train))
-    x = darts_eval.UnpaddedConv(64, 3, name='conv2')(x)
-    x = nn.relu(batch_norm.BatchNorm(name='bn2')(x, train))
+      raise ValueError(f"Xception needs inputs of at least 32×32, got {images.shape[1:3]}")
+    x = darts_eval.UnpaddedConv(32, 3, 2, name="conv1")(images)
+    x = nn.relu(batch_norm.BatchNorm(name="bn1")(x, train))
+    x = darts_eval.UnpaddedConv(64, 3, name="conv2")(x)
+    x = nn.relu(batch_norm.BatchNorm(name="bn2")(x, train))
     features = [x]
-    x = ReducingBlock((128, 128), relu_first=False, name='entry1')(x, train)
+    x = ReducingBlock((128, 128), relu_first=False, name="entry1")(x, train)
     features.append(x)
-    x = ReducingBlock((256, 256), name='entry2')(x, train)
+    x = ReducingBlock((256, 256), name="entry2")(x, train)
     features.append(x)
-    x = ReducingBlock((728, 728), name='entry3')(x, train)
+    x = ReducingBlock((728, 728), name="entry3")(x, train)
     for index in range(MIDDLE_BLOCKS):
-      x = MiddleBlock(name=f'middle{index}')(x, train)
+      x = MiddleBlock(name=f"middle{index}")(x, train)
     features.append(x)
-    x = ReducingBlock((728, 1024), name='exit1')(x, train)
-    x = nn.relu(SeparableConvBN(1536, relu_first=False, name='exit_sep1')(x, train))
-    x = nn.relu(SeparableConvBN(2048, relu_first=False, name='exit_sep2')(x, train))
+    x = ReducingBlock((728, 1024), name="exit1")(x, train)
+    x = nn.relu(SeparableConvBN(1536, relu_first=False, name="exit_sep1")(x, train))
+    x = nn.relu(SeparableConvBN(2048, relu_first=False, name="exit_sep2")(x, train))
     features.append(x)
-    outputs = {'logits': nn.Dense(self.num_classes, name='fc')(jnp.mean(x, axis=(1, 2)))}
+    outputs = {"logits": nn.Dense(self.num_classes, name="fc")(jnp.mean(x, axis=(1, 2)))}
     if self.expose_features:
-      outputs['features'] = tuple(features)
+      outputs["features"] = tuple(features)
     return outputs

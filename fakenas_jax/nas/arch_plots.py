@@ -6,6 +6,7 @@ operation each edge would keep (Eq. 9), so a reader sees which operations win an
 removed others. Every line is labelled: operations by name, edges as `node i ← source` (sources
 c_{k-2}, c_{k-1}, node j; DARTS edge order), one legend per row beside the right panel.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -60,14 +61,21 @@ def history_figure(history: Sequence[dict], op_names: Sequence[str]):
   axes[1, 0].set_ylabel("β")
   axes[2, 0].set_ylabel("H")
   for row, title in ((0, "operation"), (1, "edge"), (2, "edge")):
-    axes[row, 1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                        title=title, title_fontsize=7, ncol=1 if row == 0 else 2)
+    axes[row, 1].legend(
+      fontsize=7,
+      loc="upper left",
+      bbox_to_anchor=(1.01, 1.0),
+      title=title,
+      title_fontsize=7,
+      ncol=1 if row == 0 else 2,
+    )
   figure.tight_layout()
   return figure
 
 
-def save_history_plot(history: Sequence[dict], op_names: Sequence[str],
-                      path: str | pathlib.Path) -> pathlib.Path:
+def save_history_plot(
+  history: Sequence[dict], op_names: Sequence[str], path: str | pathlib.Path
+) -> pathlib.Path:
   figure = history_figure(history, op_names)
   path = pathlib.Path(path)
   figure.savefig(path, dpi=90)

@@ -15,6 +15,7 @@ and a batch, to be `jax.jit`-ed (data-parallel through the shardings of their in
 `loss_fn(params, arch, model_state, batch, rng) -> (loss, (new_model_state, metrics))` is the
 network's loss; `model_state` holds non-trained collections such as `batch_stats`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -41,12 +42,22 @@ class SearchState:
     return {"params": self.params, "arch": self.arch}
 
 
-def init_state(params, arch, model_state, weight_tx: optax.GradientTransformation,
-               arch_tx: optax.GradientTransformation) -> SearchState:
+def init_state(
+  params,
+  arch,
+  model_state,
+  weight_tx: optax.GradientTransformation,
+  arch_tx: optax.GradientTransformation,
+) -> SearchState:
   variables = {"params": params, "arch": arch}
-  return SearchState(step=jnp.zeros((), jnp.int32), params=params, arch=arch,
-                     model_state=model_state, weight_opt_state=weight_tx.init(variables),
-                     arch_opt_state=arch_tx.init(variables))
+  return SearchState(
+    step=jnp.zeros((), jnp.int32),
+    params=params,
+    arch=arch,
+    model_state=model_state,
+    weight_opt_state=weight_tx.init(variables),
+    arch_opt_state=arch_tx.init(variables),
+  )
 
 
 def apply_weight_gradients(tx, opt_state, params, arch, params_grad):
@@ -56,27 +67,41 @@ def apply_weight_gradients(tx, opt_state, params, arch, params_grad):
   return optax.apply_updates(params, updates["params"]), opt_state
 
 
-def weight_step(state: SearchState, batch, rng, *, loss_fn: LossFn,
-                weight_tx: optax.GradientTransformation) -> tuple[SearchState, dict]:
+def weight_step(
+  state: SearchState, batch, rng, *, loss_fn: LossFn, weight_tx: optax.GradientTransformation
+) -> tuple[SearchState, dict]:
   """One weight update on `batch`; α is held fixed."""
   grad_fn = jax.value_and_grad(loss_fn, argnums=0, has_aux=True)
   (loss, (model_state, metrics)), grads = grad_fn(
-      state.params, state.arch, state.model_state, batch, rng)
-  params, opt_state = apply_weight_gradients(weight_tx, state.weight_opt_state, state.params,
-                                     state.arch, grads)
+    state.params, state.arch, state.model_state, batch, rng
+  )
+  params, opt_state = apply_weight_gradients(
+    weight_tx, state.weight_opt_state, state.params, state.arch, grads
+  )
   metrics = {**metrics, "loss": loss, "grad_norm": optax.tree.norm(grads)}
-  return state.replace(step=state.step + 1, params=params, model_state=model_state,
-                       weight_opt_state=opt_state), metrics
+  return state.replace(
+    step=state.step + 1, params=params, model_state=model_state, weight_opt_state=opt_state
+  ), metrics
 
 
-def unrolled_validation_loss(arch, state: SearchState, train_batch, val_batch, rng, *,
-                             loss_fn: LossFn, weight_tx: optax.GradientTransformation):
+def unrolled_validation_loss(
+  arch,
+  state: SearchState,
+  train_batch,
+  val_batch,
+  rng,
+  *,
+  loss_fn: LossFn,
+  weight_tx: optax.GradientTransformation,
+):
   """L_val(w′(α), α) with w′ one virtual weight step on `train_batch` (DARTS Eq. 6)."""
   train_rng, val_rng = jax.random.split(rng)
   grads, (model_state, _) = jax.grad(loss_fn, argnums=0, has_aux=True)(
-      state.params, arch, state.model_state, train_batch, train_rng)
-  virtual_params, _ = apply_weight_gradients(weight_tx, state.weight_opt_state, state.params,
-                                             arch, grads)
+    state.params, arch, state.model_state, train_batch, train_rng
+  )
+  virtual_params, _ = apply_weight_gradients(
+    weight_tx, state.weight_opt_state, state.params, arch, grads
+  )
   return loss_fn(virtual_params, arch, model_state, val_batch, val_rng)
 
 
@@ -84,20 +109,29 @@ def apply_arch_gradients(state: SearchState, arch_grads, arch_tx) -> SearchState
   """One step of the architecture optimiser `arch_tx` (of the `arch` group) along `arch_grads`."""
   grads = {"params": jax.tree.map(jnp.zeros_like, state.params), "arch": arch_grads}
   updates, opt_state = arch_tx.update(grads, state.arch_opt_state, state.variables)
-  return state.replace(arch=optax.apply_updates(state.arch, updates["arch"]),
-                       arch_opt_state=opt_state)
+  return state.replace(
+    arch=optax.apply_updates(state.arch, updates["arch"]), arch_opt_state=opt_state
+  )
 
 
-def arch_step(state: SearchState, val_batch, rng, *, loss_fn: LossFn,
-              arch_tx: optax.GradientTransformation, second_order: bool = False,
-              train_batch=None, weight_tx: optax.GradientTransformation | None = None,
-              ) -> tuple[SearchState, dict]:
+def arch_step(
+  state: SearchState,
+  val_batch,
+  rng,
+  *,
+  loss_fn: LossFn,
+  arch_tx: optax.GradientTransformation,
+  second_order: bool = False,
+  train_batch=None,
+  weight_tx: optax.GradientTransformation | None = None,
+) -> tuple[SearchState, dict]:
   """One architecture update on `val_batch`; the weights are held fixed."""
   if second_order:
     if train_batch is None or weight_tx is None:
       raise ValueError("a second-order architecture step needs train_batch and weight_tx")
     objective = lambda arch: unrolled_validation_loss(
-        arch, state, train_batch, val_batch, rng, loss_fn=loss_fn, weight_tx=weight_tx)
+      arch, state, train_batch, val_batch, rng, loss_fn=loss_fn, weight_tx=weight_tx
+    )
   else:
     objective = lambda arch: loss_fn(state.params, arch, state.model_state, val_batch, rng)
   (loss, (_, metrics)), arch_grads = jax.value_and_grad(objective, has_aux=True)(state.arch)

@@ -15,6 +15,7 @@ DARTS' bilevel search drifts towards skip connections and pools as it trains lon
   comes with the drop of the discretised architecture's accuracy; computed by power iteration
   on Hessian-vector products (`jax.jvp` of `jax.grad`), never forming the Hessian.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -38,8 +39,9 @@ def parameter_free_count(pairs: Sequence[tuple[str, int]]) -> int:
   return sum(is_parameter_free(op) for op, _ in pairs)
 
 
-def cap_skips(pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Sequence[str],
-              max_skips: int) -> tuple[tuple[tuple[str, int], ...], list[dict]]:
+def cap_skips(
+  pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Sequence[str], max_skips: int
+) -> tuple[tuple[tuple[str, int], ...], list[dict]]:
   """P-DARTS' cap on the skips of a derived (normal) cell.
 
   pairs: the cell's (operation, input) pairs, two per node; scores: (edges, ops) the scores it
@@ -56,15 +58,19 @@ def cap_skips(pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Se
   pairs = [tuple(p) for p in pairs]
   replaced = []
   while True:
-    skips = [(scores[genotypes.edge_index(position // 2, source), skip], position)
-             for position, (op, source) in enumerate(pairs) if op == SKIP]
+    skips = [
+      (scores[genotypes.edge_index(position // 2, source), skip], position)
+      for position, (op, source) in enumerate(pairs)
+      if op == SKIP
+    ]
     if len(skips) <= max_skips:
       break
     candidates = []
     for score, position in skips:
       row = scores[genotypes.edge_index(position // 2, pairs[position][1])]
-      others = [o for o, name in enumerate(op_names)
-                if name not in ("none", SKIP) and np.isfinite(row[o])]
+      others = [
+        o for o, name in enumerate(op_names) if name not in ("none", SKIP) and np.isfinite(row[o])
+      ]
       if others:
         candidates.append((score, position, max(others, key=lambda o: row[o])))
     if not candidates:
@@ -72,8 +78,9 @@ def cap_skips(pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Se
     score, position, best = min(candidates)
     node, source = position // 2, pairs[position][1]
     pairs[position] = (op_names[best], source)
-    replaced.append({"node": node, "input": source, "score": float(score),
-                     "replaced_by": op_names[best]})
+    replaced.append(
+      {"node": node, "input": source, "score": float(score), "replaced_by": op_names[best]}
+    )
   return tuple(pairs), replaced
 
 
@@ -83,22 +90,24 @@ def early_stop_reason(counts: Sequence[int], patience: int) -> str | None:
     raise ValueError(f"early-stop patience must be >= 1, got {patience}")
   counts = list(counts)
   if len(counts) >= 2 and counts[-1] > counts[-2]:
-    return (f"parameter-free operations in the normal cell grew from {counts[-2]} to "
-            f"{counts[-1]}")
-  if len(counts) > patience and len(set(counts[-patience - 1:])) == 1:
-    return f"parameter-free operations in the normal cell unchanged ({counts[-1]}) for " \
-           f"{patience} epochs"
+    return f"parameter-free operations in the normal cell grew from {counts[-2]} to {counts[-1]}"
+  if len(counts) > patience and len(set(counts[-patience - 1 :])) == 1:
+    return (
+      f"parameter-free operations in the normal cell unchanged ({counts[-1]}) for {patience} epochs"
+    )
   return None
 
 
-def hessian_vector_product(f: Callable[[jax.Array], jax.Array], x: jax.Array,
-                           v: jax.Array) -> jax.Array:
+def hessian_vector_product(
+  f: Callable[[jax.Array], jax.Array], x: jax.Array, v: jax.Array
+) -> jax.Array:
   """∇²f(x) · v by forward-over-reverse differentiation."""
   return jax.jvp(jax.grad(f), (x,), (v,))[1]
 
 
-def dominant_eigenvalue(f: Callable[[jax.Array], jax.Array], x: jax.Array, key: jax.Array,
-                        iterations: int = 20) -> jax.Array:
+def dominant_eigenvalue(
+  f: Callable[[jax.Array], jax.Array], x: jax.Array, key: jax.Array, iterations: int = 20
+) -> jax.Array:
   """The eigenvalue of largest magnitude of ∇²f(x), by `iterations` steps of power iteration
   (the Rayleigh quotient of the last iterate)."""
   v = jax.random.normal(key, x.shape, x.dtype)

@@ -18,6 +18,7 @@ DARTS variants, as in NNI's FLOPs / parameter penalties):
 * `genotype_metadata(config, genotype)` — {'network': …, 'params': …, 'macs': …} of the network
   `config.network` names (e.g. C2PN) built from the genotype.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,8 +57,13 @@ def module_cost(module, input_shape, **call_kwargs) -> dict[str, int]:
 
   def run(x):
     variables = module.init(jax.random.key(0), x, **call_kwargs)
-    _, state = module.apply(variables, x, capture_intermediates=True,
-                            mutable=["intermediates", "batch_stats"], **call_kwargs)
+    _, state = module.apply(
+      variables,
+      x,
+      capture_intermediates=True,
+      mutable=["intermediates", "batch_stats"],
+      **call_kwargs,
+    )
     return variables.get("params", {}), state["intermediates"]
 
   params, intermediates = jax.eval_shape(run, x)
@@ -77,6 +83,7 @@ def module_cost(module, input_shape, **call_kwargs) -> dict[str, int]:
 def cell_places(config) -> list[dict]:
   """Per cell of `config.layout`: {'reduction', 'channels', 'size'} (its input resolution)."""
   from fakenas_jax.nas import search  # the supernet a search builds
+
   network = search.build_network(config, 1)  # full channels: the derived network's widths
   if config.get("modality", "face") != "face":
     raise ValueError("operation costs are computed for face searches only")
@@ -85,8 +92,9 @@ def cell_places(config) -> list[dict]:
 
   def run(x):
     variables = network.init(jax.random.key(0), x)
-    _, state = network.apply(variables, x, capture_intermediates=True,
-                             mutable=["intermediates", "batch_stats"])
+    _, state = network.apply(
+      variables, x, capture_intermediates=True, mutable=["intermediates", "batch_stats"]
+    )
     return state["intermediates"]
 
   intermediates = jax.eval_shape(run, x)
@@ -97,8 +105,13 @@ def cell_places(config) -> list[dict]:
     if out is None:
       raise ValueError(f"cannot read the output of cell{index} of the supernet")
     out_size = int(out.shape[1])
-    places.append({"reduction": kind == "R", "channels": channels,
-                   "size": out_size * 2 if kind == "R" else out_size})
+    places.append(
+      {
+        "reduction": kind == "R",
+        "channels": channels,
+        "size": out_size * 2 if kind == "R" else out_size,
+      }
+    )
   return places
 
 
@@ -112,6 +125,7 @@ def operation_costs(config) -> dict[str, np.ndarray]:
   """{'params': (2, 14, ops), 'macs': (2, 14, ops)}: candidate o on edge e of every cell of
   type t (0 normal, 1 reduction), summed over those cells."""
   from fakenas_jax.nas import search
+
   op_names, reducing_skip = search.search_space(config)
   edges = genotypes.edges_per_cell()
   table = {metric: np.zeros((2, edges, len(op_names))) for metric in METRICS}
@@ -139,6 +153,7 @@ def expected_cost(alpha: jax.Array, table: jax.Array, active: jax.Array | None =
 @functools.lru_cache(maxsize=8)
 def _table_for(config_json: str, metric: str) -> np.ndarray:
   import ml_collections
+
   config = ml_collections.ConfigDict(json.loads(config_json))
   return operation_costs(config)[metric] / 1e6
 
@@ -159,11 +174,13 @@ def with_penalty(config, loss_fn, inputs):
     loss, (updates, metrics) = loss_fn(params, arch, batch_stats, batch, rng)
     expected = expected_cost(arch["alpha"], table, inputs.active)
     return loss + penalty * expected, (updates, {**metrics, f"expected_m{metric}": expected})
+
   return penalised
 
 
-def network_cost(model_config: dict, genotype: genotypes.Genotype, image_size: int,
-                 search_space: str = "") -> dict[str, int]:
+def network_cost(
+  model_config: dict, genotype: genotypes.Genotype, image_size: int, search_space: str = ""
+) -> dict[str, int]:
   """{'params', 'macs'} of the network `model_config` describes, built from `genotype`."""
   with tempfile.TemporaryDirectory() as directory:
     path = pathlib.Path(directory) / "genotype.json"

@@ -15,6 +15,7 @@ First order (the default) treats the learners' inner gradients as constants, so
 inner step as well — exact Hessian-vector products by autodiff. Both gradients come from one
 backward pass per source; the sources are scanned, so the compiled program holds one learner.
 """
+
 from __future__ import annotations
 
 import jax
@@ -24,22 +25,42 @@ import optax
 from fakenas_jax.nas import bilevel
 
 
-def meta_objective(params, arch, model_state, source_batch, target_batch, rng, *, loss_fn,
-                   inner_learning_rate: float, second_order: bool):
+def meta_objective(
+  params,
+  arch,
+  model_state,
+  source_batch,
+  target_batch,
+  rng,
+  *,
+  loss_fn,
+  inner_learning_rate: float,
+  second_order: bool,
+):
   """L(w_i, α; I^t) for the learner w_i of one source batch (Alg. 2 lines 6 and 8)."""
   source_rng, target_rng = jax.random.split(rng)
   (source_loss, (model_state, _)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-      params, arch, model_state, source_batch, source_rng)
+    params, arch, model_state, source_batch, source_rng
+  )
   if not second_order:
     grads = jax.lax.stop_gradient(grads)
   learner = jax.tree.map(lambda w, g: w - inner_learning_rate * g, params, grads)
-  target_loss, (model_state, metrics) = loss_fn(learner, arch, model_state, target_batch,
-                                                target_rng)
+  target_loss, (model_state, metrics) = loss_fn(
+    learner, arch, model_state, target_batch, target_rng
+  )
   return target_loss, (model_state, {**metrics, "source_loss": source_loss})
 
 
-def meta_gradients(state: bilevel.SearchState, source_batches, target_batch, rng, *, loss_fn,
-                   inner_learning_rate: float, second_order: bool = False):
+def meta_gradients(
+  state: bilevel.SearchState,
+  source_batches,
+  target_batch,
+  rng,
+  *,
+  loss_fn,
+  inner_learning_rate: float,
+  second_order: bool = False,
+):
   """(∇w L_meta, ∇α L_meta, model_state, metrics) at the state's w, α (Alg. 2 lines 5–8).
 
   `source_batches` hold the K − 1 sources on a leading axis; they are scanned, and batch
@@ -52,35 +73,66 @@ def meta_gradients(state: bilevel.SearchState, source_batches, target_batch, rng
     model_state, param_grads, arch_grads = carry
     source_batch, source_rng = inputs
     (loss, (model_state, metrics)), (g_params, g_arch) = grad_fn(
-        state.params, state.arch, model_state, source_batch, target_batch, source_rng,
-        loss_fn=loss_fn, inner_learning_rate=inner_learning_rate, second_order=second_order)
+      state.params,
+      state.arch,
+      model_state,
+      source_batch,
+      target_batch,
+      source_rng,
+      loss_fn=loss_fn,
+      inner_learning_rate=inner_learning_rate,
+      second_order=second_order,
+    )
     add = lambda a, b: jax.tree.map(jnp.add, a, b)
     return (model_state, add(param_grads, g_params), add(arch_grads, g_arch)), {
-        **metrics, "loss": loss}
+      **metrics,
+      "loss": loss,
+    }
 
   zeros = lambda tree: jax.tree.map(jnp.zeros_like, tree)
   carry = (state.model_state, zeros(state.params), zeros(state.arch))
   (model_state, param_grads, arch_grads), per_source = jax.lax.scan(
-      one_source, carry, (source_batches, jax.random.split(rng, num_sources)))
+    one_source, carry, (source_batches, jax.random.split(rng, num_sources))
+  )
   param_grads, arch_grads = jax.tree.map(lambda g: g / num_sources, (param_grads, arch_grads))
   return param_grads, arch_grads, model_state, jax.tree.map(jnp.mean, per_source)
 
 
-def meta_step(state: bilevel.SearchState, source_batches, target_batch, rng, *, loss_fn,
-              weight_tx: optax.GradientTransformation, arch_tx: optax.GradientTransformation,
-              inner_learning_rate: float, second_order: bool = False, update_arch: bool = True,
-              ) -> tuple[bilevel.SearchState, dict]:
+def meta_step(
+  state: bilevel.SearchState,
+  source_batches,
+  target_batch,
+  rng,
+  *,
+  loss_fn,
+  weight_tx: optax.GradientTransformation,
+  arch_tx: optax.GradientTransformation,
+  inner_learning_rate: float,
+  second_order: bool = False,
+  update_arch: bool = True,
+) -> tuple[bilevel.SearchState, dict]:
   """One step of Alg. 2 lines 5–9: the weight and architecture optimisers step along the
   meta-gradients, both taken at the step's starting point."""
   param_grads, arch_grads, model_state, metrics = meta_gradients(
-      state, source_batches, target_batch, rng, loss_fn=loss_fn,
-      inner_learning_rate=inner_learning_rate, second_order=second_order)
+    state,
+    source_batches,
+    target_batch,
+    rng,
+    loss_fn=loss_fn,
+    inner_learning_rate=inner_learning_rate,
+    second_order=second_order,
+  )
   params, weight_opt_state = bilevel.apply_weight_gradients(
-      weight_tx, state.weight_opt_state, state.params, state.arch, param_grads)
-  new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
-                            weight_opt_state=weight_opt_state)
+    weight_tx, state.weight_opt_state, state.params, state.arch, param_grads
+  )
+  new_state = state.replace(
+    step=state.step + 1, params=params, model_state=model_state, weight_opt_state=weight_opt_state
+  )
   if update_arch:
     new_state = bilevel.apply_arch_gradients(new_state, arch_grads, arch_tx)
-  metrics = {**metrics, "grad_norm": optax.tree.norm(param_grads),
-             "arch_grad_norm": optax.tree.norm(arch_grads)}
+  metrics = {
+    **metrics,
+    "grad_norm": optax.tree.norm(param_grads),
+    "arch_grad_norm": optax.tree.norm(arch_grads),
+  }
   return new_state, metrics

@@ -14,6 +14,7 @@ paired: entry b of Ē and of Ê come from the b-th search and b-th estimation ba
 edge take no part: they get E = 0, softmax(α) = 0 and H = −∞. E carries no gradient (Eq. 6 uses
 I as mixing weights, and only α is trained).
 """
+
 from __future__ import annotations
 
 import jax
@@ -36,15 +37,23 @@ def masked_softmax(logits: jax.Array, active: jax.Array | None) -> jax.Array:
   return jnp.where(active, jax.nn.softmax(logits, axis=-1), 0.0)
 
 
-def estimation_scores(search_errors: jax.Array, estimation_errors: jax.Array,
-                      active: jax.Array | None = None, epsilon: float = EPSILON) -> jax.Array:
+def estimation_scores(
+  search_errors: jax.Array,
+  estimation_errors: jax.Array,
+  active: jax.Array | None = None,
+  epsilon: float = EPSILON,
+) -> jax.Array:
   """E of Eq. 4. Errors: (..., ops, batches); returns (..., ops)."""
   gap = negative_infinity_norm(search_errors - estimation_errors, axis=-1)
   return masked_softmax(1.0 / (gap + epsilon), active)
 
 
-def indicator(alpha: jax.Array, estimation: jax.Array | None, active: jax.Array | None = None,
-              lam: float = LAMBDA) -> jax.Array:
+def indicator(
+  alpha: jax.Array,
+  estimation: jax.Array | None,
+  active: jax.Array | None = None,
+  lam: float = LAMBDA,
+) -> jax.Array:
   """I of Eq. 5 — the operation weights of the mixed operation (Eq. 6); E is not differentiated.
 
   With `estimation=None` (the indicator switched off) this is plain softmax(α).
@@ -60,13 +69,19 @@ def node_edge_weights(beta: jax.Array, steps: int = 4) -> jax.Array:
   weights, start = [], 0
   for node in range(steps):
     count = 2 + node
-    weights.append(jax.nn.softmax(beta[start:start + count]))
+    weights.append(jax.nn.softmax(beta[start : start + count]))
     start += count
   return jnp.concatenate(weights)
 
 
-def importance(alpha: jax.Array, beta: jax.Array, estimation: jax.Array | None,
-               active: jax.Array | None = None, lam: float = LAMBDA, steps: int = 4) -> jax.Array:
+def importance(
+  alpha: jax.Array,
+  beta: jax.Array,
+  estimation: jax.Array | None,
+  active: jax.Array | None = None,
+  lam: float = LAMBDA,
+  steps: int = 4,
+) -> jax.Array:
   """H of Eq. 8, (edges, ops); pruned operations get −∞."""
   h = node_edge_weights(beta, steps)[:, None] * indicator(alpha, estimation, active, lam)
   return h if active is None else jnp.where(active, h, -jnp.inf)

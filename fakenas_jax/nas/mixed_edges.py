@@ -25,6 +25,7 @@ as they are; the only transposes are one into that layout and one out of it per 
 takes the StableHLO transposes from 1,362 to 1,094 (all ops 38,601 → 37,933;
 scripts/benchmark_search.py).
 """
+
 from __future__ import annotations
 
 import collections
@@ -85,8 +86,9 @@ class ConvFamily(nn.Module):
     E, M, k = self.num_edges, len(self.thetas), self.kernel_size
     kernel = self.param(name, _uniform(k * k), (k, k, S, c, E, M))
     kernel = cdc.fold_central_difference(kernel, jnp.asarray(self.thetas, x.dtype))
-    out = conv.depthwise_conv(x, kernel.reshape(k, k, S * c, E * M), stride=stride,
-                              dilation=self.dilation)
+    out = conv.depthwise_conv(
+      x, kernel.reshape(k, k, S * c, E * M), stride=stride, dilation=self.dilation
+    )
     return out.reshape(out.shape[:3] + (S, c, E, M))
 
   def _depthwise_grouped(self, x, name):
@@ -126,8 +128,10 @@ class ConvFamily(nn.Module):
       kernel = self.param("conv", _uniform(k * k * c), (k, k, S, c, E, M, c))
       kernel = cdc.fold_central_difference(kernel, jnp.asarray(self.thetas, x.dtype)[:, None])
       xs = x.reshape(B, H, W, S, c)
-      outs = [conv.conv2d(xs[..., s, :], kernel[:, :, s].reshape(k, k, c, E * M * c),
-                          stride=self.stride) for s in range(S)]
+      outs = [
+        conv.conv2d(xs[..., s, :], kernel[:, :, s].reshape(k, k, c, E * M * c), stride=self.stride)
+        for s in range(S)
+      ]
       out = jnp.stack(outs, axis=3)  # (B, H', W', S, E·M·c)
       return self._bn(out.reshape(out.shape[:4] + (E, M, c)), train, "bn")
     out = self._pointwise(self._depthwise(x, S, "dw1", self.stride), "pw1", "bhwscem")
@@ -153,11 +157,13 @@ class FactorizedReduceEdges(nn.Module):
     x = nn.relu(x)
     even = x[:, :, ::2, ::2, :]
     odd = jnp.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1), (0, 0)))[:, :, 1::2, 1::2, :]
-    odd = odd[:, :, :even.shape[2], :even.shape[3]]
+    odd = odd[:, :, : even.shape[2], : even.shape[3]]
     w1 = self.param("conv1", _uniform(c), (S, self.num_edges, c, c // 2))
     w2 = self.param("conv2", _uniform(c), (S, self.num_edges, c, c // 2))
-    out = jnp.concatenate([jnp.einsum("sbhwc,secd->sebhwd", even, w1),
-                           jnp.einsum("sbhwc,secd->sebhwd", odd, w2)], axis=-1)
+    out = jnp.concatenate(
+      [jnp.einsum("sbhwc,secd->sebhwd", even, w1), jnp.einsum("sbhwc,secd->sebhwd", odd, w2)],
+      axis=-1,
+    )
     shape = out.shape
     flat = jnp.moveaxis(out, (0, 1), (-3, -2)).reshape(shape[2:5] + (-1,))
     flat = _non_affine_bn(flat, train, "bn")
@@ -177,8 +183,10 @@ class MixedEdges(nn.Module):
     S, B, H, W, c = xs.shape
     E = self.num_edges
     if weights.shape != (S, E, len(self.op_names)):
-      raise ValueError(f"weights {weights.shape} do not fit {S} sources x {E} edges x "
-                       f"{len(self.op_names)} operations")
+      raise ValueError(
+        f"weights {weights.shape} do not fit {S} sources x {E} edges x "
+        f"{len(self.op_names)} operations"
+      )
     Ho, Wo = -(-H // self.stride), -(-W // self.stride)
     # Channels-last accumulation (ConvFamily's layout): the sources side by side on the channel
     # axis, the total (B, H', W', S, E, c), transposed once to (S, E, B, H', W', c) at the end.
@@ -191,9 +199,15 @@ class MixedEdges(nn.Module):
 
     specs = [registry.parse_op_name(name) for name in self.op_names]
     for (kind, kernel, dilation), members in families(self.op_names).items():
-      out = ConvFamily(kind=kind, kernel_size=kernel, dilation=dilation,
-                       thetas=tuple(specs[m].theta for m in members), stride=self.stride,
-                       num_edges=E, name=f"{kind}_{kernel}x{kernel}_d{dilation}")(relu, S, train)
+      out = ConvFamily(
+        kind=kind,
+        kernel_size=kernel,
+        dilation=dilation,
+        thetas=tuple(specs[m].theta for m in members),
+        stride=self.stride,
+        num_edges=E,
+        name=f"{kind}_{kernel}x{kernel}_d{dilation}",
+      )(relu, S, train)
       w = weights[:, :, jnp.asarray(members)]  # (S, E, M)
       total = add(total, jnp.einsum("sem,bhwsemc->bhwsec", w, out))
 
@@ -203,8 +217,9 @@ class MixedEdges(nn.Module):
     for index, spec in enumerate(specs):
       if spec.kind in ("max_pool", "avg_pool"):
         pool = pooling.max_pool if spec.kind == "max_pool" else pooling.avg_pool
-        pooled = _non_affine_bn(pool(flat, window=spec.kernel_size, stride=self.stride), train,
-                                f"bn_{spec.name}")
+        pooled = _non_affine_bn(
+          pool(flat, window=spec.kernel_size, stride=self.stride), train, f"bn_{spec.name}"
+        )
         total = add(total, shared(pooled, index))
       elif spec.kind == "skip_connect":
         if self.stride == 1:
@@ -213,8 +228,10 @@ class MixedEdges(nn.Module):
           total = add(total, shared(pooling.avg_pool(flat, window=3, stride=self.stride), index))
         else:
           reduced = FactorizedReduceEdges(E, name="skip_reduce")(xs, train)
-          total = add(total, jnp.moveaxis(reduced * weights[:, :, index, None, None, None, None],
-                                          (0, 1), (3, 4)))
+          total = add(
+            total,
+            jnp.moveaxis(reduced * weights[:, :, index, None, None, None, None], (0, 1), (3, 4)),
+          )
     if total is None:
       return jnp.zeros((S, E, B, Ho, Wo, c), xs.dtype)
     return jnp.moveaxis(total, (3, 4), (0, 1))

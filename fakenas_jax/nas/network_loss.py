@@ -4,6 +4,7 @@
 operations (`active`) and the estimation scores E of FD-NAS Eq. 4 — passed as arguments of the
 compiled steps, so pruning and new scores change values, not the compiled program.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,14 +32,21 @@ def classification_loss(logits, labels, class_weights=None):
 
 def make_loss_fn(network, inputs: SearchInputs, class_weights=None):
   """loss_fn(params, arch, batch_stats, batch, rng) for `bilevel` steps."""
+
   def loss_fn(params, arch, batch_stats, batch, rng) -> tuple[jax.Array, tuple[Any, dict]]:
     del rng
     estimation = jnp.where(inputs.use_estimation, inputs.estimation, 0.0)
     logits, updates = network.apply(
-        {"params": params, "arch": arch, "batch_stats": batch_stats}, batch["image"], train=True,
-        active=inputs.active, estimation_scores=estimation, mutable=["batch_stats"])
+      {"params": params, "arch": arch, "batch_stats": batch_stats},
+      batch["image"],
+      train=True,
+      active=inputs.active,
+      estimation_scores=estimation,
+      mutable=["batch_stats"],
+    )
     loss, accuracy = classification_loss(logits, batch["label"], class_weights)
     return loss, (updates["batch_stats"], {"accuracy": accuracy})
+
   return loss_fn
 
 
@@ -61,8 +69,15 @@ def override_errors(network, variables, inputs: SearchInputs, batch, *, chunk: i
   label = batch["label"]
 
   def apply(x, **kwargs):
-    out, _ = network.apply(variables, x, train=True, active=inputs.active,
-                           estimation_scores=estimation, mutable=["batch_stats"], **kwargs)
+    out, _ = network.apply(
+      variables,
+      x,
+      train=True,
+      active=inputs.active,
+      estimation_scores=estimation,
+      mutable=["batch_stats"],
+      **kwargs,
+    )
     return out
 
   pairs = edges * n_ops
@@ -84,15 +99,17 @@ def override_errors(network, variables, inputs: SearchInputs, batch, *, chunk: i
 
     def one(index, t=t, states=states, start=start):
       mask = jnp.zeros((types, edges), bool).at[t, e_of[index % pairs]].set(True)
-      weights = jnp.broadcast_to(jax.nn.one_hot(o_of[index % pairs], n_ops),
-                                 (types, edges, n_ops))
+      weights = jnp.broadcast_to(jax.nn.one_hot(o_of[index % pairs], n_ops), (types, edges, n_ops))
       logits = apply(states, override_weights=weights, override_mask=mask, **start)
       return classification_loss(logits, label)[0]
 
     def run_chunk(args, one=one):
       indices, ok = args
-      return jax.lax.cond(ok.any(), lambda: jax.vmap(one)(indices),
-                          lambda: jnp.full(indices.shape, jnp.nan, jnp.float32))
+      return jax.lax.cond(
+        ok.any(),
+        lambda: jax.vmap(one)(indices),
+        lambda: jnp.full(indices.shape, jnp.nan, jnp.float32),
+      )
 
     losses = jax.lax.map(run_chunk, (order.reshape(chunks, chunk), valid.reshape(chunks, chunk)))
     losses = jnp.where(valid, losses.reshape(-1), jnp.nan)

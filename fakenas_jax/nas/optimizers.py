@@ -11,6 +11,7 @@ coupled weight decay 3e-4 (added to the gradient, as PyTorch's SGD does), gradie
 global norm of 5; architecture Adam 3e-4, β = (0.5, 0.999), coupled weight decay 1e-3.
 FD-NAS searches its weights with Adam (`weights='adam'`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,7 +72,7 @@ def _labels(tree):
 def bilevel_optimizers(config: OptimizerConfig, total_steps: int):
   """(weight optimiser, architecture optimiser), each a partition over {'params', 'arch'}."""
   weights = optax.partition(
-      {"params": weight_transform(config, total_steps), "arch": optax.set_to_zero()}, _labels)
-  arch = optax.partition(
-      {"params": optax.set_to_zero(), "arch": arch_transform(config)}, _labels)
+    {"params": weight_transform(config, total_steps), "arch": optax.set_to_zero()}, _labels
+  )
+  arch = optax.partition({"params": optax.set_to_zero(), "arch": arch_transform(config)}, _labels)
   return weights, arch

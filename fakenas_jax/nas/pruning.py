@@ -8,6 +8,7 @@ What carries over a pruning step: the weights of the surviving operations, α an
 of pruned operations stay in the arrays, masked inactive), the optimiser states, the epoch and
 the data order; only the compiled step changes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ def is_pruning_epoch(epoch: int, period: int, first: int | None = None) -> bool:
   return epoch >= first and (epoch - first) % period == 0
 
 
-def prune(importance: np.ndarray, active: np.ndarray, drop: int = 2,
-          never_last: np.ndarray | None = None) -> np.ndarray:
+def prune(
+  importance: np.ndarray, active: np.ndarray, drop: int = 2, never_last: np.ndarray | None = None
+) -> np.ndarray:
   """New `active` mask (edges, ops): the `drop` lowest-importance active operations removed.
 
   `never_last` marks operations (e.g. `none`) that must not be the only survivor of an edge.

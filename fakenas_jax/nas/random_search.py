@@ -11,6 +11,7 @@ independent per node, from `numpy.random.default_rng(seed)`, so a seed gives the
 Each genotype is written as `<workdir>/random_NNN/genotype.json` (+ the cell diagram), with the
 metadata a search writes (`search_space`, `ops`) plus `strategy='random'`, `seed`, `index`.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ def usable_ops(op_names: Sequence[str]) -> tuple[str, ...]:
   return usable
 
 
-def sample_cell(rng: np.random.Generator, op_names: Sequence[str],
-                steps: int = genotypes.STEPS) -> tuple[tuple[str, int], ...]:
+def sample_cell(
+  rng: np.random.Generator, op_names: Sequence[str], steps: int = genotypes.STEPS
+) -> tuple[tuple[str, int], ...]:
   """Two (operation, input) pairs per node: distinct inputs, uniform non-`none` operations."""
   usable = usable_ops(op_names)
   pairs = []
@@ -42,16 +44,28 @@ def sample_cell(rng: np.random.Generator, op_names: Sequence[str],
   return tuple(pairs)
 
 
-def sample_genotype(rng: np.random.Generator, op_names: Sequence[str],
-                    steps: int = genotypes.STEPS) -> genotypes.Genotype:
+def sample_genotype(
+  rng: np.random.Generator, op_names: Sequence[str], steps: int = genotypes.STEPS
+) -> genotypes.Genotype:
   concat = tuple(range(2, 2 + steps))
-  return genotypes.Genotype(normal=sample_cell(rng, op_names, steps), normal_concat=concat,
-                            reduce=sample_cell(rng, op_names, steps), reduce_concat=concat)
+  return genotypes.Genotype(
+    normal=sample_cell(rng, op_names, steps),
+    normal_concat=concat,
+    reduce=sample_cell(rng, op_names, steps),
+    reduce_concat=concat,
+  )
 
 
-def sample_genotypes(seed: int, count: int, op_names: Sequence[str], *,
-                     steps: int = genotypes.STEPS, distinct: bool = True,
-                     accept=None, max_draws: int | None = None) -> list[genotypes.Genotype]:
+def sample_genotypes(
+  seed: int,
+  count: int,
+  op_names: Sequence[str],
+  *,
+  steps: int = genotypes.STEPS,
+  distinct: bool = True,
+  accept=None,
+  max_draws: int | None = None,
+) -> list[genotypes.Genotype]:
   """`count` genotypes drawn from `seed`; `distinct` skips repeats; `accept(genotype) -> bool`
   (e.g. a zero-cost pre-filter) skips rejected ones. Raises if `max_draws` draws do not give
   `count` genotypes."""
@@ -70,8 +84,10 @@ def sample_genotypes(seed: int, count: int, op_names: Sequence[str], *,
     chosen.append(genotype)
     if len(chosen) == count:
       return chosen
-  raise ValueError(f"{max_draws} draws gave only {len(chosen)} of {count} genotypes; "
-                   f"lower the count or loosen the filter")
+  raise ValueError(
+    f"{max_draws} draws gave only {len(chosen)} of {count} genotypes; "
+    f"lower the count or loosen the filter"
+  )
 
 
 def run_random(config, workdir: str | pathlib.Path) -> dict:
@@ -90,17 +106,32 @@ def run_random(config, workdir: str | pathlib.Path) -> dict:
   for index, genotype in enumerate(drawn):
     directory = workdir / f"random_{index:03d}"
     directory.mkdir(exist_ok=True)
-    genotypes.save(genotype, directory / "genotype.json", search_space=config.space,
-                   ops=list(op_names), strategy="random", seed=int(config.seed), index=index)
+    genotypes.save(
+      genotype,
+      directory / "genotype.json",
+      search_space=config.space,
+      ops=list(op_names),
+      strategy="random",
+      seed=int(config.seed),
+      index=index,
+    )
     if config.random.get("diagrams", True):
-      cell_diagram.save_genotype_diagram(genotype, directory / "genotype.png",
-                                         title=f"random {index} (seed {config.seed})")
+      cell_diagram.save_genotype_diagram(
+        genotype, directory / "genotype.png", title=f"random {index} (seed {config.seed})"
+      )
     paths.append(directory / "genotype.json")
-  (workdir / "random_genotypes.json").write_text(json.dumps(
-      {"strategy": "random", "seed": int(config.seed),
-       "genotypes": [str(path.relative_to(workdir)) for path in paths]}, indent=2))
+  (workdir / "random_genotypes.json").write_text(
+    json.dumps(
+      {
+        "strategy": "random",
+        "seed": int(config.seed),
+        "genotypes": [str(path.relative_to(workdir)) for path in paths],
+      },
+      indent=2,
+    )
+  )
   if config.progress:
-    print(f"{count} random genotypes (seed {config.seed}) written to {workdir}/random_*/",
-          flush=True)
+    print(
+      f"{count} random genotypes (seed {config.seed}) written to {workdir}/random_*/", flush=True
+    )
   return {"genotype": drawn[0], "genotypes": drawn, "paths": paths}
-

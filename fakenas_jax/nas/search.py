@@ -18,6 +18,7 @@ iterators' positions, the step within the epoch and the RNG. Re-running with the
 resumes; SIGTERM checkpoints after the step in flight and exits (the resumed run goes on inside
 that epoch); a non-finite loss stops the run and keeps the last good checkpoint.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,14 +32,22 @@ import ml_collections
 import numpy as np
 
 from fakenas_jax import errors, parallel
+from fakenas_jax.nas import (
+  arch_plots,
+  bilevel,
+  cell_diagram,
+  estimation,
+  network_loss,
+  optimizers,
+  pruning,
+  search_hooks,
+  search_steps,
+  speech_steps,
+)
 from fakenas_jax.nas.supernet import SearchNetwork
-from fakenas_jax.nas import arch_plots, bilevel, cell_diagram, estimation, network_loss, optimizers, pruning, search_steps, speech_steps
-from fakenas_jax.nas import search_hooks
-from fakenas_jax.nn import genotypes
-from fakenas_jax.nn import registry
+from fakenas_jax.nn import genotypes, registry
 from fakenas_jax.run import loop
 from fakenas_jax.run import workdir as workdir_lib
-
 
 NonFiniteLossError = errors.NonFiniteLossError
 
@@ -54,18 +63,28 @@ def search_space(config) -> tuple[tuple[str, ...], str]:
       registry.parse_op_name(name)
     return names, config.reducing_skip or "factorized_reduce"
   if config.space not in registry.SEARCH_SPACES:
-    raise ValueError(f"unknown search space {config.space!r}; known: "
-                     f"{', '.join(registry.SEARCH_SPACES)}")
-  return (registry.SEARCH_SPACES[config.space],
-          config.reducing_skip or registry.SPACE_REDUCING_SKIP[config.space])
+    raise ValueError(
+      f"unknown search space {config.space!r}; known: {', '.join(registry.SEARCH_SPACES)}"
+    )
+  return (
+    registry.SEARCH_SPACES[config.space],
+    config.reducing_skip or registry.SPACE_REDUCING_SKIP[config.space],
+  )
 
 
 def build_network(config, k: int) -> SearchNetwork:
   op_names, reducing_skip = search_space(config)
-  return SearchNetwork(op_names, layout=config.layout, channels=config.channels, k=k,
-                       num_classes=config.num_classes, stem_multiplier=config.stem_multiplier,
-                       reducing_skip=reducing_skip, indicator_lambda=config.indicator_lambda,
-                       stem=config.stem)
+  return SearchNetwork(
+    op_names,
+    layout=config.layout,
+    channels=config.channels,
+    k=k,
+    num_classes=config.num_classes,
+    stem_multiplier=config.stem_multiplier,
+    reducing_skip=reducing_skip,
+    indicator_lambda=config.indicator_lambda,
+    stem=config.stem,
+  )
 
 
 def grow_like(old, fresh):
@@ -75,6 +94,7 @@ def grow_like(old, fresh):
   keep their trained values, the new ones start from `fresh`'s initialisation (zeros for
   optimiser moments when `fresh` is a new optimiser state).
   """
+
   def grow(o, f):
     o, f = np.asarray(o), np.asarray(f)
     if o.shape == f.shape:
@@ -84,6 +104,7 @@ def grow_like(old, fresh):
     out = f.copy()
     out[tuple(slice(0, n) for n in o.shape)] = o
     return out
+
   return jax.tree.map(grow, old, fresh)
 
 
@@ -108,7 +129,8 @@ class SearchTask(loop.StateTask):
       self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
     opt_config = optimizers.OptimizerConfig(**dict(config.optimizer))
     self.weight_tx, self.arch_tx = optimizers.bilevel_optimizers(
-        opt_config, self.steps_per_epoch * config.epochs)
+      opt_config, self.steps_per_epoch * config.epochs
+    )
     self.k = config.k
     self.network, self.state = self.fresh_state(self.k, config.seed)
     self.rng = jax.random.key(config.seed + 17)
@@ -116,17 +138,20 @@ class SearchTask(loop.StateTask):
 
   def initial_extra(self) -> dict:
     n_ops = len(self.op_names)
-    return {"prunings": 0,
-            "active": np.ones((2, genotypes.edges_per_cell(), n_ops), bool).tolist(),
-            "estimation": np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist()}
+    return {
+      "prunings": 0,
+      "active": np.ones((2, genotypes.edges_per_cell(), n_ops), bool).tolist(),
+      "estimation": np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist(),
+    }
 
   def fresh_state(self, k_now: int, seed: int):
     network = build_network(self.config, k_now)
     x = jnp.zeros(self.steps.input_shape)  # what the steps feed the network (faces, LFCC, …)
     # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
     variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
-    state = bilevel.init_state(variables["params"], variables["arch"], variables["batch_stats"],
-                               self.weight_tx, self.arch_tx)
+    state = bilevel.init_state(
+      variables["params"], variables["arch"], variables["batch_stats"], self.weight_tx, self.arch_tx
+    )
     return network, state
 
   # The loop's Task interface.
@@ -151,6 +176,7 @@ class SearchTask(loop.StateTask):
     def errors_fn(state, batch, search_inputs):
       variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
       return network_loss.override_errors(network, variables, search_inputs, batch, chunk=chunk)
+
     self.errors_fn = errors_fn
 
   def positions(self) -> dict:
@@ -158,10 +184,12 @@ class SearchTask(loop.StateTask):
 
   def search_inputs(self, run):
     return network_loss.SearchInputs(
-        active=jnp.asarray(run.extra["active"]),
-        estimation=jnp.asarray(run.extra["estimation"], jnp.float32),
-        use_estimation=jnp.asarray(bool(self.config.indicator)
-                                   and run.epoch > self.config.warmup_epochs))
+      active=jnp.asarray(run.extra["active"]),
+      estimation=jnp.asarray(run.extra["estimation"], jnp.float32),
+      use_estimation=jnp.asarray(
+        bool(self.config.indicator) and run.epoch > self.config.warmup_epochs
+      ),
+    )
 
   def begin_epoch(self, run) -> None:
     self.inputs = self.search_inputs(run)
@@ -169,8 +197,12 @@ class SearchTask(loop.StateTask):
   def step(self, run):
     self.rng, step_rng = jax.random.split(self.rng)
     self.state, metrics = self.steps.step(
-        self.state, step_rng, self.inputs, update_arch=run.epoch >= self.config.warmup_epochs,
-        step_index=run.epoch * self.steps_per_epoch + run.step_in_epoch)
+      self.state,
+      step_rng,
+      self.inputs,
+      update_arch=run.epoch >= self.config.warmup_epochs,
+      step_index=run.epoch * self.steps_per_epoch + run.step_in_epoch,
+    )
     return metrics
 
   def end_epoch(self, run, metrics: dict) -> dict:
@@ -180,45 +212,74 @@ class SearchTask(loop.StateTask):
       search_batches, held_out_batches = self.steps.estimation_batches()
       search_errors = [self.errors_fn(self.state, b, self.inputs) for b in search_batches]
       held_out_errors = [self.errors_fn(self.state, b, self.inputs) for b in held_out_batches]
-      scores = estimation.estimation_scores(jnp.stack(search_errors, -1),
-                                            jnp.stack(held_out_errors, -1),
-                                            jnp.asarray(extra["active"]))
+      scores = estimation.estimation_scores(
+        jnp.stack(search_errors, -1), jnp.stack(held_out_errors, -1), jnp.asarray(extra["active"])
+      )
       extra["estimation"] = np.asarray(scores).tolist()
       metrics["time/estimation_s"] = time.perf_counter() - estimation_start
     arch = self.state.arch
-    importance = np.asarray(jnp.stack([estimation.importance(
-        arch["alpha"][t], arch["beta"][t],
-        jnp.asarray(extra["estimation"][t]) if config.indicator else None,
-        jnp.asarray(extra["active"][t]), config.indicator_lambda) for t in (0, 1)]))
+    importance = np.asarray(
+      jnp.stack(
+        [
+          estimation.importance(
+            arch["alpha"][t],
+            arch["beta"][t],
+            jnp.asarray(extra["estimation"][t]) if config.indicator else None,
+            jnp.asarray(extra["active"][t]),
+            config.indicator_lambda,
+          )
+          for t in (0, 1)
+        ]
+      )
+    )
     genotype = genotypes.derive(importance[0], importance[1], self.op_names)
     genotype, guard_metrics = search_hooks.end_of_epoch(  # collapse guards (nas/collapse.py)
-        config, genotype, importance, self.op_names, network=self.network, state=self.state,
-        steps=self.steps, inputs=self.inputs, epoch=run.epoch)
+      config,
+      genotype,
+      importance,
+      self.op_names,
+      network=self.network,
+      state=self.state,
+      steps=self.steps,
+      inputs=self.inputs,
+      epoch=run.epoch,
+    )
     metrics.update(guard_metrics)
     record = {
-        "k": self.k,
-        "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
-        "beta": np.asarray(arch["beta"]).round(5).tolist(),
-        "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
-        "genotype": genotype.to_json(), **metrics}
-    if (run.epoch > config.warmup_epochs and run.epoch < config.epochs
-        and pruning.is_pruning_epoch(run.epoch, config.prune_every)):
+      "k": self.k,
+      "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
+      "beta": np.asarray(arch["beta"]).round(5).tolist(),
+      "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
+      "genotype": genotype.to_json(),
+      **metrics,
+    }
+    if (
+      run.epoch > config.warmup_epochs
+      and run.epoch < config.epochs
+      and pruning.is_pruning_epoch(run.epoch, config.prune_every)
+    ):
       self.prune(extra, importance)
     return record
 
   def prune(self, extra: dict, importance: np.ndarray) -> None:
     """Alg. 1 lines 9–11: two operations fewer per edge, k halved, grown weights kept."""
     never_last = np.array([name == "none" for name in self.op_names])
-    extra["active"] = np.stack([pruning.prune(importance[t], np.asarray(extra["active"][t]),
-                                              self.config.prune_drop, never_last)
-                                for t in (0, 1)]).tolist()
+    extra["active"] = np.stack(
+      [
+        pruning.prune(
+          importance[t], np.asarray(extra["active"][t]), self.config.prune_drop, never_last
+        )
+        for t in (0, 1)
+      ]
+    ).tolist()
     extra["prunings"] += 1
     new_k = pruning.channel_divisor(self.config.k, extra["prunings"])
     if new_k != self.k:
       self.k = new_k
       self.network, fresh = self.fresh_state(self.k, self.config.seed + extra["prunings"])
-      self.state = jax.device_put(grow_like(jax.device_get(self.state), jax.device_get(fresh)),
-                                  self.replicated)
+      self.state = jax.device_put(
+        grow_like(jax.device_get(self.state), jax.device_get(fresh)), self.replicated
+      )
       self.compile()
 
   def should_stop(self, run) -> bool:
@@ -233,23 +294,39 @@ class SearchTask(loop.StateTask):
 
   def describe(self, record: dict) -> str:
     return f"k={record['k']}: " + ", ".join(
-        f"{name.split('/')[-1]} {value:.3f}" for name, value in record.items()
-        if "/" in name and isinstance(value, float))
+      f"{name.split('/')[-1]} {value:.3f}"
+      for name, value in record.items()
+      if "/" in name and isinstance(value, float)
+    )
 
 
-def run_search(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
-               *, devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
+def run_search(
+  config: ml_collections.ConfigDict,
+  workdir: str | pathlib.Path,
+  *,
+  devices=None,
+  stop_after_epochs: int | None = None,
+) -> dict[str, Any]:
   """Runs (or resumes) the search; returns the final genotype, α, β, H and history."""
   if config.epochs < 1 or config.warmup_epochs < 0 or config.batch_size < 1:
-    raise ValueError(f"need epochs >= 1, warmup_epochs >= 0, batch_size >= 1; got "
-                     f"{config.epochs}, {config.warmup_epochs}, {config.batch_size}")
+    raise ValueError(
+      f"need epochs >= 1, warmup_epochs >= 0, batch_size >= 1; got "
+      f"{config.epochs}, {config.warmup_epochs}, {config.batch_size}"
+    )
   workdir = pathlib.Path(workdir)
   with workdir_lib.claim(workdir, search_record(config)):
     task = SearchTask(config, parallel.make_data_mesh(devices))
     task.workdir = workdir
-    run = loop.run_epochs(task, workdir, name="search", epochs=config.epochs,
-                          steps_per_epoch=task.steps_per_epoch, progress=config.progress,
-                          log_every=config.log_every, stop_after_epochs=stop_after_epochs)
+    run = loop.run_epochs(
+      task,
+      workdir,
+      name="search",
+      epochs=config.epochs,
+      steps_per_epoch=task.steps_per_epoch,
+      progress=config.progress,
+      log_every=config.log_every,
+      stop_after_epochs=stop_after_epochs,
+    )
     return finish(config, workdir, run, task.state, task.op_names)
 
 
@@ -258,16 +335,24 @@ def finish(config, workdir, run: loop.RunState, state, op_names) -> dict[str, An
   last = run.history[-1]
   genotype = genotypes.Genotype.from_json(last["genotype"])
   if jax.process_index() == 0:
-    genotypes.save(genotype, workdir / "genotype.json", search_space=config.space,
-                   ops=list(op_names),
-                   **search_hooks.genotype_metadata(config, run.history, genotype))
+    genotypes.save(
+      genotype,
+      workdir / "genotype.json",
+      search_space=config.space,
+      ops=list(op_names),
+      **search_hooks.genotype_metadata(config, run.history, genotype),
+    )
     search_hooks.write_plots(config, workdir, run.history)
     cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
     (workdir / "history.json").write_text(json.dumps(run.history))
     arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
-  return {"genotype": genotype, "alpha": np.asarray(jax.device_get(state.arch["alpha"])),
-          "beta": np.asarray(jax.device_get(state.arch["beta"])), "history": run.history,
-          "active": np.asarray(run.extra["active"])}
+  return {
+    "genotype": genotype,
+    "alpha": np.asarray(jax.device_get(state.arch["alpha"])),
+    "beta": np.asarray(jax.device_get(state.arch["beta"])),
+    "history": run.history,
+    "active": np.asarray(run.extra["active"]),
+  }
 
 
 MODALITIES = ("face", "speech")

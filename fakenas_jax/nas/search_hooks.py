@@ -7,6 +7,7 @@ uninterrupted one does), and at the end `genotype_metadata` (the guards' record 
 of the network built from the genotype: nas/cost.py) and `write_plots`. Options live in
 `config.guards` (configs/search/default.py); absent or off, every hook is a no-op.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -27,21 +28,36 @@ def _guards(config) -> dict:
   return {} if guards is None else dict(guards.to_dict() if hasattr(guards, "to_dict") else guards)
 
 
-def end_of_epoch(config, genotype: genotypes.Genotype, importance: np.ndarray, op_names,
-                 *, network, state, steps, inputs, epoch: int):
+def end_of_epoch(
+  config,
+  genotype: genotypes.Genotype,
+  importance: np.ndarray,
+  op_names,
+  *,
+  network,
+  state,
+  steps,
+  inputs,
+  epoch: int,
+):
   """(the genotype after the skip cap, guard metrics of the epoch for the log and history)."""
   guards = _guards(config)
   metrics = {}
   max_skips = int(guards.get("max_skips", 0) or 0)
   if max_skips > 0:
     normal, replaced = collapse.cap_skips(genotype.normal, importance[0], op_names, max_skips)
-    genotype = genotypes.Genotype(normal, genotype.normal_concat, genotype.reduce,
-                                  genotype.reduce_concat)
+    genotype = genotypes.Genotype(
+      normal, genotype.normal_concat, genotype.reduce, genotype.reduce_concat
+    )
     metrics[REPLACED] = float(len(replaced))
     if replaced and config.progress:
-      print("skip cap (P-DARTS): " + "; ".join(
-          f"node {r['node']} <- {r['input']}: skip_connect -> {r['replaced_by']}"
-          for r in replaced), flush=True)
+      print(
+        "skip cap (P-DARTS): "
+        + "; ".join(
+          f"node {r['node']} <- {r['input']}: skip_connect -> {r['replaced_by']}" for r in replaced
+        ),
+        flush=True,
+      )
   metrics[PARAMETER_FREE] = float(collapse.parameter_free_count(genotype.normal))
   if guards.get("hessian", False) and epoch > config.warmup_epochs:
     metrics[EIGENVALUE] = hessian_eigenvalue(config, network, state, steps, inputs, epoch)
@@ -65,6 +81,7 @@ def hessian_eigenvalue(config, network, state, steps, inputs, epoch: int) -> flo
         arch = dict(state.arch)
         arch["alpha"] = alpha
         return loss_fn(state.params, arch, state.model_state, batch, key)[0]
+
       return collapse.dominant_eigenvalue(f, state.arch["alpha"], key, iterations)
 
     _EIGENVALUE_FNS.clear()
@@ -72,7 +89,7 @@ def hessian_eigenvalue(config, network, state, steps, inputs, epoch: int) -> flo
   eigenvalue = cached[1]
   _, held_out = steps.estimation_batches()
   values = []
-  for index, batch in enumerate(held_out[:max(1, int(guards.get("hessian_batches", 1)))]):
+  for index, batch in enumerate(held_out[: max(1, int(guards.get("hessian_batches", 1)))]):
     key = jax.random.key(config.seed * 1000 + epoch + index)
     values.append(float(eigenvalue(state, batch, key, inputs)))
   return float(np.mean(values))
@@ -82,8 +99,11 @@ _EIGENVALUE_FNS: dict = {}
 
 
 def _parameter_free_counts(config, history) -> list[int]:
-  return [int(entry[PARAMETER_FREE]) for entry in history
-          if entry["epoch"] > config.warmup_epochs and PARAMETER_FREE in entry]
+  return [
+    int(entry[PARAMETER_FREE])
+    for entry in history
+    if entry["epoch"] > config.warmup_epochs and PARAMETER_FREE in entry
+  ]
 
 
 def stop_reason(config, history) -> str | None:
@@ -91,8 +111,9 @@ def stop_reason(config, history) -> str | None:
   guards = _guards(config)
   if not guards.get("early_stop", False):
     return None
-  reason = collapse.early_stop_reason(_parameter_free_counts(config, history),
-                                      int(guards.get("early_stop_patience", 3)))
+  reason = collapse.early_stop_reason(
+    _parameter_free_counts(config, history), int(guards.get("early_stop_patience", 3))
+  )
   if reason and config.progress:
     print(f"early stop (DARTS+) after epoch {history[-1]['epoch']}: {reason}", flush=True)
   return reason
@@ -101,19 +122,23 @@ def stop_reason(config, history) -> str | None:
 def genotype_metadata(config, history, genotype: genotypes.Genotype) -> dict:
   """What the genotype's JSON records beside it: the guards and the network's cost."""
   guards = _guards(config)
-  record = {"max_skips": int(guards.get("max_skips", 0) or 0),
-            "early_stop": bool(guards.get("early_stop", False)),
-            "parameter_free_ops": [int(e[PARAMETER_FREE]) for e in history if PARAMETER_FREE in e]}
+  record = {
+    "max_skips": int(guards.get("max_skips", 0) or 0),
+    "early_stop": bool(guards.get("early_stop", False)),
+    "parameter_free_ops": [int(e[PARAMETER_FREE]) for e in history if PARAMETER_FREE in e],
+  }
   if history and REPLACED in history[-1]:
     record["skips_replaced"] = int(history[-1][REPLACED])
   if record["early_stop"]:
-    reason = collapse.early_stop_reason(_parameter_free_counts(config, history),
-                                        int(guards.get("early_stop_patience", 3)))
+    reason = collapse.early_stop_reason(
+      _parameter_free_counts(config, history), int(guards.get("early_stop_patience", 3))
+    )
     record["stopped_early"] = {"epoch": history[-1]["epoch"], "reason": reason} if reason else None
   eigenvalues = [(e["epoch"], e[EIGENVALUE]) for e in history if EIGENVALUE in e]
   if eigenvalues:
-    record["hessian_eigenvalue"] = [{"epoch": epoch, "value": value}
-                                    for epoch, value in eigenvalues]
+    record["hessian_eigenvalue"] = [
+      {"epoch": epoch, "value": value} for epoch, value in eigenvalues
+    ]
   return {"guards": record, **cost.genotype_metadata(config, genotype)}
 
 
@@ -123,8 +148,10 @@ def write_plots(config, workdir: str | pathlib.Path, history) -> pathlib.Path | 
   if not points:
     return None
   import matplotlib
+
   matplotlib.use("Agg")
   from matplotlib import pyplot as plt
+
   figure, axis = plt.subplots(figsize=(5, 3))
   epochs, values = zip(*points)
   axis.plot(epochs, values, "o-")

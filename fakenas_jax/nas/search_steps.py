@@ -13,6 +13,7 @@ for a supernet, run one step, and hand out the batches the estimation indicator 
   `cross_dataset.meta_step` runs Alg. 2 lines 5–9. `samples_per_epoch` examples of every
   corpus take part in an epoch (FD-NAS §4.1: 2,000).
 """
+
 from __future__ import annotations
 
 import jax
@@ -20,9 +21,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from fakenas_jax import parallel
+from fakenas_jax.data import corpus
 from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.nas import bilevel, cost, cross_dataset, network_loss
-from fakenas_jax.data import corpus
 
 
 def corpus_sources(spec: str, config):
@@ -48,9 +49,16 @@ class _Steps:
   def _pipeline(self, source, seed, *, fold=None, table=None):
     config = self.config
     return pipeline_lib.make_pipeline(
-        source=source, global_batch_size=config.batch_size, image_size=config.image_size,
-        training=True, seed=seed, frames_per_video=config.frames_per_video, table=table,
-        video_fold=fold, num_threads=config.data_threads)
+      source=source,
+      global_batch_size=config.batch_size,
+      image_size=config.image_size,
+      training=True,
+      seed=seed,
+      frames_per_video=config.frames_per_video,
+      table=table,
+      video_fold=fold,
+      num_threads=config.data_threads,
+    )
 
   @property
   def input_shape(self) -> tuple[int, ...]:
@@ -83,8 +91,9 @@ class InDatasetSteps(_Steps):
   def __init__(self, config, mesh):
     super().__init__(config, mesh)
     self.pipelines = self._open_pipelines()
-    self.steps_per_epoch = min(self.pipelines["weights"].steps_per_epoch,
-                               self.pipelines["arch"].steps_per_epoch)
+    self.steps_per_epoch = min(
+      self.pipelines["weights"].steps_per_epoch, self.pipelines["arch"].steps_per_epoch
+    )
 
   def _open_pipelines(self) -> dict:
     """'weights' (D_Eval) and 'arch' (D_S): the two halves of the training split (by video);
@@ -92,9 +101,11 @@ class InDatasetSteps(_Steps):
     config = self.config
     train, validation = corpus_sources(config.dataset, config)
     table = pipeline_lib.read_frame_table(train)
-    return {"weights": self._pipeline(train, config.seed, fold=(0, 2), table=table),
-            "arch": self._pipeline(train, config.seed + 1, fold=(1, 2), table=table),
-            "held_out": self._pipeline(validation, config.seed + 2)}
+    return {
+      "weights": self._pipeline(train, config.seed, fold=(0, 2), table=table),
+      "arch": self._pipeline(train, config.seed + 1, fold=(1, 2), table=table),
+      "held_out": self._pipeline(validation, config.seed + 2),
+    }
 
   def compile(self, network, weight_tx, arch_tx) -> None:
     config = self.config
@@ -107,9 +118,16 @@ class InDatasetSteps(_Steps):
 
     @jax.jit
     def arch_step(state, val_batch, train_batch, rng, inputs):
-      return bilevel.arch_step(state, val_batch, rng, loss_fn=self._loss_fn(network, inputs),
-                               arch_tx=arch_tx, second_order=config.second_order,
-                               train_batch=train_batch, weight_tx=weight_tx)
+      return bilevel.arch_step(
+        state,
+        val_batch,
+        rng,
+        loss_fn=self._loss_fn(network, inputs),
+        arch_tx=arch_tx,
+        second_order=config.second_order,
+        train_batch=train_batch,
+        weight_tx=weight_tx,
+      )
 
     self._weight_step, self._arch_step = weight_step, arch_step
 
@@ -123,8 +141,10 @@ class InDatasetSteps(_Steps):
 
   def estimation_batches(self):
     count = self.config.estimation_batches
-    return ([self.batch("arch") for _ in range(count)],
-            [self.batch("held_out") for _ in range(count)])
+    return (
+      [self.batch("arch") for _ in range(count)],
+      [self.batch("held_out") for _ in range(count)],
+    )
 
 
 class CrossDatasetSteps(_Steps):
@@ -134,15 +154,17 @@ class CrossDatasetSteps(_Steps):
     super().__init__(config, mesh)
     self.corpora = tuple(config.cross_dataset.datasets)
     if len(self.corpora) < 2 or len(set(self.corpora)) != len(self.corpora):
-      raise ValueError(f"cross-dataset search needs at least two distinct corpora, got "
-                       f"{self.corpora}")
+      raise ValueError(
+        f"cross-dataset search needs at least two distinct corpora, got {self.corpora}"
+      )
     for index, spec in enumerate(self.corpora):
       train, validation = corpus_sources(spec, config)
       self.pipelines[f"train/{spec}"] = self._pipeline(train, config.seed + 3 * index)
       self.pipelines[f"held_out/{spec}"] = self._pipeline(validation, config.seed + 3 * index + 1)
     batches = max(1, config.cross_dataset.samples_per_epoch // config.batch_size)
-    self.steps_per_epoch = min([batches] + [self.pipelines[f"train/{spec}"].steps_per_epoch
-                                            for spec in self.corpora])
+    self.steps_per_epoch = min(
+      [batches] + [self.pipelines[f"train/{spec}"].steps_per_epoch for spec in self.corpora]
+    )
 
   def compile(self, network, weight_tx, arch_tx) -> None:
     settings = self.config.cross_dataset
@@ -150,10 +172,17 @@ class CrossDatasetSteps(_Steps):
     def meta_step(state, sources, target, rng, inputs, update_arch):
       sources = jax.tree.map(lambda *x: jnp.stack(x), *sources)
       state, metrics = cross_dataset.meta_step(
-          state, sources, target, rng, loss_fn=self._loss_fn(network, inputs),
-          weight_tx=weight_tx, arch_tx=arch_tx,
-          inner_learning_rate=settings.inner_learning_rate,
-          second_order=settings.second_order, update_arch=update_arch)
+        state,
+        sources,
+        target,
+        rng,
+        loss_fn=self._loss_fn(network, inputs),
+        weight_tx=weight_tx,
+        arch_tx=arch_tx,
+        inner_learning_rate=settings.inner_learning_rate,
+        second_order=settings.second_order,
+        update_arch=update_arch,
+      )
       return state, {**metrics, "arch_entropy": arch_entropy(state.arch)}
 
     self._meta_step = jax.jit(meta_step, static_argnames="update_arch")
@@ -164,12 +193,21 @@ class CrossDatasetSteps(_Steps):
 
   def step(self, state, rng, inputs, *, update_arch: bool, step_index: int):
     target = self.target_of(step_index)
-    sources = tuple(self.batch(f"train/{spec}") for i, spec in enumerate(self.corpora)
-                    if i != target)
-    return self._meta_step(state, sources, self.batch(f"train/{self.corpora[target]}"), rng,
-                           inputs, update_arch=update_arch)
+    sources = tuple(
+      self.batch(f"train/{spec}") for i, spec in enumerate(self.corpora) if i != target
+    )
+    return self._meta_step(
+      state,
+      sources,
+      self.batch(f"train/{self.corpora[target]}"),
+      rng,
+      inputs,
+      update_arch=update_arch,
+    )
 
   def estimation_batches(self):
     count = self.config.estimation_batches
-    return ([self.batch(f"train/{spec}") for spec in self.corpora for _ in range(count)],
-            [self.batch(f"held_out/{spec}") for spec in self.corpora for _ in range(count)])
+    return (
+      [self.batch(f"train/{spec}") for spec in self.corpora for _ in range(count)],
+      [self.batch(f"held_out/{spec}") for spec in self.corpora for _ in range(count)],
+    )

@@ -19,14 +19,14 @@ features are the sinc-filter front end of `config.sinc` (`audio.sinc`, fields of
 with its initial (mel / inverse-mel / linear) bands held fixed during the search; the trained
 network can learn them (`model.frontend = 'sinc'`). No frequency masking on sinc features.
 """
+
 from __future__ import annotations
 
 import jax
 
 from fakenas_jax import audio, parallel
-from fakenas_jax.data import speech_pipeline
+from fakenas_jax.data import corpus, speech_pipeline
 from fakenas_jax.nas import search_steps
-from fakenas_jax.data import corpus
 
 SPLITS = ("train", "dev")  # training protocol, held-out split
 
@@ -36,21 +36,30 @@ class SpeechSteps(search_steps.InDatasetSteps):
 
   def _open_pipelines(self) -> dict:
     config = self.config
-    builder = corpus.prepared_builder(config.dataset, config.data_dir,
-                                      dict(config.corpus_overrides))
+    builder = corpus.prepared_builder(
+      config.dataset, config.data_dir, dict(config.corpus_overrides)
+    )
     train, dev = (corpus.split_source(builder, split) for split in SPLITS)
     table = speech_pipeline.read_utterance_table(train)
 
     def pipeline(source, seed, fold=None, table=None):
       return speech_pipeline.make_speech_pipeline(
-          source=source, global_batch_size=config.batch_size, training=True, seed=seed,
-          num_samples=config.num_samples, utterance_fold=fold, table=table,
-          num_threads=config.data_threads)
+        source=source,
+        global_batch_size=config.batch_size,
+        training=True,
+        seed=seed,
+        num_samples=config.num_samples,
+        utterance_fold=fold,
+        table=table,
+        num_threads=config.data_threads,
+      )
 
     self._features = jax.jit(self.features)  # unmasked: the estimation batches
-    return {"weights": pipeline(train, config.seed, (0, 2), table),
-            "arch": pipeline(train, config.seed + 1, (1, 2), table),
-            "held_out": pipeline(dev, config.seed + 2)}
+    return {
+      "weights": pipeline(train, config.seed, (0, 2), table),
+      "arch": pipeline(train, config.seed + 1, (1, 2), table),
+      "held_out": pipeline(dev, config.seed + 2),
+    }
 
   def features(self, waveforms, key=None, mask=False):
     """The step's input image: LFCC (optionally masked) or fixed sinc features."""
@@ -62,7 +71,8 @@ class SpeechSteps(search_steps.InDatasetSteps):
   def input_shape(self) -> tuple[int, ...]:
     if self.config.get("frontend", "lfcc") == "sinc":
       return (self.config.batch_size,) + audio.sinc.feature_shape(
-          self.config.num_samples, audio.sinc.config_from(self.config.get("sinc")))
+        self.config.num_samples, audio.sinc.config_from(self.config.get("sinc"))
+      )
     return (self.config.batch_size,) + audio.feature_shape(self.config.num_samples)
 
   def batch(self, name: str):
@@ -78,11 +88,14 @@ class SpeechSteps(search_steps.InDatasetSteps):
       mask_rng, rng = jax.random.split(rng)
       images = self.features(batch["audio"], mask_rng, mask=mask)
       return loss_fn(params, arch, batch_stats, {"image": images, "label": batch["label"]}, rng)
+
     return speech_loss_fn
 
   def estimation_batches(self):
     """Ē and Ê batches (FD-NAS Eq. 4) as LFCC images, without masking."""
+
     def to_images(batch):
       return {"image": self._features(batch["audio"]), "label": batch["label"]}
+
     search, held_out = super().estimation_batches()
     return [to_images(b) for b in search], [to_images(b) for b in held_out]

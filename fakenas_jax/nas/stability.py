@@ -15,6 +15,7 @@ and `history.json` of nas/search.py) this reports:
     uniform α, 0 a one-hot one).
 Written as `stability.json` and `stability.md` in `out_dir`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -85,34 +86,55 @@ def stability_report(run_dirs: Sequence[str | pathlib.Path]) -> dict:
   n_ops = alphas[0].shape[-1]
   pairs = {}
   for (i, a), (j, b) in itertools.combinations(enumerate(alphas), 2):
-    pairs[f"{names[i]} vs {names[j]}"] = {cell: ranking_tau(a[t], b[t])
-                                          for t, cell in enumerate(CELLS)}
+    pairs[f"{names[i]} vs {names[j]}"] = {
+      cell: ranking_tau(a[t], b[t]) for t, cell in enumerate(CELLS)
+    }
   mean_tau = {cell: float(np.mean([p[cell] for p in pairs.values()])) for cell in CELLS}
-  entropies = {name: {cell: float(entropy(alpha[t]).mean()) for t, cell in enumerate(CELLS)}
-               for name, alpha in zip(names, alphas)}
-  return {"runs": [str(d) for d in run_dirs], "ops": loaded[0][2], "uniform_entropy":
-          float(np.log(n_ops)), "frequencies": choice_frequencies([g for g, _, _ in loaded]),
-          "kendall_tau": pairs, "mean_kendall_tau": mean_tau, "final_alpha_entropy": entropies,
-          "genotypes": {name: g.to_json() for name, (g, _, _) in zip(names, loaded)}}
+  entropies = {
+    name: {cell: float(entropy(alpha[t]).mean()) for t, cell in enumerate(CELLS)}
+    for name, alpha in zip(names, alphas)
+  }
+  return {
+    "runs": [str(d) for d in run_dirs],
+    "ops": loaded[0][2],
+    "uniform_entropy": float(np.log(n_ops)),
+    "frequencies": choice_frequencies([g for g, _, _ in loaded]),
+    "kendall_tau": pairs,
+    "mean_kendall_tau": mean_tau,
+    "final_alpha_entropy": entropies,
+    "genotypes": {name: g.to_json() for name, (g, _, _) in zip(names, loaded)},
+  }
 
 
 def to_markdown(report: dict) -> str:
-  lines = [f"# Stability over {len(report['runs'])} seeds\n",
-           "## Operations chosen (fraction of seeds)\n"]
+  lines = [
+    f"# Stability over {len(report['runs'])} seeds\n",
+    "## Operations chosen (fraction of seeds)\n",
+  ]
   for cell in CELLS:
     lines += [f"\n### {cell} cell\n", "| node ← input: operation | fraction |", "|---|---|"]
     ranked = sorted(report["frequencies"][cell].items(), key=lambda item: (-item[1], item[0]))
     lines += [f"| {key} | {value:.2f} |" for key, value in ranked]
-  lines += ["\n## Kendall τ of the operation rankings (softmax α per edge, mean over edges)\n",
-            "| seeds | normal | reduce |", "|---|---|---|"]
-  lines += [f"| {pair} | {t['normal']:.3f} | {t['reduce']:.3f} |"
-            for pair, t in report["kendall_tau"].items()]
+  lines += [
+    "\n## Kendall τ of the operation rankings (softmax α per edge, mean over edges)\n",
+    "| seeds | normal | reduce |",
+    "|---|---|---|",
+  ]
+  lines += [
+    f"| {pair} | {t['normal']:.3f} | {t['reduce']:.3f} |"
+    for pair, t in report["kendall_tau"].items()
+  ]
   mean = report["mean_kendall_tau"]
-  lines += [f"| mean | {mean['normal']:.3f} | {mean['reduce']:.3f} |",
-            f"\n## Final α entropy (mean over edges; uniform = {report['uniform_entropy']:.3f})\n",
-            "| run | normal | reduce |", "|---|---|---|"]
-  lines += [f"| {name} | {e['normal']:.3f} | {e['reduce']:.3f} |"
-            for name, e in report["final_alpha_entropy"].items()]
+  lines += [
+    f"| mean | {mean['normal']:.3f} | {mean['reduce']:.3f} |",
+    f"\n## Final α entropy (mean over edges; uniform = {report['uniform_entropy']:.3f})\n",
+    "| run | normal | reduce |",
+    "|---|---|---|",
+  ]
+  lines += [
+    f"| {name} | {e['normal']:.3f} | {e['reduce']:.3f} |"
+    for name, e in report["final_alpha_entropy"].items()
+  ]
   return "\n".join(lines) + "\n"
 
 

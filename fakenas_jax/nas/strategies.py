@@ -8,6 +8,7 @@
 there resumes from its own checkpoints, a finished one is only read back — and then writes the
 stability report over the seeds (nas/stability.py) into `<workdir>`.
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -44,16 +45,18 @@ def _run_one(config, workdir: pathlib.Path, devices) -> dict:
     raise ValueError(f"unknown config.strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
   if strategy == "random":
     result = random_search.run_random(config, workdir)
-    result["summary"] = (f"{len(result['paths'])} random genotypes written to "
-                         f"{workdir}/random_*/genotype.json")
+    result["summary"] = (
+      f"{len(result['paths'])} random genotypes written to {workdir}/random_*/genotype.json"
+    )
     return result
   result = search.run_search(config, workdir, devices=devices)
   result["summary"] = f"written to {workdir}/genotype.json and genotype.png"
   return result
 
 
-def run_strategy(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-                 devices=None) -> dict:
+def run_strategy(
+  config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *, devices=None
+) -> dict:
   """Runs the configured strategy (per seed when `config.seeds` names several).
 
   Returns the single run's result, or {'genotype': the first seed's, 'seeds': {seed: result},
@@ -71,9 +74,11 @@ def run_strategy(config: ml_collections.ConfigDict, workdir: str | pathlib.Path,
     if config.progress:
       print(f"== seed {seed} → {directories[-1]} ==", flush=True)
     results[seed] = _run_one(sub, directories[-1], devices)
-  out = {"genotype": results[seeds[0]]["genotype"], "seeds": results,
-         "summary": f"{len(seeds)} runs (seeds {', '.join(map(str, seeds))}) in "
-                    f"{workdir}/seed_*/"}
+  out = {
+    "genotype": results[seeds[0]]["genotype"],
+    "seeds": results,
+    "summary": f"{len(seeds)} runs (seeds {', '.join(map(str, seeds))}) in {workdir}/seed_*/",
+  }
   if config.strategy == "gradient":
     out["stability"] = stability.write_report(directories, workdir)
     out["summary"] += f"; stability report in {workdir}/stability.md"

@@ -21,18 +21,18 @@ FD-NAS: layout 'NNRNNR', C = 16, 32×32 input; DARTS: 'NNRNNRNN'.
 stride 4, s1 at stride 8, C channels each; `darts_eval.ImageNetStem`), for inputs of any shape
 and channel count: the speech search on (B, 60, T, 1) LFCC (WORKSPACE.md, Speech: an ImageNet-style stem with strides); `stem_multiplier` is then unused.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from fakenas_jax.models.darts_eval import ImageNetStem
-from fakenas_jax.nas.mixed_edges import MixedEdges
 from fakenas_jax.nas import estimation
-from fakenas_jax.nn import genotypes
-from fakenas_jax.nn import batch_norm, conv, ops as ops_lib
+from fakenas_jax.nas.mixed_edges import MixedEdges
+from fakenas_jax.nn import batch_norm, conv, genotypes
+from fakenas_jax.nn import ops as ops_lib
 
 NORMAL, REDUCE = 0, 1
 STEMS = ("cifar", "imagenet")
@@ -58,7 +58,9 @@ class ReLUConvBN(nn.Module):
 
   @nn.compact
   def __call__(self, x, train):
-    kernel = self.param("kernel", conv.torch_default_init(x.shape[-1]), (x.shape[-1], self.channels))
+    kernel = self.param(
+      "kernel", conv.torch_default_init(x.shape[-1]), (x.shape[-1], self.channels)
+    )
     x = conv.pointwise_conv(nn.relu(x), kernel)
     return batch_norm.BatchNorm(self.affine)(x, train)
 
@@ -84,11 +86,14 @@ class NodeEdges(nn.Module):
     sampled, bypassed = carry
     node, weights, edge_weights = step
     c = sampled.shape[-1]
-    parts = (jax.lax.dynamic_index_in_dim(sampled, node, keepdims=False),
-             jax.lax.dynamic_index_in_dim(bypassed, node, keepdims=False))
+    parts = (
+      jax.lax.dynamic_index_in_dim(sampled, node, keepdims=False),
+      jax.lax.dynamic_index_in_dim(bypassed, node, keepdims=False),
+    )
     state = channel_shuffle(jnp.concatenate(parts, axis=-1), self.k)
     out = MixedEdges(self.op_names, self.num_edges, 1, self.reducing_skip, name="edges")(
-        state[None, ..., :c], weights, self.train)[0]
+      state[None, ..., :c], weights, self.train
+    )[0]
     rest, E = state[..., c:], self.num_edges
     old_s = jax.lax.dynamic_slice_in_dim(sampled, node + 1, E)
     old_b = jax.lax.dynamic_slice_in_dim(bypassed, node + 1, E)
@@ -134,7 +139,8 @@ class SearchCell(nn.Module):
     targets = list(range(steps))
     rows = jnp.asarray([[genotypes.edge_index(t, s) for t in targets] for s in (0, 1)])
     out = MixedEdges(self.op_names, steps, stride, self.reducing_skip, name="edges_in")(
-        jnp.stack([s0[..., :c], s1[..., :c]]), weights[rows], train)
+      jnp.stack([s0[..., :c], s1[..., :c]]), weights[rows], train
+    )
     rests = [bypass(s0), bypass(s1)]
     sampled, bypassed = [], []
     for t in targets:
@@ -152,16 +158,26 @@ class SearchCell(nn.Module):
     E = steps - 1
     pad = [jnp.zeros_like(sampled[0])] * (E - 1), [jnp.zeros_like(bypassed[0])] * (E - 1)
     carry = jnp.stack(sampled + pad[0]), jnp.stack(bypassed + pad[1])
-    table = [[genotypes.edge_index(node + 1 + e, node + 2) if node + 1 + e < steps else 0
-              for e in range(E)] for node in range(E)]
+    table = [
+      [
+        genotypes.edge_index(node + 1 + e, node + 2) if node + 1 + e < steps else 0
+        for e in range(E)
+      ]
+      for node in range(E)
+    ]
     valid = jnp.asarray([[node + 1 + e < steps for e in range(E)] for node in range(E)])
     table = jnp.asarray(table)
     node_weights = jnp.where(valid[..., None], weights[table], 0.0)[:, None]  # (E, 1, E, ops)
     node_edge_weights = jnp.where(valid, edge_weights[table], 0.0)  # (E, E)
-    scan = nn.scan(NodeEdges, variable_axes={"params": 0, "batch_stats": 0},
-                   split_rngs={"params": True}, length=E)
+    scan = nn.scan(
+      NodeEdges,
+      variable_axes={"params": 0, "batch_stats": 0},
+      split_rngs={"params": True},
+      length=E,
+    )
     carry, states = scan(self.op_names, E, k, self.reducing_skip, train, name="edges_nodes")(
-        carry, (jnp.arange(E), node_weights, node_edge_weights))
+      carry, (jnp.arange(E), node_weights, node_edge_weights)
+    )
     last = channel_shuffle(jnp.concatenate([carry[0][steps - 1], carry[1][steps - 1]], -1), k)
     return jnp.concatenate([states[j] for j in range(E)] + [last], axis=-1)
 
@@ -189,9 +205,18 @@ class SearchNetwork(nn.Module):
     return estimation.indicator(alpha, estimation_scores, active, self.indicator_lambda)
 
   @nn.compact
-  def __call__(self, x, train: bool = True, active=None, estimation_scores=None,
-               override_weights=None, override_mask=None, *, start_cell: int = 0,
-               stop_cell: int | None = None):
+  def __call__(
+    self,
+    x,
+    train: bool = True,
+    active=None,
+    estimation_scores=None,
+    override_weights=None,
+    override_mask=None,
+    *,
+    start_cell: int = 0,
+    stop_cell: int | None = None,
+  ):
     edges, n_ops = genotypes.edges_per_cell(self.steps), len(self.op_names)
     init = lambda key, shape: 1e-3 * jax.random.normal(key, shape)
     alpha = self.variable("arch", "alpha", lambda: init(self.make_rng("params"), (2, edges, n_ops)))
@@ -199,15 +224,19 @@ class SearchNetwork(nn.Module):
     weights = self.operation_weights(alpha.value, active, estimation_scores)
     if override_weights is not None:
       weights = jnp.where(override_mask[..., None], override_weights, weights)
-    edge_weights = jnp.stack([estimation.node_edge_weights(beta.value[t], self.steps)
-                              for t in (NORMAL, REDUCE)])
+    edge_weights = jnp.stack(
+      [estimation.node_edge_weights(beta.value[t], self.steps) for t in (NORMAL, REDUCE)]
+    )
 
     if start_cell:
       s0, s1 = x
       reduction_prev = self.layout[start_cell - 1] == "R"
     elif self.stem == "cifar":
-      stem_kernel = self.param("stem_conv", conv.torch_default_init(27),
-                               (3, 3, x.shape[-1], self.stem_multiplier * self.channels))
+      stem_kernel = self.param(
+        "stem_conv",
+        conv.torch_default_init(27),
+        (3, 3, x.shape[-1], self.stem_multiplier * self.channels),
+      )
       s = conv.conv2d(x, stem_kernel)
       s = batch_norm.BatchNorm(True, name="stem_bn")(s, train)
       s0 = s1 = s
@@ -226,8 +255,16 @@ class SearchNetwork(nn.Module):
       if reduction:
         channels *= 2
       cell_type = REDUCE if reduction else NORMAL
-      cell = SearchCell(self.op_names, channels, reduction, reduction_prev, self.k, self.steps,
-                        self.reducing_skip, name=f"cell{index}")
+      cell = SearchCell(
+        self.op_names,
+        channels,
+        reduction,
+        reduction_prev,
+        self.k,
+        self.steps,
+        self.reducing_skip,
+        name=f"cell{index}",
+      )
       s0, s1 = s1, cell(s0, s1, weights[cell_type], edge_weights[cell_type], train)
       reduction_prev = reduction
     features = jnp.mean(s1, axis=(1, 2))

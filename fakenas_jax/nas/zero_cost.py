@@ -12,6 +12,7 @@ the network built from any genotype, in seconds:
 L is the mean cross-entropy on the batch. The functions take `forward(params, images) ->
 logits` and `loss(params) -> scalar`; `network_proxies` adapts a detector of models/factory.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -49,8 +50,10 @@ def synflow(forward: Callable, params, input_shape) -> float:
 
 def jacobian_score(forward: Callable, params, images) -> float:
   """NASWOT's Jacobian-kernel score on `images` (a batch of two or more)."""
+
   def summed(x):  # Σ over the batch and classes: each sample's own Jacobian, stacked
     return jnp.sum(forward(params, x))
+
   jacobians = np.asarray(jax.grad(summed)(images), np.float64).reshape(images.shape[0], -1)
   return kernel_score(jacobians)
 
@@ -78,8 +81,13 @@ def network_proxies(model, variables: dict, batch: dict, *, proxies=PROXIES) -> 
     return out["logits"] if isinstance(out, dict) else out
 
   def loss(params):
-    out, _ = model.apply({"params": params, **rest}, images, train=True,
-                         rngs={"dropout": jax.random.key(0)}, mutable=list(rest) or False)
+    out, _ = model.apply(
+      {"params": params, **rest},
+      images,
+      train=True,
+      rngs={"dropout": jax.random.key(0)},
+      mutable=list(rest) or False,
+    )
     return optax.softmax_cross_entropy_with_integer_labels(logits_of(out), labels).mean()
 
   def forward(params, x):

@@ -16,12 +16,13 @@
 * Under ``jax.jit`` with a sharded batch the statistics are global; inside ``shard_map`` pass
   ``axis_name`` to average them across devices.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn
 import jax
-from jax import lax
 import jax.numpy as jnp
+from jax import lax
 
 MOMENTUM = 0.9  # PyTorch's momentum=0.1.
 EPSILON = 1e-5
@@ -42,8 +43,9 @@ def _channel_mean(rows: jax.Array, pack: int) -> jax.Array:
   return jnp.mean(rows, axis=0).reshape(pack, -1).mean(axis=0)
 
 
-def channel_moments(x: jax.Array, lanes: int = 64, axis_name: str | None = None
-                    ) -> tuple[jax.Array, jax.Array]:
+def channel_moments(
+  x: jax.Array, lanes: int = 64, axis_name: str | None = None
+) -> tuple[jax.Array, jax.Array]:
   """Per-channel (mean, biased variance) over all axes but the last, in float32, two-pass;
   with `axis_name`, over every device of that axis (equal shards)."""
   rows, pack = _packed_rows(x, lanes)
@@ -59,6 +61,7 @@ def channel_moments(x: jax.Array, lanes: int = 64, axis_name: str | None = None
 
 class BatchNorm(nn.Module):
   """``BatchNorm2d(C, eps=1e-5, momentum=0.1, affine=affine)`` over the last axis."""
+
   affine: bool = True
   momentum: float = MOMENTUM
   epsilon: float = EPSILON
@@ -67,8 +70,8 @@ class BatchNorm(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     channels = x.shape[-1]
-    running_mean = self.variable('batch_stats', 'mean', jnp.zeros, (channels,), jnp.float32)
-    running_var = self.variable('batch_stats', 'var', jnp.ones, (channels,), jnp.float32)
+    running_mean = self.variable("batch_stats", "mean", jnp.zeros, (channels,), jnp.float32)
+    running_var = self.variable("batch_stats", "var", jnp.ones, (channels,), jnp.float32)
     if train:
       mean, var = channel_moments(x, axis_name=self.axis_name)
       count = x.size // channels
@@ -83,7 +86,8 @@ class BatchNorm(nn.Module):
     multiplier = lax.rsqrt(var + self.epsilon)
     centred = x.astype(jnp.promote_types(x.dtype, jnp.float32)) - mean
     if self.affine:
-      multiplier = multiplier * self.param('scale', nn.initializers.ones, (channels,))
-      return (centred * multiplier + self.param('bias', nn.initializers.zeros, (channels,))
-              ).astype(x.dtype)
+      multiplier = multiplier * self.param("scale", nn.initializers.ones, (channels,))
+      return (centred * multiplier + self.param("bias", nn.initializers.zeros, (channels,))).astype(
+        x.dtype
+      )
     return (centred * multiplier).astype(x.dtype)

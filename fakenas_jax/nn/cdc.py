@@ -15,6 +15,7 @@ spatial axes only, separately for every input/output channel pair (plain convolu
 every channel (depthwise, HWC or HWCM). A 1×1 kernel folds to ``w·(1 − θ)``; ``θ = 0`` is a plain
 convolution. Same cost as a plain convolution; gradients flow to ``w`` (and to θ if it is traced).
 """
+
 from __future__ import annotations
 
 import jax
@@ -32,7 +33,7 @@ def fold_central_difference(kernel: jax.Array, theta: float | jax.Array) -> jax.
   """
   kernel_h, kernel_w = kernel.shape[:2]
   if kernel_h % 2 != 1 or kernel_w % 2 != 1:
-    raise ValueError(f'central difference needs an odd kernel, got {kernel_h}×{kernel_w}')
+    raise ValueError(f"central difference needs an odd kernel, got {kernel_h}×{kernel_w}")
   if isinstance(theta, (int, float)) and theta == 0:
     return kernel
   spatial_sum = jnp.sum(kernel, axis=(0, 1), keepdims=True)

@@ -28,26 +28,27 @@ positions that are not structurally zero — and the ``'taps'`` implementation s
 follow run as one block-diagonal product. CDC (``cdc.fold_central_difference``) folds into any
 of these kernels before the call, so candidates differing only in θ share a call too.
 """
+
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 import flax.linen as nn
 import jax
-from jax import lax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from fakenas_jax.nn import cdc
 from fakenas_jax.nn import padding as padding_lib
 
-ConvImpl = Literal['auto', 'xla', 'taps', 'banded']
-CONV_IMPLS = ('auto', 'xla', 'taps', 'banded')
+ConvImpl = Literal["auto", "xla", "taps", "banded"]
+CONV_IMPLS = ("auto", "xla", "taps", "banded")
 Tap = tuple[int, int]
 
-_CONV_DIMENSIONS = ('NHWC', 'HWIO', 'NHWC')
+_CONV_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
 def torch_default_init(fan_in: int) -> nn.initializers.Initializer:
@@ -60,26 +61,37 @@ def torch_default_init(fan_in: int) -> nn.initializers.Initializer:
   return init
 
 
-def _output_hw(x: jax.Array, kernel_hw: Tap, stride: Tap, dilation: Tap,
-               pad: padding_lib.SpatialPadding) -> Tap:
+def _output_hw(
+  x: jax.Array, kernel_hw: Tap, stride: Tap, dilation: Tap, pad: padding_lib.SpatialPadding
+) -> Tap:
   return tuple(
-      padding_lib.conv_output_size(x.shape[1 + axis], kernel_hw[axis], stride[axis],
-                                   dilation[axis], pad[axis]) for axis in range(2))
+    padding_lib.conv_output_size(
+      x.shape[1 + axis], kernel_hw[axis], stride[axis], dilation[axis], pad[axis]
+    )
+    for axis in range(2)
+  )
 
 
-def _tap_slice(padded: jax.Array, tap: Tap, dilation: Tap, stride: Tap,
-               out_hw: Tap) -> jax.Array:
+def _tap_slice(padded: jax.Array, tap: Tap, dilation: Tap, stride: Tap, out_hw: Tap) -> jax.Array:
   """The strided window of the padded input that kernel tap ``tap`` multiplies."""
   start_h, start_w = tap[0] * dilation[0], tap[1] * dilation[1]
   batch, _, _, channels = padded.shape
-  return lax.slice(padded, (0, start_h, start_w, 0),
-                   (batch, start_h + (out_hw[0] - 1) * stride[0] + 1,
-                    start_w + (out_hw[1] - 1) * stride[1] + 1, channels),
-                   (1, stride[0], stride[1], 1))
+  return lax.slice(
+    padded,
+    (0, start_h, start_w, 0),
+    (
+      batch,
+      start_h + (out_hw[0] - 1) * stride[0] + 1,
+      start_w + (out_hw[1] - 1) * stride[1] + 1,
+      channels,
+    ),
+    (1, stride[0], stride[1], 1),
+  )
 
 
-def _width_selector(width: int, out_width: int, kernel_w: int, stride: int, dilation: int,
-                    pad_left: int) -> np.ndarray:
+def _width_selector(
+  width: int, out_width: int, kernel_w: int, stride: int, dilation: int, pad_left: int
+) -> np.ndarray:
   """Constant S[j, w_in, w_out] = 1 where tap j of output column w_out reads input column w_in."""
   selector = np.zeros((kernel_w, width, out_width), np.float32)
   for tap in range(kernel_w):
@@ -90,23 +102,32 @@ def _width_selector(width: int, out_width: int, kernel_w: int, stride: int, dila
   return selector
 
 
-def _row_stack(x: jax.Array, kernel_h: int, stride: int, dilation: int,
-               pad_hw: padding_lib.SpatialPadding, out_h: int) -> jax.Array:
+def _row_stack(
+  x: jax.Array,
+  kernel_h: int,
+  stride: int,
+  dilation: int,
+  pad_hw: padding_lib.SpatialPadding,
+  out_h: int,
+) -> jax.Array:
   """(B, H_out, kh, W, C): for every output row the kh input rows it reads (height-padded)."""
   padded = padding_lib.pad_spatial(x, (pad_hw[0], (0, 0)))
   batch, _, width, channels = padded.shape
   rows = [
-      lax.slice(padded, (0, tap * dilation, 0, 0),
-                (batch, tap * dilation + (out_h - 1) * stride + 1, width, channels),
-                (1, stride, 1, 1)) for tap in range(kernel_h)
+    lax.slice(
+      padded,
+      (0, tap * dilation, 0, 0),
+      (batch, tap * dilation + (out_h - 1) * stride + 1, width, channels),
+      (1, stride, 1, 1),
+    )
+    for tap in range(kernel_h)
   ]
   return jnp.stack(rows, axis=2)
 
 
 def _banded_operands(x, kernel_hw, stride, dilation, pad, out_hw):
   rows = _row_stack(x, kernel_hw[0], stride[0], dilation[0], pad, out_hw[0])
-  selector = _width_selector(x.shape[2], out_hw[1], kernel_hw[1], stride[1], dilation[1],
-                             pad[1][0])
+  selector = _width_selector(x.shape[2], out_hw[1], kernel_hw[1], stride[1], dilation[1], pad[1][0])
   return rows, jnp.asarray(selector, x.dtype)
 
 
@@ -114,9 +135,15 @@ def _banded_operands(x, kernel_hw, stride, dilation, pad, out_hw):
 # Depthwise convolution.
 
 
-def depthwise_conv(x: jax.Array, kernel: jax.Array, *, stride: int | Sequence[int] = 1,
-                   dilation: int | Sequence[int] = 1, taps: Sequence[Tap] | None = None,
-                   impl: ConvImpl = 'auto') -> jax.Array:
+def depthwise_conv(
+  x: jax.Array,
+  kernel: jax.Array,
+  *,
+  stride: int | Sequence[int] = 1,
+  dilation: int | Sequence[int] = 1,
+  taps: Sequence[Tap] | None = None,
+  impl: ConvImpl = "auto",
+) -> jax.Array:
   """Depthwise convolution with PyTorch's symmetric padding ``(k − 1) / 2 · dilation``.
 
   Args:
@@ -136,19 +163,19 @@ def depthwise_conv(x: jax.Array, kernel: jax.Array, *, stride: int | Sequence[in
   stacked = kernel.ndim == 4
   kernel4 = kernel if stacked else kernel[..., None]
   if kernel4.shape[2] != x.shape[-1]:
-    raise ValueError(f'depthwise kernel has {kernel4.shape[2]} channels, input {x.shape[-1]}')
+    raise ValueError(f"depthwise kernel has {kernel4.shape[2]} channels, input {x.shape[-1]}")
   pad = padding_lib.spatial_padding(kernel_hw, dilation)
   out_hw = _output_hw(x, kernel_hw, stride, dilation, pad)
-  if impl == 'auto':
+  if impl == "auto":
     impl = _auto_depthwise_impl(x.shape, kernel4.shape, out_hw)
-  if impl == 'xla':
+  if impl == "xla":
     out = _depthwise_xla(x, kernel4, stride, dilation, pad)
-  elif impl == 'taps':
+  elif impl == "taps":
     out = _depthwise_taps(x, kernel4, stride, dilation, pad, out_hw, taps)
-  elif impl == 'banded':
+  elif impl == "banded":
     out = _depthwise_banded(x, kernel4, stride, dilation, pad, out_hw)
   else:
-    raise ValueError(f'unknown conv impl {impl!r}; known: {CONV_IMPLS}')
+    raise ValueError(f"unknown conv impl {impl!r}; known: {CONV_IMPLS}")
   return out.reshape(out.shape[:3] + (-1,))
 
 
@@ -161,22 +188,28 @@ def _auto_depthwise_impl(x_shape, kernel_shape, out_hw) -> str:
   level with it at W = 64 for a 3×3 kernel; XLA's grouped convolution is 5–40× slower.
   """
   del out_hw
-  return 'banded' if x_shape[2] <= 16 * kernel_shape[1] else 'taps'
+  return "banded" if x_shape[2] <= 16 * kernel_shape[1] else "taps"
 
 
 def _depthwise_xla(x, kernel4, stride, dilation, pad):
   kernel_h, kernel_w, channels, multiplier = kernel4.shape
   return lax.conv_general_dilated(
-      x, kernel4.reshape(kernel_h, kernel_w, 1, channels * multiplier), stride, pad,
-      rhs_dilation=dilation, dimension_numbers=_CONV_DIMENSIONS,
-      feature_group_count=channels)
+    x,
+    kernel4.reshape(kernel_h, kernel_w, 1, channels * multiplier),
+    stride,
+    pad,
+    rhs_dilation=dilation,
+    dimension_numbers=_CONV_DIMENSIONS,
+    feature_group_count=channels,
+  )
 
 
 def _depthwise_taps(x, kernel4, stride, dilation, pad, out_hw, taps):
   padded = padding_lib.pad_spatial(x, pad)
   kernel_h, kernel_w, _, multiplier = kernel4.shape
-  positions = taps if taps is not None else [(i, j) for i in range(kernel_h)
-                                             for j in range(kernel_w)]
+  positions = (
+    taps if taps is not None else [(i, j) for i in range(kernel_h) for j in range(kernel_w)]
+  )
   out = None
   for tap in positions:
     window = _tap_slice(padded, tap, dilation, stride, out_hw)
@@ -192,8 +225,8 @@ def _depthwise_taps(x, kernel4, stride, dilation, pad, out_hw, taps):
 
 def _depthwise_banded(x, kernel4, stride, dilation, pad, out_hw):
   rows, selector = _banded_operands(x, kernel4.shape[:2], stride, dilation, pad, out_hw)
-  band = jnp.einsum('jvo,ijcm->ivocm', selector, kernel4)
-  return jnp.einsum('bhivc,ivocm->bhocm', rows, band)
+  band = jnp.einsum("jvo,ijcm->ivocm", selector, kernel4)
+  return jnp.einsum("bhivc,ivocm->bhocm", rows, band)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -214,7 +247,7 @@ def pointwise_conv(x: jax.Array, kernel: jax.Array, *, stride: int = 1) -> jax.A
   if kernel.ndim == 3:
     kernel = _block_diagonal(kernel)
   if kernel.shape[0] != x.shape[-1]:
-    raise ValueError(f'pointwise kernel expects {kernel.shape[0]} channels, input {x.shape[-1]}')
+    raise ValueError(f"pointwise kernel expects {kernel.shape[0]} channels, input {x.shape[-1]}")
   return _packed_matmul(x, kernel)
 
 
@@ -238,7 +271,7 @@ def _packed_matmul(x: jax.Array, kernel: jax.Array, min_width: int = 8) -> jax.A
   while pack > 1 and pixels % pack:
     pack //= 2
   if pack == 1:
-    return jnp.einsum('bhwc,cd->bhwd', x, kernel)
+    return jnp.einsum("bhwc,cd->bhwd", x, kernel)
   packed_kernel = jnp.kron(jnp.eye(pack, dtype=kernel.dtype), kernel)
   out = x.reshape(pixels // pack, pack * c_in) @ packed_kernel
   return out.reshape(x.shape[:-1] + (c_out,))
@@ -248,8 +281,14 @@ def _packed_matmul(x: jax.Array, kernel: jax.Array, min_width: int = 8) -> jax.A
 # Plain (dense) convolution.
 
 
-def conv2d(x: jax.Array, kernel: jax.Array, *, stride: int | Sequence[int] = 1,
-           dilation: int | Sequence[int] = 1, impl: ConvImpl = 'auto') -> jax.Array:
+def conv2d(
+  x: jax.Array,
+  kernel: jax.Array,
+  *,
+  stride: int | Sequence[int] = 1,
+  dilation: int | Sequence[int] = 1,
+  impl: ConvImpl = "auto",
+) -> jax.Array:
   """Dense convolution, kernel ``(kh, kw, C_in, C_out)`` (HWIO), PyTorch's symmetric padding.
 
   Rectangular kernels (``(1, 7)``, ``(7, 1)``) pad each axis by its own ``(k − 1) / 2``.
@@ -257,19 +296,20 @@ def conv2d(x: jax.Array, kernel: jax.Array, *, stride: int | Sequence[int] = 1,
   stride, dilation = padding_lib.as_pair(stride), padding_lib.as_pair(dilation)
   kernel_hw = kernel.shape[:2]
   if kernel_hw == (1, 1):
-    return pointwise_conv(x[:, ::stride[0], ::stride[1], :], kernel[0, 0])
+    return pointwise_conv(x[:, :: stride[0], :: stride[1], :], kernel[0, 0])
   pad = padding_lib.spatial_padding(kernel_hw, dilation)
   out_hw = _output_hw(x, kernel_hw, stride, dilation, pad)
-  if impl == 'auto':
+  if impl == "auto":
     impl = _auto_conv_impl(x.shape, kernel.shape, out_hw)
-  if impl == 'xla':
-    return lax.conv_general_dilated(x, kernel, stride, pad, rhs_dilation=dilation,
-                                    dimension_numbers=_CONV_DIMENSIONS)
-  if impl == 'taps':
+  if impl == "xla":
+    return lax.conv_general_dilated(
+      x, kernel, stride, pad, rhs_dilation=dilation, dimension_numbers=_CONV_DIMENSIONS
+    )
+  if impl == "taps":
     return _conv_taps(x, kernel, stride, dilation, pad, out_hw)
-  if impl == 'banded':
+  if impl == "banded":
     return _conv_banded(x, kernel, stride, dilation, pad, out_hw)
-  raise ValueError(f'unknown conv impl {impl!r}; known: {CONV_IMPLS}')
+  raise ValueError(f"unknown conv impl {impl!r}; known: {CONV_IMPLS}")
 
 
 def _auto_conv_impl(x_shape, kernel_shape, out_hw) -> str:
@@ -280,7 +320,7 @@ def _auto_conv_impl(x_shape, kernel_shape, out_hw) -> str:
   """
   kernel_h, _, c_in, c_out = kernel_shape
   band_entries = kernel_h * x_shape[2] * c_in * out_hw[1] * c_out
-  return 'banded' if band_entries <= 65536 else 'xla'
+  return "banded" if band_entries <= 65536 else "xla"
 
 
 def _conv_taps(x, kernel, stride, dilation, pad, out_hw):
@@ -288,19 +328,21 @@ def _conv_taps(x, kernel, stride, dilation, pad, out_hw):
   padded = padding_lib.pad_spatial(x, pad)
   kernel_h, kernel_w, c_in, c_out = kernel.shape
   windows = [
-      _tap_slice(padded, (i, j), dilation, stride, out_hw) for i in range(kernel_h)
-      for j in range(kernel_w)
+    _tap_slice(padded, (i, j), dilation, stride, out_hw)
+    for i in range(kernel_h)
+    for j in range(kernel_w)
   ]
   patches = jnp.concatenate(windows, axis=-1)
-  return jnp.einsum('bhwk,kd->bhwd', patches, kernel.reshape(kernel_h * kernel_w * c_in, c_out))
+  return jnp.einsum("bhwk,kd->bhwd", patches, kernel.reshape(kernel_h * kernel_w * c_in, c_out))
 
 
 def _conv_banded(x, kernel, stride, dilation, pad, out_hw):
   rows, selector = _banded_operands(x, kernel.shape[:2], stride, dilation, pad, out_hw)
   batch, out_h, kernel_h, width, c_in = rows.shape
-  band = jnp.einsum('jvo,ijcd->ivcod', selector, kernel)
+  band = jnp.einsum("jvo,ijcd->ivcod", selector, kernel)
   out = rows.reshape(batch * out_h, kernel_h * width * c_in) @ band.reshape(
-      kernel_h * width * c_in, -1)
+    kernel_h * width * c_in, -1
+  )
   return out.reshape(batch, out_h, out_hw[1], kernel.shape[3])
 
 
@@ -313,12 +355,13 @@ class DepthwiseConv2D(nn.Module):
 
   The kernel is ``(kh, kw, C)``, or ``(kh, kw, C, multiplier)`` for a channel multiplier > 1.
   """
+
   kernel_size: int | tuple[int, int] = 3
   stride: int = 1
   dilation: int = 1
   theta: float = 0.0
   multiplier: int = 1
-  impl: ConvImpl = 'auto'
+  impl: ConvImpl = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -326,13 +369,14 @@ class DepthwiseConv2D(nn.Module):
     shape = (kernel_h, kernel_w, x.shape[-1])
     if self.multiplier != 1:
       shape += (self.multiplier,)
-    kernel = self.param('kernel', torch_default_init(kernel_h * kernel_w), shape)
+    kernel = self.param("kernel", torch_default_init(kernel_h * kernel_w), shape)
     kernel = cdc.fold_central_difference(kernel, self.theta)
     return depthwise_conv(x, kernel, stride=self.stride, dilation=self.dilation, impl=self.impl)
 
 
 class PointwiseConv2D(nn.Module):
   """1×1 convolution to ``features`` channels, optionally a CDC (kernel folds to w·(1 − θ))."""
+
   features: int
   stride: int = 1
   theta: float = 0.0
@@ -340,7 +384,7 @@ class PointwiseConv2D(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     c_in = x.shape[-1]
-    kernel = self.param('kernel', torch_default_init(c_in), (c_in, self.features))
+    kernel = self.param("kernel", torch_default_init(c_in), (c_in, self.features))
     if self.theta:
       kernel = kernel * (1.0 - self.theta)
     return pointwise_conv(x, kernel, stride=self.stride)
@@ -348,18 +392,22 @@ class PointwiseConv2D(nn.Module):
 
 class Conv2D(nn.Module):
   """Dense k×k (or kh×kw) convolution to ``features`` channels, optionally a CDC, no bias."""
+
   features: int
   kernel_size: int | tuple[int, int] = 3
   stride: int | tuple[int, int] = 1
   dilation: int = 1
   theta: float = 0.0
-  impl: ConvImpl = 'auto'
+  impl: ConvImpl = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     kernel_h, kernel_w = padding_lib.as_pair(self.kernel_size)
     c_in = x.shape[-1]
-    kernel = self.param('kernel', torch_default_init(kernel_h * kernel_w * c_in),
-                        (kernel_h, kernel_w, c_in, self.features))
+    kernel = self.param(
+      "kernel",
+      torch_default_init(kernel_h * kernel_w * c_in),
+      (kernel_h, kernel_w, c_in, self.features),
+    )
     kernel = cdc.fold_central_difference(kernel, self.theta)
     return conv2d(x, kernel, stride=self.stride, dilation=self.dilation, impl=self.impl)

@@ -10,6 +10,7 @@ Derivation (DARTS §2.4, FD-NAS Eq. 9): each edge gets a score per operation —
 DARTS, softmax(α)·softmax(β) for PC-DARTS, H of FD-NAS Eq. 8 — and for every node the two
 incoming edges whose best non-`none` score is highest are kept, each with that best operation.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,10 @@ class Genotype:
       for position, (op, source) in enumerate(pairs):
         node = position // 2
         if not isinstance(op, str) or not 0 <= int(source) < 2 + node:
-          raise GenotypeError(f"{cell} cell node {node}: bad pair ({op!r}, {source!r}); "
-                              f"inputs of node {node} are 0..{1 + node}")
+          raise GenotypeError(
+            f"{cell} cell node {node}: bad pair ({op!r}, {source!r}); "
+            f"inputs of node {node} are 0..{1 + node}"
+          )
       concat = getattr(self, f"{cell}_concat")
       if not concat or not all(2 <= c < 2 + len(pairs) // 2 for c in concat):
         raise GenotypeError(f"{cell}_concat {concat} names nodes outside 2..{1 + len(pairs) // 2}")
@@ -68,20 +71,27 @@ class Genotype:
     """Raises `GenotypeError` naming the operations that are not in `op_names`."""
     unknown = sorted(self.operations() - set(op_names))
     if unknown:
-      raise GenotypeError(f"genotype uses {', '.join(unknown)}, not in {space_name} "
-                          f"({', '.join(op_names)})")
+      raise GenotypeError(
+        f"genotype uses {', '.join(unknown)}, not in {space_name} ({', '.join(op_names)})"
+      )
 
   def to_json(self) -> dict:
-    return {"normal": [list(p) for p in self.normal], "normal_concat": list(self.normal_concat),
-            "reduce": [list(p) for p in self.reduce], "reduce_concat": list(self.reduce_concat)}
+    return {
+      "normal": [list(p) for p in self.normal],
+      "normal_concat": list(self.normal_concat),
+      "reduce": [list(p) for p in self.reduce],
+      "reduce_concat": list(self.reduce_concat),
+    }
 
   @classmethod
   def from_json(cls, data: dict) -> "Genotype":
     try:
-      return cls(normal=tuple((str(op), int(i)) for op, i in data["normal"]),
-                 normal_concat=tuple(int(i) for i in data["normal_concat"]),
-                 reduce=tuple((str(op), int(i)) for op, i in data["reduce"]),
-                 reduce_concat=tuple(int(i) for i in data["reduce_concat"]))
+      return cls(
+        normal=tuple((str(op), int(i)) for op, i in data["normal"]),
+        normal_concat=tuple(int(i) for i in data["normal_concat"]),
+        reduce=tuple((str(op), int(i)) for op, i in data["reduce"]),
+        reduce_concat=tuple(int(i) for i in data["reduce_concat"]),
+      )
     except (KeyError, TypeError, ValueError) as error:
       raise GenotypeError(f"not a genotype: {error!r}") from error
 
@@ -105,9 +115,11 @@ def check_declared_space(genotype: Genotype, data: dict, source: str = "the geno
     allowed, what = ops, "the operations it declares"
   elif space:
     from fakenas_jax.nn import registry
+
     if space not in registry.SEARCH_SPACES:
-      raise GenotypeError(f"{source}: unknown search_space {space!r}; known: "
-                          f"{', '.join(registry.SEARCH_SPACES)}")
+      raise GenotypeError(
+        f"{source}: unknown search_space {space!r}; known: {', '.join(registry.SEARCH_SPACES)}"
+      )
     allowed, what = registry.SEARCH_SPACES[space], f"search space {space!r}, which it declares"
   else:
     return
@@ -124,8 +136,10 @@ def load(name_or_path: str | pathlib.Path) -> Genotype:
     return PUBLISHED[str(name_or_path)]
   path = pathlib.Path(name_or_path)
   if not path.exists():
-    raise GenotypeError(f"no genotype file {str(path)!r} and no published genotype of that name "
-                        f"(published: {', '.join(PUBLISHED)})")
+    raise GenotypeError(
+      f"no genotype file {str(path)!r} and no published genotype of that name "
+      f"(published: {', '.join(PUBLISHED)})"
+    )
   try:
     data = json.loads(path.read_text())
   except json.JSONDecodeError as error:
@@ -140,8 +154,9 @@ def load(name_or_path: str | pathlib.Path) -> Genotype:
   return genotype
 
 
-def derive_cell(scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS,
-                keep: int = 2) -> tuple[tuple[str, int], ...]:
+def derive_cell(
+  scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS, keep: int = 2
+) -> tuple[tuple[str, int], ...]:
   """Two strongest inputs per node (`none` excluded) and their best operation.
 
   scores: (edges, ops) importance of each operation on each edge; an operation pruned from an
@@ -149,8 +164,9 @@ def derive_cell(scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS,
   """
   scores = np.asarray(scores, np.float64)
   if scores.shape != (edges_per_cell(steps), len(op_names)):
-    raise GenotypeError(f"scores of shape {scores.shape} do not fit {steps} nodes x "
-                        f"{len(op_names)} operations")
+    raise GenotypeError(
+      f"scores of shape {scores.shape} do not fit {steps} nodes x {len(op_names)} operations"
+    )
   usable = np.array([name != "none" for name in op_names])
   if not usable.any():
     raise GenotypeError("every operation is 'none'")
@@ -166,35 +182,95 @@ def derive_cell(scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS,
   return tuple(pairs)
 
 
-def derive(normal_scores: np.ndarray, reduce_scores: np.ndarray, op_names: Sequence[str],
-           steps: int = STEPS) -> Genotype:
+def derive(
+  normal_scores: np.ndarray, reduce_scores: np.ndarray, op_names: Sequence[str], steps: int = STEPS
+) -> Genotype:
   concat = tuple(range(2, 2 + steps))
-  return Genotype(normal=derive_cell(normal_scores, op_names, steps), normal_concat=concat,
-                  reduce=derive_cell(reduce_scores, op_names, steps), reduce_concat=concat)
+  return Genotype(
+    normal=derive_cell(normal_scores, op_names, steps),
+    normal_concat=concat,
+    reduce=derive_cell(reduce_scores, op_names, steps),
+    reduce_concat=concat,
+  )
 
 
 def _published(normal, reduce) -> Genotype:
-  return Genotype(normal=tuple(normal), normal_concat=(2, 3, 4, 5),
-                  reduce=tuple(reduce), reduce_concat=(2, 3, 4, 5))
+  return Genotype(
+    normal=tuple(normal),
+    normal_concat=(2, 3, 4, 5),
+    reduce=tuple(reduce),
+    reduce_concat=(2, 3, 4, 5),
+  )
 
 
 # The cells published with DARTS (Liu et al., 2019; first and second order, CIFAR-10) and
 # PC-DARTS (Xu et al., 2020; CIFAR-10).
 PUBLISHED: dict[str, Genotype] = {
-    "DARTS_V1": _published(
-        [("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("skip_connect", 0), ("sep_conv_3x3", 1),
-         ("skip_connect", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("skip_connect", 2)],
-        [("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 0),
-         ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("avg_pool_3x3", 0)]),
-    "DARTS_V2": _published(
-        [("sep_conv_3x3", 0), ("sep_conv_3x3", 1), ("sep_conv_3x3", 0), ("sep_conv_3x3", 1),
-         ("sep_conv_3x3", 1), ("skip_connect", 0), ("skip_connect", 0), ("dil_conv_3x3", 2)],
-        [("max_pool_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 2), ("max_pool_3x3", 1),
-         ("max_pool_3x3", 0), ("skip_connect", 2), ("skip_connect", 2), ("max_pool_3x3", 1)]),
-    "PC_DARTS": _published(
-        [("sep_conv_3x3", 1), ("skip_connect", 0), ("sep_conv_3x3", 0), ("dil_conv_3x3", 1),
-         ("sep_conv_5x5", 0), ("sep_conv_3x3", 1), ("avg_pool_3x3", 0), ("dil_conv_3x3", 1)],
-        [("sep_conv_5x5", 1), ("max_pool_3x3", 0), ("sep_conv_5x5", 1), ("sep_conv_5x5", 2),
-         ("sep_conv_3x3", 0), ("sep_conv_3x3", 3), ("sep_conv_3x3", 1), ("sep_conv_3x3", 2)]),
+  "DARTS_V1": _published(
+    [
+      ("sep_conv_3x3", 1),
+      ("sep_conv_3x3", 0),
+      ("skip_connect", 0),
+      ("sep_conv_3x3", 1),
+      ("skip_connect", 0),
+      ("sep_conv_3x3", 1),
+      ("sep_conv_3x3", 0),
+      ("skip_connect", 2),
+    ],
+    [
+      ("max_pool_3x3", 0),
+      ("max_pool_3x3", 1),
+      ("skip_connect", 2),
+      ("max_pool_3x3", 0),
+      ("max_pool_3x3", 0),
+      ("skip_connect", 2),
+      ("skip_connect", 2),
+      ("avg_pool_3x3", 0),
+    ],
+  ),
+  "DARTS_V2": _published(
+    [
+      ("sep_conv_3x3", 0),
+      ("sep_conv_3x3", 1),
+      ("sep_conv_3x3", 0),
+      ("sep_conv_3x3", 1),
+      ("sep_conv_3x3", 1),
+      ("skip_connect", 0),
+      ("skip_connect", 0),
+      ("dil_conv_3x3", 2),
+    ],
+    [
+      ("max_pool_3x3", 0),
+      ("max_pool_3x3", 1),
+      ("skip_connect", 2),
+      ("max_pool_3x3", 1),
+      ("max_pool_3x3", 0),
+      ("skip_connect", 2),
+      ("skip_connect", 2),
+      ("max_pool_3x3", 1),
+    ],
+  ),
+  "PC_DARTS": _published(
+    [
+      ("sep_conv_3x3", 1),
+      ("skip_connect", 0),
+      ("sep_conv_3x3", 0),
+      ("dil_conv_3x3", 1),
+      ("sep_conv_5x5", 0),
+      ("sep_conv_3x3", 1),
+      ("avg_pool_3x3", 0),
+      ("dil_conv_3x3", 1),
+    ],
+    [
+      ("sep_conv_5x5", 1),
+      ("max_pool_3x3", 0),
+      ("sep_conv_5x5", 1),
+      ("sep_conv_5x5", 2),
+      ("sep_conv_3x3", 0),
+      ("sep_conv_3x3", 3),
+      ("sep_conv_3x3", 1),
+      ("sep_conv_3x3", 2),
+    ],
+  ),
 }
 PUBLISHED["DARTS"] = PUBLISHED["DARTS_V2"]

@@ -1,4 +1,5 @@
 """The classification loss every network is trained with, the supernet's and the detectors'."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,8 +9,9 @@ import jax.numpy as jnp
 import optax
 
 
-def cross_entropy(logits: jax.Array, labels: jax.Array,
-                  class_weights: Sequence[float] | jax.Array | None = None) -> jax.Array:
+def cross_entropy(
+  logits: jax.Array, labels: jax.Array, class_weights: Sequence[float] | jax.Array | None = None
+) -> jax.Array:
   """Mean cross-entropy; with `class_weights` w: Σ_i w_{y_i} ℓ_i / Σ_i w_{y_i}.
 
   Logits [B, C]: softmax cross-entropy. Logits [B, 1] (one fake logit): the binary
@@ -25,7 +27,8 @@ def cross_entropy(logits: jax.Array, labels: jax.Array,
   weights = jnp.asarray(class_weights, jnp.float32)
   classes = max(2, logits.shape[-1])
   if weights.shape != (classes,):
-    raise ValueError(f"class_weights needs one weight per class ({classes}), got "
-                     f"{tuple(weights.shape)}")
+    raise ValueError(
+      f"class_weights needs one weight per class ({classes}), got {tuple(weights.shape)}"
+    )
   per_example = weights[labels]
   return (losses * per_example).sum() / per_example.sum()

@@ -8,6 +8,7 @@ numbers from the published (PyTorch) models.
 
 Output sizes follow PyTorch's formula ``⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -30,12 +31,13 @@ def as_pair(value: int | Sequence[int]) -> Pair:
 def symmetric_padding(kernel_size: int, dilation: int = 1) -> int:
   """PyTorch's "same" padding of an odd kernel: ``(k − 1) / 2 · dilation`` per side."""
   if kernel_size % 2 != 1:
-    raise ValueError(f'symmetric padding needs an odd kernel size, got {kernel_size}')
+    raise ValueError(f"symmetric padding needs an odd kernel size, got {kernel_size}")
   return (kernel_size - 1) // 2 * dilation
 
 
-def spatial_padding(kernel_size: int | Sequence[int],
-                    dilation: int | Sequence[int] = 1) -> SpatialPadding:
+def spatial_padding(
+  kernel_size: int | Sequence[int], dilation: int | Sequence[int] = 1
+) -> SpatialPadding:
   """``((top, bottom), (left, right))`` for a (possibly rectangular) odd kernel."""
   kernel_h, kernel_w = as_pair(kernel_size)
   dilation_h, dilation_w = as_pair(dilation)
@@ -44,8 +46,9 @@ def spatial_padding(kernel_size: int | Sequence[int],
   return ((pad_h, pad_h), (pad_w, pad_w))
 
 
-def conv_output_size(size: int, kernel_size: int, stride: int = 1, dilation: int = 1,
-                     padding: int | Pair = 0) -> int:
+def conv_output_size(
+  size: int, kernel_size: int, stride: int = 1, dilation: int = 1, padding: int | Pair = 0
+) -> int:
   """PyTorch's output length of a convolution or pooling window along one axis."""
   low, high = as_pair(padding)
   return (size + low + high - dilation * (kernel_size - 1) - 1) // stride + 1

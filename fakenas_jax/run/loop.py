@@ -18,6 +18,7 @@ train step and validation). The loop owns the rest (WORKSPACE.md, Runs):
   checkpoints in the message, a loss grown 1000-fold warns once;
 * progress (`progress.Progress`), the epoch line, process-0-only writes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,8 +58,9 @@ class RunState:
   _steps_per_epoch: int = dataclasses.field(default=1, repr=False, compare=False)
 
   def meta(self) -> dict:
-    return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-            if not f.name.startswith("_")}
+    return {
+      f.name: getattr(self, f.name) for f in dataclasses.fields(self) if not f.name.startswith("_")
+    }
 
 
 class Task(Protocol):
@@ -119,8 +121,9 @@ class StateTask:
     values, and a multi-host mesh takes them (and Orbax can write them)."""
     self.state = jax.device_put(jax.device_get(self.state), self.replicated)
     key_data = np.asarray(jax.random.key_data(self.rng))
-    self.rng = jax.random.wrap_key_data(jax.device_put(key_data, self.replicated),
-                                        impl=jax.random.key_impl(self.rng))
+    self.rng = jax.random.wrap_key_data(
+      jax.device_put(key_data, self.replicated), impl=jax.random.key_impl(self.rng)
+    )
 
 
 def _signal_flag():
@@ -147,43 +150,64 @@ def rewrite_logs(workdir: pathlib.Path, history: list[dict]) -> None:
 
 
 def _loggable(record: dict) -> dict[str, float]:
-  return {name: value for name, value in record.items()
-          if name not in ("epoch", "step") and isinstance(value, (int, float))
-          and not isinstance(value, bool)}
+  return {
+    name: value
+    for name, value in record.items()
+    if name not in ("epoch", "step")
+    and isinstance(value, (int, float))
+    and not isinstance(value, bool)
+  }
 
 
-def non_finite_message(task_name: str, epoch: int, step: int, loss: float,
-                       ckpt: checkpoints.Checkpointer) -> str:
+def non_finite_message(
+  task_name: str, epoch: int, step: int, loss: float, ckpt: checkpoints.Checkpointer
+) -> str:
   """What stopped and which checkpoint is kept: the true state of the workdir."""
   latest = ckpt.latest_step()
   where = f"non-finite loss ({loss}) at epoch {epoch + 1}, step {step} of the {task_name}"
   if latest is None:
-    kept = ("; no checkpoint was written yet, so nothing is kept: fix the config and re-run "
-            "(the run starts afresh)")
+    kept = (
+      "; no checkpoint was written yet, so nothing is kept: fix the config and re-run "
+      "(the run starts afresh)"
+    )
   else:
-    kept = (f"; the last good checkpoint, step {latest}, is kept in {ckpt.directory}: re-running "
-            "resumes from it")
+    kept = (
+      f"; the last good checkpoint, step {latest}, is kept in {ckpt.directory}: re-running "
+      "resumes from it"
+    )
   return where + kept + ". Lower optimizer.learning_rate or set optimizer.grad_clip_norm"
 
 
-def run_epochs(task: Task, workdir: str | pathlib.Path, *, name: str, epochs: int,
-               steps_per_epoch: int, progress: bool = True, log_every: int = 10,
-               stop_after_epochs: int | None = None, checkpoint_keep: int = 2,
-               best_metric: str | None = None, best_mode: str = "max",
-               progress_stream=None) -> RunState:
+def run_epochs(
+  task: Task,
+  workdir: str | pathlib.Path,
+  *,
+  name: str,
+  epochs: int,
+  steps_per_epoch: int,
+  progress: bool = True,
+  log_every: int = 10,
+  stop_after_epochs: int | None = None,
+  checkpoint_keep: int = 2,
+  best_metric: str | None = None,
+  best_mode: str = "max",
+  progress_stream=None,
+) -> RunState:
   """Runs (or resumes) `task` for `epochs` epochs of `steps_per_epoch` steps (module docstring)."""
   workdir = pathlib.Path(workdir)
   writer = jax.process_index() == 0
   run = RunState(_steps_per_epoch=steps_per_epoch)
-  ckpt = checkpoints.Checkpointer(workdir / "checkpoints", keep=checkpoint_keep,
-                                  best_metric=best_metric, best_mode=best_mode)
+  ckpt = checkpoints.Checkpointer(
+    workdir / "checkpoints", keep=checkpoint_keep, best_metric=best_metric, best_mode=best_mode
+  )
   try:
     latest = ckpt.latest_step()
     if latest is not None:
       meta = ckpt.read_meta(latest)
       carry, meta = ckpt.restore(task.restore_target(meta), "latest")
-      run = RunState(**{key: meta[key] for key in RunState().meta()},
-                     _steps_per_epoch=steps_per_epoch)
+      run = RunState(
+        **{key: meta[key] for key in RunState().meta()}, _steps_per_epoch=steps_per_epoch
+      )
       task.load(carry, run)
       if writer:
         rewrite_logs(workdir, run.history)
@@ -192,9 +216,13 @@ def run_epochs(task: Task, workdir: str | pathlib.Path, *, name: str, epochs: in
     elif writer:
       rewrite_logs(workdir, [])
     task.start(run)
-    bar = progress_lib.Progress(epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                done_steps=run.steps_done, enabled=progress and writer,
-                                stream=progress_stream)
+    bar = progress_lib.Progress(
+      epochs=epochs,
+      steps_per_epoch=steps_per_epoch,
+      done_steps=run.steps_done,
+      enabled=progress and writer,
+      stream=progress_stream,
+    )
     flag, restore_signal = _signal_flag()
     log = metrics_log.MetricsLog(workdir)
     reference_loss: list[float] = []  # the first logged loss of this process: divergence
@@ -222,20 +250,27 @@ def run_epochs(task: Task, workdir: str | pathlib.Path, *, name: str, epochs: in
         loss = float(metrics["loss"])
         if not np.isfinite(loss):
           raise errors.NonFiniteLossError(
-              non_finite_message(name, run.epoch, first + offset + 1, loss, ckpt))
+            non_finite_message(name, run.epoch, first + offset + 1, loss, ckpt)
+          )
         if not reference_loss:
           reference_loss.append(abs(loss) or 1e-12)
         elif abs(loss) > DIVERGENCE_FACTOR * reference_loss[0] and len(reference_loss) == 1:
           reference_loss.append(loss)
-          print(f"warning: the {name}'s loss grew from {reference_loss[0]:.4g} to {loss:.4g} "
-                f"(epoch {run.epoch + 1}, step {first + offset + 1}): it is diverging; lower "
-                "optimizer.learning_rate", file=sys.stderr, flush=True)
+          print(
+            f"warning: the {name}'s loss grew from {reference_loss[0]:.4g} to {loss:.4g} "
+            f"(epoch {run.epoch + 1}, step {first + offset + 1}): it is diverging; lower "
+            "optimizer.learning_rate",
+            file=sys.stderr,
+            flush=True,
+          )
         for metric, value in metrics.items():
           run.sums[metric] = run.sums.get(metric, 0.0) + float(value)
       pending.clear()
       last = fetched[-1]
-      bar.update(run.step_in_epoch, {k: float(v) for k, v in last.items()
-                                     if k in ("loss", "accuracy", "arch_entropy")})
+      bar.update(
+        run.step_in_epoch,
+        {k: float(v) for k, v in last.items() if k in ("loss", "accuracy", "arch_entropy")},
+      )
 
     last_epoch = epochs if stop_after_epochs is None else min(epochs, run.epoch + stop_after_epochs)
     try:
@@ -297,8 +332,9 @@ def run_epochs(task: Task, workdir: str | pathlib.Path, *, name: str, epochs: in
 
 def best_record(workdir: str | pathlib.Path, best_metric: str, best_mode: str) -> dict | None:
   """{'step', 'epoch', best_metric} of the best checkpoint of a finished run, or None."""
-  ckpt = checkpoints.Checkpointer(pathlib.Path(workdir) / "checkpoints", best_metric=best_metric,
-                                  best_mode=best_mode)
+  ckpt = checkpoints.Checkpointer(
+    pathlib.Path(workdir) / "checkpoints", best_metric=best_metric, best_mode=best_mode
+  )
   try:
     step = ckpt.best_step()
     if step is None:

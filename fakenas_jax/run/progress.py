@@ -10,6 +10,7 @@
 The ETA is the whole run's: the mean time of the steps done since the first one (compilation
 excluded) times the steps left in every epoch (WORKSPACE.md, Runs).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,16 @@ def format_seconds(seconds: float) -> str:
 class Progress:
   """The progress of one run's epochs (module docstring)."""
 
-  def __init__(self, *, epochs: int, steps_per_epoch: int, done_steps: int, enabled: bool,
-               stream=None, every: float = 0.25):
+  def __init__(
+    self,
+    *,
+    epochs: int,
+    steps_per_epoch: int,
+    done_steps: int,
+    enabled: bool,
+    stream=None,
+    every: float = 0.25,
+  ):
     self.epochs, self.steps_per_epoch = epochs, steps_per_epoch
     self.enabled = enabled
     self.stream = stream or sys.stderr
@@ -51,8 +60,11 @@ class Progress:
       print(f"compiling {what}…", file=self.stream, flush=True)
     yield
     if self.enabled:
-      print(f"compiled {what} in {format_seconds(time.perf_counter() - start)}",
-            file=self.stream, flush=True)
+      print(
+        f"compiled {what} in {format_seconds(time.perf_counter() - start)}",
+        file=self.stream,
+        flush=True,
+      )
 
   def eta(self) -> float | None:
     """Seconds left in the run, from the mean time of the timed steps."""
@@ -65,9 +77,14 @@ class Progress:
     self._epoch, self._last = epoch, None
     self._next_line = (step_in_epoch // self.every + 1) * self.every
     if self.terminal:
-      self._bar = tqdm.tqdm(total=self.steps_per_epoch, initial=step_in_epoch,
-                            desc=f"epoch {epoch + 1}/{self.epochs}", leave=False,
-                            file=self.stream, dynamic_ncols=True)
+      self._bar = tqdm.tqdm(
+        total=self.steps_per_epoch,
+        initial=step_in_epoch,
+        desc=f"epoch {epoch + 1}/{self.epochs}",
+        leave=False,
+        file=self.stream,
+        dynamic_ncols=True,
+      )
 
   def step_done(self, step_in_epoch: int, *, timed: bool) -> None:
     """One step finished; `timed`: it counts for the ETA (not the first, compiling, one)."""
@@ -93,9 +110,12 @@ class Progress:
     elif step_in_epoch >= self._next_line or step_in_epoch == self.steps_per_epoch:
       while self._next_line <= step_in_epoch:
         self._next_line += self.every
-      print(f"epoch {self._epoch + 1}/{self.epochs} step {step_in_epoch}/{self.steps_per_epoch}"
-            + "".join(f", {name} {value}" for name, value in text.items()),
-            file=self.stream, flush=True)
+      print(
+        f"epoch {self._epoch + 1}/{self.epochs} step {step_in_epoch}/{self.steps_per_epoch}"
+        + "".join(f", {name} {value}" for name, value in text.items()),
+        file=self.stream,
+        flush=True,
+      )
 
   def end_epoch(self) -> None:
     if self._bar is not None:

@@ -10,6 +10,7 @@ lock left by a process that died is free again and taken over with a note. A new
 refuses, before writing anything, a difference in any field outside `may_change`, naming the
 fields (WORKSPACE.md, Runs). Only process 0 locks and writes; the others only check.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,9 +32,18 @@ CONFIG_FILE = "config.json"
 LOCK_FILE = ".lock"
 # Fields a resumed run may change: how it runs, not what it computes. A changed optimiser or a
 # longer run is allowed too (after a NaN stop, say) and reported.
-RESUME_MAY_CHANGE = ("progress", "data_threads", "data_dir", "log_every", "checkpoint_keep",
-                     "compile_ahead", "validation_batches", "eval_batch_size", "epochs",
-                     "optimizer")
+RESUME_MAY_CHANGE = (
+  "progress",
+  "data_threads",
+  "data_dir",
+  "log_every",
+  "checkpoint_keep",
+  "compile_ahead",
+  "validation_batches",
+  "eval_batch_size",
+  "epochs",
+  "optimizer",
+)
 
 
 class WorkdirInUseError(errors.UserError):
@@ -83,18 +93,22 @@ def check_resume(workdir: pathlib.Path, record: dict, may_change: Iterable[str])
   try:
     stored = json.loads(path.read_text())
   except json.JSONDecodeError as error:
-    raise ResumeMismatchError(f"{path} is damaged ({error}); it is the record of the run in "
-                              f"{workdir}: restore it or choose another --workdir") from None
+    raise ResumeMismatchError(
+      f"{path} is damaged ({error}); it is the record of the run in "
+      f"{workdir}: restore it or choose another --workdir"
+    ) from None
   changed = differences(stored, record)
   refused = [name for name in changed if not _allowed(name, may_change)]
   if refused:
-    shown = "; ".join(f"{name}: {_value(stored, name)!r} → {_value(record, name)!r}"
-                      for name in refused[:6])
+    shown = "; ".join(
+      f"{name}: {_value(stored, name)!r} → {_value(record, name)!r}" for name in refused[:6]
+    )
     more = f" (and {len(refused) - 6} more)" if len(refused) > 6 else ""
     raise ResumeMismatchError(
-        f"{workdir} holds a run of another config, which this command would resume: {shown}"
-        f"{more}. Nothing was written. Use another --workdir for a new run, or the stored "
-        f"config ({path}) to resume it")
+      f"{workdir} holds a run of another config, which this command would resume: {shown}"
+      f"{more}. Nothing was written. Use another --workdir for a new run, or the stored "
+      f"config ({path}) to resume it"
+    )
   return changed
 
 
@@ -105,12 +119,18 @@ def write_atomically(path: pathlib.Path, text: str) -> None:
 
 
 def _owner() -> dict:
-  return {"host": socket.gethostname(), "pid": os.getpid(),
-          "started": time.strftime("%Y-%m-%d %H:%M:%S"), "command": " ".join(sys.argv)}
+  return {
+    "host": socket.gethostname(),
+    "pid": os.getpid(),
+    "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+    "command": " ".join(sys.argv),
+  }
 
 
 @contextlib.contextmanager
-def claim(workdir: str | pathlib.Path, record: Any, *, may_change: Iterable[str] = RESUME_MAY_CHANGE):
+def claim(
+  workdir: str | pathlib.Path, record: Any, *, may_change: Iterable[str] = RESUME_MAY_CHANGE
+):
   """Holds `workdir` for one run (module docstring); yields the list of allowed changes."""
   workdir = pathlib.Path(workdir)
   record = as_dict(record)
@@ -126,14 +146,18 @@ def claim(workdir: str | pathlib.Path, record: Any, *, may_change: Iterable[str]
     handle.seek(0)
     owner = handle.read().strip() or "another process"
     handle.close()
-    raise WorkdirInUseError(f"{workdir} is in use by a running process ({owner}); wait for it "
-                            "to finish or choose another --workdir") from None
+    raise WorkdirInUseError(
+      f"{workdir} is in use by a running process ({owner}); wait for it "
+      "to finish or choose another --workdir"
+    ) from None
   try:
     handle.seek(0)
     previous = handle.read().strip()
     if previous:
-      print(f"note: taking over {workdir} from a run that ended without releasing it "
-            f"({previous})", file=sys.stderr)
+      print(
+        f"note: taking over {workdir} from a run that ended without releasing it ({previous})",
+        file=sys.stderr,
+      )
     changed = check_resume(workdir, record, may_change)
     if changed:
       print(f"note: resuming {workdir} with changed {', '.join(changed)}", file=sys.stderr)

@@ -1,4 +1,5 @@
 """The training curves of a run as one PNG: losses, validation AUC or EER, accuracies, per epoch."""
+
 from __future__ import annotations
 
 import pathlib
@@ -9,12 +10,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-LOSS_TERMS = ("train/loss", "train/classification", "train/auxiliary", "train/region",
-              "train/intrinsic", "train/extrinsic", "val/loss")
+LOSS_TERMS = (
+  "train/loss",
+  "train/classification",
+  "train/auxiliary",
+  "train/region",
+  "train/intrinsic",
+  "train/extrinsic",
+  "val/loss",
+)
 
 
-def save_training_curves(history: Sequence[dict], path: str | pathlib.Path,
-                         title: str = "") -> pathlib.Path:
+def save_training_curves(
+  history: Sequence[dict], path: str | pathlib.Path, title: str = ""
+) -> pathlib.Path:
   """Three panels over the epochs of `history` (the trainer's per-epoch records)."""
   if not history:
     raise ValueError("no epoch in the history: nothing to plot")
@@ -24,8 +33,9 @@ def save_training_curves(history: Sequence[dict], path: str | pathlib.Path,
   def plot(axes, name, label, **style):
     values = [record.get(name) for record in history]
     if any(value is not None for value in values):
-      axes.plot(epochs, [float("nan") if v is None else v for v in values], marker=".",
-                label=label, **style)
+      axes.plot(
+        epochs, [float("nan") if v is None else v for v in values], marker=".", label=label, **style
+      )
 
   for name in LOSS_TERMS:
     plot(loss_axes, name, name.replace("/", " "), linestyle="--" if name == "val/loss" else "-")

@@ -8,6 +8,7 @@ The pipeline is an evaluation pipeline (`training=False`): every selected frame 
 batch padded; padding rows (`valid` False) are dropped here. Each batch is placed on the `data`
 mesh with its metadata, so on several processes every process gathers the whole split.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,11 +51,19 @@ def _gather(array: jax.Array) -> np.ndarray:
   return np.asarray(jax.device_get(array))
 
 
-def predict_split(predict: Callable[[Any, jax.Array], dict[str, jax.Array]], variables: Any,
-                  pipeline: pipeline_lib.Pipeline, mesh: jax.sharding.Mesh, *,
-                  samples_per_class: int = 0, mean: float = 0.5, std: float = 0.5,
-                  max_batches: int | None = None, progress: bool = False,
-                  description: str = "predict") -> SplitPredictions:
+def predict_split(
+  predict: Callable[[Any, jax.Array], dict[str, jax.Array]],
+  variables: Any,
+  pipeline: pipeline_lib.Pipeline,
+  mesh: jax.sharding.Mesh,
+  *,
+  samples_per_class: int = 0,
+  mean: float = 0.5,
+  std: float = 0.5,
+  max_batches: int | None = None,
+  progress: bool = False,
+  description: str = "predict",
+) -> SplitPredictions:
   """Runs `predict` over every batch of `pipeline` (at most `max_batches`).
 
   `samples_per_class` real and as many fake frames (the first ones met) are kept with their
@@ -63,14 +72,14 @@ def predict_split(predict: Callable[[Any, jax.Array], dict[str, jax.Array]], var
   columns: dict[str, list[np.ndarray]] = {name: [] for name in ("p_fake",) + _METADATA}
   samples: dict[str, list[np.ndarray]] = {}
   kept = {0: 0, 1: 0}
-  batches = pipeline.num_batches if max_batches is None else min(max_batches,
-                                                                 pipeline.num_batches)
+  batches = pipeline.num_batches if max_batches is None else min(max_batches, pipeline.num_batches)
   iterator = iter(pipeline)
   for _ in tqdm.tqdm(range(batches), desc=description, disable=not progress, leave=False):
     batch = next(iterator)
     masks = [name for name in ("face_hull", "intrinsic", "extrinsic") if name in batch]
-    placed = parallel.shard_batch({name: batch[name] for name in ("image",) + _METADATA + tuple(
-        masks)}, mesh)
+    placed = parallel.shard_batch(
+      {name: batch[name] for name in ("image",) + _METADATA + tuple(masks)}, mesh
+    )
     outputs = predict(variables, placed["image"])
     host = {name: _gather(value) for name, value in outputs.items()}
     meta = {name: _gather(placed[name]) for name in _METADATA}
@@ -96,10 +105,12 @@ def predict_split(predict: Callable[[Any, jax.Array], dict[str, jax.Array]], var
         for name in masks:
           samples.setdefault(f"true_{name}", []).append(_gather(placed[name])[picks])
   return SplitPredictions(
-      p_fake=np.concatenate(columns["p_fake"]).astype(np.float32),
-      labels=np.concatenate(columns["label"]).astype(np.int32),
-      video=np.concatenate(columns["video"]).astype(np.int32),
-      frame_index=np.concatenate(columns["frame_index"]).astype(np.int32),
-      method=np.concatenate(columns["method"]).astype(np.int32),
-      video_ids=pipeline.video_ids, method_names=pipeline.method_names,
-      samples={name: np.concatenate(parts) for name, parts in samples.items()})
+    p_fake=np.concatenate(columns["p_fake"]).astype(np.float32),
+    labels=np.concatenate(columns["label"]).astype(np.int32),
+    video=np.concatenate(columns["video"]).astype(np.int32),
+    frame_index=np.concatenate(columns["frame_index"]).astype(np.int32),
+    method=np.concatenate(columns["method"]).astype(np.int32),
+    video_ids=pipeline.video_ids,
+    method_names=pipeline.method_names,
+    samples={name: np.concatenate(parts) for name, parts in samples.items()},
+  )

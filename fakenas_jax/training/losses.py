@@ -19,6 +19,7 @@ Eq. 3–4 of BiG-Arts write the mask terms as sums over pixels; here they are me
 (what PyTorch's `BCELoss` computes), since λ = 15 only balances the classification term against
 a per-pixel mean — a sum over a 256×256 map would weigh it 65,536 times more.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,8 +59,10 @@ def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
 
 def _check_same_shape(prediction: jax.Array, target: jax.Array, what: str) -> None:
   if prediction.shape != target.shape:
-    raise ValueError(f"{what}: the prediction is {tuple(prediction.shape)} but the ground-truth "
-                     f"mask is {tuple(target.shape)}; they must match (B, H, W, 1)")
+    raise ValueError(
+      f"{what}: the prediction is {tuple(prediction.shape)} but the ground-truth "
+      f"mask is {tuple(target.shape)}; they must match (B, H, W, 1)"
+    )
 
 
 def region_mse(region: jax.Array, face_hull: jax.Array) -> jax.Array:
@@ -79,8 +82,9 @@ def pixel_bce(logits: jax.Array, mask: jax.Array) -> jax.Array:
   docstring for why a mean, not the paper's sum).
   """
   _check_same_shape(logits, mask, "pixel_bce")
-  return optax.sigmoid_binary_cross_entropy(logits.astype(jnp.float32),
-                                            mask.astype(jnp.float32)).mean()
+  return optax.sigmoid_binary_cross_entropy(
+    logits.astype(jnp.float32), mask.astype(jnp.float32)
+  ).mean()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,17 +101,23 @@ class Loss:
   @property
   def masks(self) -> tuple[str, ...]:
     """Mask features the pipeline must decode, in `MASK_OF_OUTPUT` order."""
-    weights = {"region": self.region_weight, "intrinsic": self.intrinsic_weight,
-               "extrinsic": self.extrinsic_weight}
+    weights = {
+      "region": self.region_weight,
+      "intrinsic": self.intrinsic_weight,
+      "extrinsic": self.extrinsic_weight,
+    }
     return tuple(MASK_OF_OUTPUT[name] for name, weight in weights.items() if weight)
 
-  def __call__(self, outputs: Mapping[str, jax.Array],
-               batch: Mapping[str, jax.Array]) -> tuple[jax.Array, dict[str, jax.Array]]:
+  def __call__(
+    self, outputs: Mapping[str, jax.Array], batch: Mapping[str, jax.Array]
+  ) -> tuple[jax.Array, dict[str, jax.Array]]:
     """(total loss, {term name: value, 'accuracy': ...}) of one batch."""
     labels = batch["label"]
     class_weights = self.class_weights or None
-    metrics = {"classification": cross_entropy(outputs["logits"], labels, class_weights),
-               "accuracy": accuracy(outputs["logits"], labels)}
+    metrics = {
+      "classification": cross_entropy(outputs["logits"], labels, class_weights),
+      "accuracy": accuracy(outputs["logits"], labels),
+    }
     total = self.classification_weight * metrics["classification"]
     if self.auxiliary_weight:
       metrics["auxiliary"] = cross_entropy(outputs["aux_logits"], labels, class_weights)
@@ -115,8 +125,10 @@ class Loss:
     if self.region_weight:
       metrics["region"] = region_mse(outputs["region"], batch["face_hull"])
       total = total + self.region_weight * metrics["region"]
-    for name, weight in (("intrinsic", self.intrinsic_weight),
-                         ("extrinsic", self.extrinsic_weight)):
+    for name, weight in (
+      ("intrinsic", self.intrinsic_weight),
+      ("extrinsic", self.extrinsic_weight),
+    ):
       if weight:
         metrics[name] = pixel_bce(outputs[name], batch[name])
         total = total + weight * metrics[name]
@@ -137,8 +149,12 @@ def loss_for(config: Any, output_names: Collection[str]) -> Loss:
     raise ValueError(f"the model must output 'logits'; it outputs {sorted(names)}")
   settings = config.loss
   weights = {}
-  for output, field in (("aux_logits", "auxiliary_weight"), ("region", "region_weight"),
-                        ("intrinsic", "intrinsic_weight"), ("extrinsic", "extrinsic_weight")):
+  for output, field in (
+    ("aux_logits", "auxiliary_weight"),
+    ("region", "region_weight"),
+    ("intrinsic", "intrinsic_weight"),
+    ("extrinsic", "extrinsic_weight"),
+  ):
     weight = float(settings.get(field, 0.0))
     if weight < 0:
       raise ValueError(f"loss.{field} must be >= 0, got {weight}")
@@ -149,5 +165,4 @@ def loss_for(config: Any, output_names: Collection[str]) -> Loss:
   class_weights = tuple(float(w) for w in (settings.get("class_weights") or ()))
   if any(w <= 0 for w in class_weights):
     raise ValueError(f"loss.class_weights must be positive, got {class_weights}")
-  return Loss(classification_weight=classification_weight, class_weights=class_weights,
-              **weights)
+  return Loss(classification_weight=classification_weight, class_weights=class_weights, **weights)

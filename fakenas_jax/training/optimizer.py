@@ -12,6 +12,7 @@ do with `weight_decay=`; gradients are clipped to a global norm first. Schedules
 * `step`: lr multiplied by `decay_factor` at each epoch of `decay_epochs` (ADD: ÷10 at 80, 140).
 * `constant`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,17 +39,20 @@ def learning_rate_schedule(settings: Any, steps_per_epoch: int, epochs: int) -> 
 
     def cosine(step):
       return minimum + (base - minimum) * 0.5 * (1.0 + jnp.cos(jnp.pi * step / period))
+
     return cosine
   if kind == "step":
     factor = float(settings.get("decay_factor", 0.1))
-    boundaries = {int(epoch) * steps_per_epoch: factor
-                  for epoch in settings.get("decay_epochs", ())}
+    boundaries = {
+      int(epoch) * steps_per_epoch: factor for epoch in settings.get("decay_epochs", ())
+    }
     return optax.piecewise_constant_schedule(base, boundaries)
   raise ValueError(f"unknown learning-rate schedule {kind!r}; use one of {SCHEDULES}")
 
 
-def make_optimizer(settings: Any, *, steps_per_epoch: int,
-                   epochs: int) -> tuple[optax.GradientTransformation, optax.Schedule]:
+def make_optimizer(
+  settings: Any, *, steps_per_epoch: int, epochs: int
+) -> tuple[optax.GradientTransformation, optax.Schedule]:
   """(optimiser, its schedule) for the `optimizer` block of a training config."""
   schedule = learning_rate_schedule(settings, steps_per_epoch, epochs)
   parts = []

@@ -10,6 +10,7 @@ The speech counterpart of the trainer's `FaceData`: the pipelines of a speech co
 with frequency masking (`config.mask`) as training augmentation (WORKSPACE.md, Speech), validation by the EER of the bona fide logit on
 `config.validation_split` (ASVspoof: `dev`), and the best checkpoint the one of lowest EER.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,7 @@ from typing import Any
 import jax
 
 from fakenas_jax import audio
-from fakenas_jax.data import speech_pipeline
-from fakenas_jax.data import corpus
+from fakenas_jax.data import corpus, speech_pipeline
 from fakenas_jax.models import factory
 from fakenas_jax.training import speech_scoring
 
@@ -52,11 +52,18 @@ class SpeechData:
     self.mask = bool(config.mask) and self.frontend == "lfcc"  # masking is of the LFCC
     common = dict(num_samples=config.num_samples, num_threads=config.data_threads)
     self.train = speech_pipeline.make_speech_pipeline(
-        source=corpus.split_source(builder, "train"), global_batch_size=config.batch_size,
-        training=True, seed=config.seed, **common)
+      source=corpus.split_source(builder, "train"),
+      global_batch_size=config.batch_size,
+      training=True,
+      seed=config.seed,
+      **common,
+    )
     self.validation = speech_pipeline.make_speech_pipeline(
-        source=corpus.split_source(builder, config.validation_split),
-        global_batch_size=config.eval_batch_size, training=False, **common)
+      source=corpus.split_source(builder, config.validation_split),
+      global_batch_size=config.eval_batch_size,
+      training=False,
+      **common,
+    )
     self._score = jax.jit(speech_scoring.make_score_step(model, self.frontend))
 
   @staticmethod
@@ -70,8 +77,17 @@ class SpeechData:
       return batch["audio"]
     return audio.features(batch["audio"], rng, mask=self.mask)
 
-  def validate(self, variables, mesh, *, max_batches: int | None = None,
-               progress: bool = False) -> dict[str, float]:
-    return speech_scoring.validation_metrics(speech_scoring.score_split(
-        self._score, variables, self.validation, mesh, max_batches=max_batches,
-        progress=progress, description="validation"))
+  def validate(
+    self, variables, mesh, *, max_batches: int | None = None, progress: bool = False
+  ) -> dict[str, float]:
+    return speech_scoring.validation_metrics(
+      speech_scoring.score_split(
+        self._score,
+        variables,
+        self.validation,
+        mesh,
+        max_batches=max_batches,
+        progress=progress,
+        description="validation",
+      )
+    )

@@ -11,6 +11,7 @@ one fake logit scores its negation). The LFCC is computed from the audio inside 
 step (no masking). The pipeline is an evaluation pipeline (`training=False`): every utterance
 once, the last batch padded; padding rows (`valid` False) are dropped here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,8 @@ from jax.experimental import multihost_utils
 
 from fakenas_jax import audio, parallel
 from fakenas_jax.data import speech_pipeline
-from fakenas_jax.metrics import score_files, asvspoof as speech_metrics
+from fakenas_jax.metrics import asvspoof as speech_metrics
+from fakenas_jax.metrics import score_files
 from fakenas_jax.training import losses
 
 _COLUMNS = ("label", "attack", "utterance", "valid")
@@ -35,18 +37,23 @@ def bonafide_score(logits: jax.Array) -> jax.Array:
   return -logits[:, 0] if logits.shape[-1] == 1 else logits[:, 0]
 
 
-def make_score_step(model, frontend: str = "lfcc"
-                    ) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
+def make_score_step(
+  model, frontend: str = "lfcc"
+) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
   """score(variables, audio (B, N)) → {'score': bona fide logit [B], 'p_fake': P(spoof) [B]}.
 
   `frontend` 'sinc': the network takes the waveform itself (its first layer is the sinc front
   end, `models.sinc_frontend`); 'lfcc': the LFCC image is computed here.
   """
+
   def score(variables, waveforms):
     inputs = waveforms if frontend == "sinc" else audio.features(waveforms)
     logits = model.apply(variables, inputs, train=False)["logits"]
-    return {"score": bonafide_score(logits.astype(np.float32)),
-            "p_fake": losses.fake_probability(logits)}
+    return {
+      "score": bonafide_score(logits.astype(np.float32)),
+      "p_fake": losses.fake_probability(logits),
+    }
+
   return score
 
 
@@ -71,13 +78,19 @@ def _gather(array: jax.Array) -> np.ndarray:
   return np.asarray(jax.device_get(array))
 
 
-def score_split(score: Callable, variables: Any, pipeline: speech_pipeline.SpeechPipeline,
-                mesh: jax.sharding.Mesh, *, max_batches: int | None = None,
-                progress: bool = False, description: str = "score") -> SplitScores:
+def score_split(
+  score: Callable,
+  variables: Any,
+  pipeline: speech_pipeline.SpeechPipeline,
+  mesh: jax.sharding.Mesh,
+  *,
+  max_batches: int | None = None,
+  progress: bool = False,
+  description: str = "score",
+) -> SplitScores:
   """Runs `score` over every batch of `pipeline` (at most `max_batches`)."""
   columns: dict[str, list[np.ndarray]] = {name: [] for name in ("score", "p_fake") + _COLUMNS}
-  batches = pipeline.num_batches if max_batches is None else min(max_batches,
-                                                                 pipeline.num_batches)
+  batches = pipeline.num_batches if max_batches is None else min(max_batches, pipeline.num_batches)
   iterator = iter(pipeline)
   for _ in tqdm.tqdm(range(batches), desc=description, disable=not progress, leave=False):
     batch = next(iterator)
@@ -90,10 +103,12 @@ def score_split(score: Callable, variables: Any, pipeline: speech_pipeline.Speec
       columns[name].append(host[name][valid])
   values = {name: np.concatenate(parts) for name, parts in columns.items()}
   return SplitScores(
-      utterances=np.asarray(pipeline.utterance_ids, dtype=str)[values["utterance"]],
-      attacks=np.asarray(pipeline.attack_names, dtype=str)[values["attack"]],
-      labels=values["label"].astype(np.int32), scores=values["score"].astype(np.float32),
-      p_fake=values["p_fake"].astype(np.float32))
+    utterances=np.asarray(pipeline.utterance_ids, dtype=str)[values["utterance"]],
+    attacks=np.asarray(pipeline.attack_names, dtype=str)[values["attack"]],
+    labels=values["label"].astype(np.int32),
+    scores=values["score"].astype(np.float32),
+    p_fake=values["p_fake"].astype(np.float32),
+  )
 
 
 def validation_metrics(scores: SplitScores) -> dict[str, float]:
@@ -104,6 +119,7 @@ def validation_metrics(scores: SplitScores) -> dict[str, float]:
   p_label = np.clip(np.where(labels == 1, p_fake, 1.0 - p_fake), 1e-7, 1.0)
   result["val/loss"] = float(-np.log(p_label).mean())
   if 0 < labels.sum() < len(labels):
-    result["val/eer"] = speech_metrics.compute_eer(scores.scores[labels == 0],
-                                                   scores.scores[labels == 1])[0]
+    result["val/eer"] = speech_metrics.compute_eer(
+      scores.scores[labels == 0], scores.scores[labels == 1]
+    )[0]
   return result

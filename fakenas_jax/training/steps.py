@@ -12,6 +12,7 @@ state replicated, so batch-normalisation statistics and the loss are over the gl
 the gradient is the global batch's (XLA inserts the all-reduces). Dropout and drop path draw
 from `fold_in(rng, step)`, so a resumed run draws what an uninterrupted one draws.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,9 +37,13 @@ def takes_drop_path(model: nn.Module) -> bool:
   return bool(getattr(model, "takes_drop_path", False))
 
 
-def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTransformation, *,
-                    network_input: Callable[[Any, jax.Array], jax.Array] | None = None,
-                    ) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
+def make_train_step(
+  model: nn.Module,
+  loss: losses.Loss,
+  tx: optax.GradientTransformation,
+  *,
+  network_input: Callable[[Any, jax.Array], jax.Array] | None = None,
+) -> Callable[..., tuple[TrainState, dict[str, jax.Array]]]:
   """train_step(state, batch, rng, drop_path_prob) → (new state, metrics of the batch).
 
   The network reads `batch['image']`, or `network_input(batch, key)` when given (a pure
@@ -47,17 +52,27 @@ def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTrans
   """
   drop_path = takes_drop_path(model)
 
-  def train_step(state: TrainState, batch: dict[str, jax.Array], rng: jax.Array,
-                 drop_path_prob: jax.Array):
+  def train_step(
+    state: TrainState, batch: dict[str, jax.Array], rng: jax.Array, drop_path_prob: jax.Array
+  ):
     step_rng = jax.random.fold_in(rng, state.step)
     mutable = list(state.model_state) or False
     extra = {"drop_path_prob": drop_path_prob} if drop_path else {}
-    images = (batch["image"] if network_input is None
-              else network_input(batch, jax.random.fold_in(step_rng, 1)))
+    images = (
+      batch["image"]
+      if network_input is None
+      else network_input(batch, jax.random.fold_in(step_rng, 1))
+    )
 
     def loss_fn(params):
-      result = model.apply({"params": params, **state.model_state}, images, train=True,
-                           rngs={"dropout": step_rng}, mutable=mutable, **extra)
+      result = model.apply(
+        {"params": params, **state.model_state},
+        images,
+        train=True,
+        rngs={"dropout": step_rng},
+        mutable=mutable,
+        **extra,
+      )
       outputs, updates = result if mutable else (result, {})
       value, metrics = loss(outputs, batch)
       return value, (dict(updates), metrics)
@@ -66,14 +81,17 @@ def make_train_step(model: nn.Module, loss: losses.Loss, tx: optax.GradientTrans
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     metrics["grad_norm"] = optax.tree.norm(grads)
-    new_state = state.replace(step=state.step + 1, params=params, model_state=model_state,
-                              opt_state=opt_state)
+    new_state = state.replace(
+      step=state.step + 1, params=params, model_state=model_state, opt_state=opt_state
+    )
     return new_state, metrics
+
   return train_step
 
 
 def make_predict_step(model: nn.Module) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
   """predict(variables, images) → {'p_fake': [B], and each dense output as a [0, 1] map}."""
+
   def predict(variables: Any, images: jax.Array) -> dict[str, jax.Array]:
     outputs = model.apply(variables, images, train=False)
     predictions = {"p_fake": losses.fake_probability(outputs["logits"])}
@@ -82,4 +100,5 @@ def make_predict_step(model: nn.Module) -> Callable[[Any, jax.Array], dict[str, 
         value = outputs[name].astype(jnp.float32)
         predictions[name] = jax.nn.sigmoid(value) if name in LOGIT_MAPS else value
     return predictions
+
   return predict

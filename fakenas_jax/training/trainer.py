@@ -29,6 +29,7 @@ DARTS-style networks with drop path get the probability `model.drop_path_prob ·
 epoch e = 0, 1, … (DARTS's evaluation schedule, linear in the epoch), as a call argument, so the
 schedule changes values, not the compiled program.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,25 +39,27 @@ import time
 from typing import Any
 
 import jax
-from jax.experimental import multihost_utils
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 
 from fakenas_jax import errors, parallel
+from fakenas_jax.data import corpus, degradations, forgery_augmentation, preprocess
 from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.data import degradations, forgery_augmentation, preprocess
 from fakenas_jax.metrics import detection as eval_metrics
 from fakenas_jax.metrics import video_level
 from fakenas_jax.models import factory
-from fakenas_jax.data import corpus
-from fakenas_jax.training import curves, inference, losses, optimizer, speech_data, steps
 from fakenas_jax.run import loop
 from fakenas_jax.run import workdir as workdir_lib
+from fakenas_jax.training import curves, inference, losses, optimizer, speech_data, steps
 from fakenas_jax.training import train_state as train_state_lib
 
 BEST_METRIC = "val/auc"
-AUGMENTATIONS = {"none": None, "flip": preprocess.random_horizontal_flip,
-                 "jpeg": degradations.random_jpeg}  # jpeg: BiG-Arts' quality in [75, 100]
+AUGMENTATIONS = {
+  "none": None,
+  "flip": preprocess.random_horizontal_flip,
+  "jpeg": degradations.random_jpeg,
+}  # jpeg: BiG-Arts' quality in [75, 100]
 
 
 NonFiniteLossError = errors.NonFiniteLossError
@@ -76,12 +79,15 @@ def _frames(value) -> int | None:
 
 def _check_config(config, mesh) -> None:
   if config.epochs < 1 or config.batch_size < 1 or config.eval_batch_size < 1:
-    raise ValueError(f"need epochs >= 1, batch_size >= 1 and eval_batch_size >= 1; got "
-                     f"{config.epochs}, {config.batch_size}, {config.eval_batch_size}")
+    raise ValueError(
+      f"need epochs >= 1, batch_size >= 1 and eval_batch_size >= 1; got "
+      f"{config.epochs}, {config.batch_size}, {config.eval_batch_size}"
+    )
   for name in ("batch_size", "eval_batch_size"):
     if config[name] % mesh.size:
-      raise ValueError(f"{name} ({config[name]}) must be a multiple of the {mesh.size} devices "
-                       f"of the data mesh")
+      raise ValueError(
+        f"{name} ({config[name]}) must be a multiple of the {mesh.size} devices of the data mesh"
+      )
   if config.augment not in AUGMENTATIONS:
     raise ValueError(f"unknown augment {config.augment!r}; use one of {sorted(AUGMENTATIONS)}")
 
@@ -126,28 +132,50 @@ class FaceData:
     self.masks = masks
     train_source = corpus.split_source(builder, "train")
     # BiG-Arts §3.3: (Real, Real) / (Fake, Real) composites in every batch.
-    sampler = (forgery_augmentation.ForgerySampler.from_config(train_source, config.forgery)
-               if config.forgery_augmentation else None)
+    sampler = (
+      forgery_augmentation.ForgerySampler.from_config(train_source, config.forgery)
+      if config.forgery_augmentation
+      else None
+    )
     self.train = pipeline_lib.make_pipeline(
-        source=train_source, global_batch_size=config.batch_size,
-        image_size=config.image_size, training=True, seed=config.seed,
-        frames_per_video=_frames(config.frames_per_video), masks=masks,
-        augment=AUGMENTATIONS[config.augment], num_threads=config.data_threads,
-        sampler=sampler)
+      source=train_source,
+      global_batch_size=config.batch_size,
+      image_size=config.image_size,
+      training=True,
+      seed=config.seed,
+      frames_per_video=_frames(config.frames_per_video),
+      masks=masks,
+      augment=AUGMENTATIONS[config.augment],
+      num_threads=config.data_threads,
+      sampler=sampler,
+    )
     self.validation = pipeline_lib.make_pipeline(
-        source=corpus.split_source(builder, config.validation_split),
-        global_batch_size=config.eval_batch_size, image_size=config.image_size, training=False,
-        frames_per_video=_frames(config.eval_frames_per_video), num_threads=config.data_threads)
+      source=corpus.split_source(builder, config.validation_split),
+      global_batch_size=config.eval_batch_size,
+      image_size=config.image_size,
+      training=False,
+      frames_per_video=_frames(config.eval_frames_per_video),
+      num_threads=config.data_threads,
+    )
     self._predict = jax.jit(steps.make_predict_step(model))
 
   def device_batch(self, batch: dict[str, Any]) -> dict[str, Any]:
     return {name: batch[name] for name in ("image", "label") + self.masks}
 
-  def validate(self, variables, mesh, *, max_batches: int | None = None,
-               progress: bool = False) -> dict[str, float]:
-    return validation_metrics(inference.predict_split(
-        self._predict, variables, self.validation, mesh, max_batches=max_batches,
-        progress=progress, description="validation"))
+  def validate(
+    self, variables, mesh, *, max_batches: int | None = None, progress: bool = False
+  ) -> dict[str, float]:
+    return validation_metrics(
+      inference.predict_split(
+        self._predict,
+        variables,
+        self.validation,
+        mesh,
+        max_batches=max_batches,
+        progress=progress,
+        description="validation",
+      )
+    )
 
 
 def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
@@ -157,8 +185,11 @@ def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
   saved_model = ml_collections.ConfigDict(model_config.to_dict())
   genotype = model_config.get("genotype", "")
   target = workdir / "genotype.json"
-  if genotype and pathlib.Path(genotype).is_file() and (
-      not target.exists() or target.read_bytes() == pathlib.Path(genotype).read_bytes()):
+  if (
+    genotype
+    and pathlib.Path(genotype).is_file()
+    and (not target.exists() or target.read_bytes() == pathlib.Path(genotype).read_bytes())
+  ):
     saved_model.genotype = str(target.resolve())
   saved = ml_collections.ConfigDict(config.to_dict())
   saved.model = saved_model
@@ -180,22 +211,27 @@ class TrainTask(loop.StateTask):
     variables = train_state_lib.init_variables(self.model, input_shape, config.seed)
     self.names = train_state_lib.output_names(self.model, variables, input_shape)
     self.loss = losses.loss_for(config, self.names)
-    builder = corpus.prepared_builder(config.dataset, config.data_dir,
-                                      config.corpus_overrides.to_dict())
-    self.data = (speech_data.SpeechData(config, builder, self.model) if speech
-                 else FaceData(config, builder, self.model, self.loss.masks))
+    builder = corpus.prepared_builder(
+      config.dataset, config.data_dir, config.corpus_overrides.to_dict()
+    )
+    self.data = (
+      speech_data.SpeechData(config, builder, self.model)
+      if speech
+      else FaceData(config, builder, self.model, self.loss.masks)
+    )
     self.steps_per_epoch = self.data.train.steps_per_epoch
     if config.steps_per_epoch:
       self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
     self.tx, self.schedule = optimizer.make_optimizer(
-        config.optimizer, steps_per_epoch=self.steps_per_epoch, epochs=config.epochs)
+      config.optimizer, steps_per_epoch=self.steps_per_epoch, epochs=config.epochs
+    )
     self.state = train_state_lib.create_train_state(variables, self.tx)
     self.rng = jax.random.key(config.seed + 1)
     self.max_drop_path = float(model_config.get("drop_path_prob", 0.0) or 0.0)
     self.train_step = jax.jit(
-        steps.make_train_step(self.model, self.loss, self.tx,
-                              network_input=self.data.network_input),
-        donate_argnums=_donated(mesh))
+      steps.make_train_step(self.model, self.loss, self.tx, network_input=self.data.network_input),
+      donate_argnums=_donated(mesh),
+    )
 
   def start(self, run) -> None:
     self.place_state()
@@ -222,9 +258,14 @@ class TrainTask(loop.StateTask):
     if "time/steps_per_s" in record:
       record["time/images_per_s"] = record.pop("time/steps_per_s") * config.batch_size
     val_start = time.perf_counter()
-    record.update(self.data.validate(self.state.variables, self.mesh,
-                                     max_batches=config.validation_batches or None,
-                                     progress=config.progress))
+    record.update(
+      self.data.validate(
+        self.state.variables,
+        self.mesh,
+        max_batches=config.validation_batches or None,
+        progress=config.progress,
+      )
+    )
     record["time/validation_s"] = time.perf_counter() - val_start
     return record
 
@@ -238,13 +279,26 @@ class TrainTask(loop.StateTask):
     _write_history(self.workdir, run.history, self.config)
 
   def describe(self, record: dict) -> str:
-    shown = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/auc",
-             "val/video_auc", "val/eer", "time/epoch_s")
+    shown = (
+      "train/loss",
+      "train/accuracy",
+      "val/loss",
+      "val/accuracy",
+      "val/auc",
+      "val/video_auc",
+      "val/eer",
+      "time/epoch_s",
+    )
     return ", ".join(f"{name} {record[name]:.4f}" for name in shown if name in record)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib.Path, *,
-                       devices=None, stop_after_epochs: int | None = None) -> dict[str, Any]:
+def train_and_evaluate(
+  config: ml_collections.ConfigDict,
+  workdir: str | pathlib.Path,
+  *,
+  devices=None,
+  stop_after_epochs: int | None = None,
+) -> dict[str, Any]:
   """Trains (or resumes training of) the configured detector; returns its history and state.
 
   Returns a dict: `history` (per-epoch records), `best` (epoch, step and the best metric —
@@ -261,14 +315,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
       multihost_utils.sync_global_devices("genotype copied")
     task = TrainTask(config, model_config, workdir, mesh)
     best_metric, best_mode = task.data.best_metric, task.data.best_mode
-    run = loop.run_epochs(task, workdir, name="training", epochs=config.epochs,
-                          steps_per_epoch=task.steps_per_epoch, progress=config.progress,
-                          log_every=config.log_every, stop_after_epochs=stop_after_epochs,
-                          checkpoint_keep=config.checkpoint_keep, best_metric=best_metric,
-                          best_mode=best_mode)
-  return {"history": run.history, "best": loop.best_record(workdir, best_metric, best_mode),
-          "state": task.state, "output_names": sorted(task.names), "masks": task.loss.masks,
-          "steps_per_epoch": task.steps_per_epoch}
+    run = loop.run_epochs(
+      task,
+      workdir,
+      name="training",
+      epochs=config.epochs,
+      steps_per_epoch=task.steps_per_epoch,
+      progress=config.progress,
+      log_every=config.log_every,
+      stop_after_epochs=stop_after_epochs,
+      checkpoint_keep=config.checkpoint_keep,
+      best_metric=best_metric,
+      best_mode=best_mode,
+    )
+  return {
+    "history": run.history,
+    "best": loop.best_record(workdir, best_metric, best_mode),
+    "state": task.state,
+    "output_names": sorted(task.names),
+    "masks": task.loss.masks,
+    "steps_per_epoch": task.steps_per_epoch,
+  }
 
 
 def _donated(mesh) -> tuple[int, ...]:
@@ -280,5 +347,6 @@ def _write_history(workdir: pathlib.Path, history: list[dict], config) -> None:
   if jax.process_index() != 0:
     return
   (workdir / "history.json").write_text(json.dumps(history, indent=1))
-  curves.save_training_curves(history, workdir / "training_curves.png",
-                              title=f"{config.model.name} on {config.dataset}")
+  curves.save_training_curves(
+    history, workdir / "training_curves.png", title=f"{config.model.name} on {config.dataset}"
+  )

@@ -17,6 +17,7 @@ its file and line number.
     python -m fakenas_jax.prepare --dataset=asvspoof2019_la --manual_dir=~/data/ASVspoof2019 \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,14 +31,17 @@ import tensorflow_datasets as tfds
 
 from fakenas_jax.data import face_corpus, preparation
 from tfds_builders.synthetic_speech.synthetic_speech_dataset_builder import (
-    LABELS, SPLITS, speech_features)
+  LABELS,
+  SPLITS,
+  speech_features,
+)
 
 SAMPLE_RATE = 16000
 PROTOCOL_DIR = "ASVspoof2019_LA_cm_protocols"
 PROTOCOL_FILES = {
-    "train": "ASVspoof2019.LA.cm.train.trn.txt",
-    "dev": "ASVspoof2019.LA.cm.dev.trl.txt",
-    "eval": "ASVspoof2019.LA.cm.eval.trl.txt",
+  "train": "ASVspoof2019.LA.cm.train.trn.txt",
+  "dev": "ASVspoof2019.LA.cm.dev.trl.txt",
+  "eval": "ASVspoof2019.LA.cm.eval.trl.txt",
 }
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\
@@ -88,13 +92,24 @@ def read_protocol(path: pathlib.Path) -> list[ProtocolEntry]:
     fields = line.split()
     if not fields:
       continue
-    if (len(fields) != 5 or fields[4] not in LABELS or not _SYSTEM.match(fields[3])
-        or (fields[3] == "-") != (fields[4] == "bonafide")):
+    if (
+      len(fields) != 5
+      or fields[4] not in LABELS
+      or not _SYSTEM.match(fields[3])
+      or (fields[3] == "-") != (fields[4] == "bonafide")
+    ):
       raise ProtocolError(
-          f"{path}, line {number}: expected 'SPEAKER FILE - SYSTEM KEY' with SYSTEM '-' for "
-          f"bonafide and A01..A19 for spoof, got {line!r}")
-    entries.append(ProtocolEntry(speaker=fields[0], utterance_id=fields[1],
-                                 attack_id=fields[3], label=LABELS.index(fields[4])))
+        f"{path}, line {number}: expected 'SPEAKER FILE - SYSTEM KEY' with SYSTEM '-' for "
+        f"bonafide and A01..A19 for spoof, got {line!r}"
+      )
+    entries.append(
+      ProtocolEntry(
+        speaker=fields[0],
+        utterance_id=fields[1],
+        attack_id=fields[3],
+        label=LABELS.index(fields[4]),
+      )
+    )
   return entries
 
 
@@ -137,11 +152,11 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(
-        builder=self,
-        description=__doc__,
-        features=speech_features(),
-        supervised_keys=("audio", "label"),
-        homepage="https://www.asvspoof.org/",
+      builder=self,
+      description=__doc__,
+      features=speech_features(),
+      supervised_keys=("audio", "label"),
+      homepage="https://www.asvspoof.org/",
     )
 
   def checked_root(self, dl_manager) -> pathlib.Path:
@@ -152,14 +167,18 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       raise ManualDirError(f"{self.name}: {error}") from None
     root = corpus_root(manual_dir)
     self._manual_dir = manual_dir
-    missing = [path for split in SPLITS
-               for path in (protocol_path(root, split), audio_dir(root, split))
-               if not path.exists()]
+    missing = [
+      path
+      for split in SPLITS
+      for path in (protocol_path(root, split), audio_dir(root, split))
+      if not path.exists()
+    ]
     if missing:
       lines = "\n".join(f"  {path}" for path in missing)
       raise ManualDirError(
-          f"{self.name}: the manual directory {manual_dir} lacks files the corpus needs; "
-          f"missing:\n{lines}\nExpected layout:\n{MANUAL_DOWNLOAD_INSTRUCTIONS}")
+        f"{self.name}: the manual directory {manual_dir} lacks files the corpus needs; "
+        f"missing:\n{lines}\nExpected layout:\n{MANUAL_DOWNLOAD_INSTRUCTIONS}"
+      )
     return root
 
   def _split_generators(self, dl_manager):
@@ -168,8 +187,9 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     protocols = {split: read_protocol(protocol_path(root, split)) for split in SPLITS}
     return {split: self._generate_examples(root, split, protocols[split]) for split in SPLITS}
 
-  def _generate_examples(self, root: pathlib.Path, split: str,
-                         entries: list[ProtocolEntry]) -> Iterator[tuple[str, dict]]:
+  def _generate_examples(
+    self, root: pathlib.Path, split: str, entries: list[ProtocolEntry]
+  ) -> Iterator[tuple[str, dict]]:
     seen: set[str] = set()
     folder = audio_dir(root, split)
     for entry in entries:
@@ -186,13 +206,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       if isinstance(audio, str):
         self._skip(split, entry.utterance_id, audio)
         continue
-      yield entry.utterance_id, {
+      yield (
+        entry.utterance_id,
+        {
           "audio": audio,
           "label": entry.label,
           "attack_id": entry.attack_id,
           "speaker": entry.speaker,
           "utterance_id": entry.utterance_id,
-      }
+        },
+      )
 
   def _skip(self, split: str, item: str, reason: str) -> None:
     self.skipped.append({"split": split, "item": item, "reason": reason})

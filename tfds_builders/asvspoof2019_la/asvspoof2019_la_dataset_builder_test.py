@@ -1,4 +1,5 @@
 """The asvspoof2019_la builder, built for real from FLAC files and protocols written here."""
+
 import pathlib
 
 import numpy as np
@@ -10,19 +11,19 @@ from tfds_builders.asvspoof2019_la import asvspoof2019_la_dataset_builder as la
 
 # (split, speaker, file, system, key, what is on disk)
 LINES = [
-    ("train", "LA_0079", "LA_T_1000001", "-", "bonafide", "ok"),
-    ("train", "LA_0079", "LA_T_1000002", "A01", "spoof", "ok"),
-    ("train", "LA_0080", "LA_T_1000003", "A06", "spoof", "ok"),
-    ("train", "LA_0080", "LA_T_1000004", "A02", "spoof", "missing"),
-    ("train", "LA_0080", "LA_T_1000005", "-", "bonafide", "empty"),
-    ("dev", "LA_0069", "LA_D_1000001", "-", "bonafide", "ok"),
-    ("dev", "LA_0069", "LA_D_1000002", "A03", "spoof", "corrupt"),
-    ("dev", "LA_0069", "LA_D_1000003", "A04", "spoof", "44k"),
-    ("dev", "LA_0070", "LA_D_1000004", "A05", "spoof", "ok"),
-    ("eval", "LA_0039", "LA_E_1000001", "A16", "spoof", "ok"),
-    ("eval", "LA_0039", "LA_E_1000002", "-", "bonafide", "ok"),
-    ("eval", "LA_0040", "LA_E_1000003", "A19", "spoof", "ok"),
-    ("eval", "LA_0040", "LA_E_1000003", "A19", "spoof", "ok"),  # listed twice
+  ("train", "LA_0079", "LA_T_1000001", "-", "bonafide", "ok"),
+  ("train", "LA_0079", "LA_T_1000002", "A01", "spoof", "ok"),
+  ("train", "LA_0080", "LA_T_1000003", "A06", "spoof", "ok"),
+  ("train", "LA_0080", "LA_T_1000004", "A02", "spoof", "missing"),
+  ("train", "LA_0080", "LA_T_1000005", "-", "bonafide", "empty"),
+  ("dev", "LA_0069", "LA_D_1000001", "-", "bonafide", "ok"),
+  ("dev", "LA_0069", "LA_D_1000002", "A03", "spoof", "corrupt"),
+  ("dev", "LA_0069", "LA_D_1000003", "A04", "spoof", "44k"),
+  ("dev", "LA_0070", "LA_D_1000004", "A05", "spoof", "ok"),
+  ("eval", "LA_0039", "LA_E_1000001", "A16", "spoof", "ok"),
+  ("eval", "LA_0039", "LA_E_1000002", "-", "bonafide", "ok"),
+  ("eval", "LA_0040", "LA_E_1000003", "A19", "spoof", "ok"),
+  ("eval", "LA_0040", "LA_E_1000003", "A19", "spoof", "ok"),  # listed twice
 ]
 
 
@@ -65,11 +66,18 @@ def built(tmp_path_factory):
 def test_counts_labels_and_skips(built):
   summary, _, _, _ = built
   assert {split: (c.examples, c.real, c.fake) for split, c in summary.splits.items()} == {
-      "train": (3, 1, 2), "dev": (2, 1, 1), "eval": (3, 1, 2)}
+    "train": (3, 1, 2),
+    "dev": (2, 1, 1),
+    "eval": (3, 1, 2),
+  }
   reasons = {(item["split"], item["item"]): item["reason"] for item in summary.skipped}
-  assert reasons.keys() == {("train", "LA_T_1000004"), ("train", "LA_T_1000005"),
-                            ("dev", "LA_D_1000002"), ("dev", "LA_D_1000003"),
-                            ("eval", "LA_E_1000003")}
+  assert reasons.keys() == {
+    ("train", "LA_T_1000004"),
+    ("train", "LA_T_1000005"),
+    ("dev", "LA_D_1000002"),
+    ("dev", "LA_D_1000003"),
+    ("eval", "LA_E_1000003"),
+  }
   assert reasons["train", "LA_T_1000004"] == "file not found"
   assert reasons["train", "LA_T_1000005"] == "empty file"
   assert reasons["dev", "LA_D_1000002"].startswith("unreadable")

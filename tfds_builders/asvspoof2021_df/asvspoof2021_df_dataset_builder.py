@@ -12,16 +12,34 @@ results.
 
     python -m fakenas_jax.prepare --dataset=asvspoof2021_df --manual_dir=~/data/ASVspoof2021_DF
 """
-from tfds_builders import asvspoof_protocol
 
 import tensorflow_datasets as tfds
 
+from tfds_builders import asvspoof_protocol
+
 LAYOUT = asvspoof_protocol.ProtocolLayout(
-    name="ASVspoof 2021 DF trial_metadata.txt",
-    columns=("SPEAKER", "TRIAL", "CODEC", "SOURCE", "ATTACK", "KEY", "TRIM", "SUBSET", "VOCODER",
-             "TASK", "TEAM", "GENDER_PAIR", "LANGUAGE"),
-    speaker="SPEAKER", utterance="TRIAL", attack="ATTACK", key="KEY",
-    metadata=("CODEC", "SOURCE", "VOCODER", "TRIM", "SUBSET"))
+  name="ASVspoof 2021 DF trial_metadata.txt",
+  columns=(
+    "SPEAKER",
+    "TRIAL",
+    "CODEC",
+    "SOURCE",
+    "ATTACK",
+    "KEY",
+    "TRIM",
+    "SUBSET",
+    "VOCODER",
+    "TASK",
+    "TEAM",
+    "GENDER_PAIR",
+    "LANGUAGE",
+  ),
+  speaker="SPEAKER",
+  utterance="TRIAL",
+  attack="ATTACK",
+  key="KEY",
+  metadata=("CODEC", "SOURCE", "VOCODER", "TRIM", "SUBSET"),
+)
 SPLIT_FILES = {"eval": ("keys/DF/CM/trial_metadata.txt", "ASVspoof2021_DF_eval/flac")}
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\

@@ -12,15 +12,20 @@ is scored per condition (`python -m fakenas_jax.evaluate --config.corpora=asvspo
 
     python -m fakenas_jax.prepare --dataset=asvspoof2021_la --manual_dir=~/data/ASVspoof2021_LA
 """
-from tfds_builders import asvspoof_protocol
 
 import tensorflow_datasets as tfds
 
+from tfds_builders import asvspoof_protocol
+
 LAYOUT = asvspoof_protocol.ProtocolLayout(
-    name="ASVspoof 2021 LA trial_metadata.txt",
-    columns=("SPEAKER", "TRIAL", "CODEC", "TRANSMISSION", "ATTACK", "KEY", "TRIM", "SUBSET"),
-    speaker="SPEAKER", utterance="TRIAL", attack="ATTACK", key="KEY",
-    metadata=("CODEC", "TRANSMISSION", "TRIM", "SUBSET"))
+  name="ASVspoof 2021 LA trial_metadata.txt",
+  columns=("SPEAKER", "TRIAL", "CODEC", "TRANSMISSION", "ATTACK", "KEY", "TRIM", "SUBSET"),
+  speaker="SPEAKER",
+  utterance="TRIAL",
+  attack="ATTACK",
+  key="KEY",
+  metadata=("CODEC", "TRANSMISSION", "TRIM", "SUBSET"),
+)
 SPLIT_FILES = {"eval": ("keys/LA/CM/trial_metadata.txt", "ASVspoof2021_LA_eval/flac")}
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\

@@ -1,4 +1,5 @@
 """The asvspoof2021_la builder, built for real from FLAC files and a trial_metadata.txt."""
+
 import numpy as np
 import pytest
 
@@ -7,12 +8,12 @@ from tfds_builders import asvspoof_protocol
 from tfds_builders.asvspoof2021_la import asvspoof2021_la_dataset_builder as la21
 
 ROWS = [
-    ("eval", "LA_0009 LA_E_9332881 alaw ita_tx A07 spoof notrim eval".split(), "ok"),
-    ("eval", "LA_0009 LA_E_5464494 alaw ita_tx bonafide bonafide notrim eval".split(), "ok"),
-    ("eval", "LA_0010 LA_E_1000003 none - A19 spoof notrim progress".split(), "ok"),
-    ("eval", "LA_0010 LA_E_1000004 none - - bonafide trim hidden_track".split(), "ok"),
-    ("eval", "LA_0010 LA_E_1000005 gsm loc_tx A10 spoof notrim eval".split(), "corrupt"),
-    ("eval", "LA_0011 LA_E_1000006 g722 sin_tx A11 spoof notrim eval".split(), "missing"),
+  ("eval", "LA_0009 LA_E_9332881 alaw ita_tx A07 spoof notrim eval".split(), "ok"),
+  ("eval", "LA_0009 LA_E_5464494 alaw ita_tx bonafide bonafide notrim eval".split(), "ok"),
+  ("eval", "LA_0010 LA_E_1000003 none - A19 spoof notrim progress".split(), "ok"),
+  ("eval", "LA_0010 LA_E_1000004 none - - bonafide trim hidden_track".split(), "ok"),
+  ("eval", "LA_0010 LA_E_1000005 gsm loc_tx A10 spoof notrim eval".split(), "corrupt"),
+  ("eval", "LA_0011 LA_E_1000006 g722 sin_tx A11 spoof notrim eval".split(), "missing"),
 ]
 
 
@@ -36,7 +37,11 @@ def test_examples_hold_audio_keys_and_conditions(built):
   assert set(examples) == set(written)
   spoof = examples["LA_E_9332881"]
   assert (spoof["attack_id"], spoof["codec"], spoof["transmission"], spoof["subset"]) == (
-      b"A07", b"alaw", b"ita_tx", b"eval")
+    b"A07",
+    b"alaw",
+    b"ita_tx",
+    b"eval",
+  )
   assert int(spoof["label"]) == 1 and spoof["speaker"] == b"LA_0009"
   # Bona fide speech is '-' whether the protocol says 'bonafide' or '-'.
   assert examples["LA_E_5464494"]["attack_id"] == examples["LA_E_1000004"]["attack_id"] == b"-"
@@ -49,9 +54,11 @@ def test_an_unknown_column_layout_names_the_expected_columns(tmp_path):
   path = tmp_path / "trial_metadata.txt"
   # A 2019-style line in a 2021 key file.
   path.write_text("LA_0009 LA_E_1 alaw ita_tx A07 spoof notrim eval\nLA_0079 LA_E_2 - A01 spoof\n")
-  with pytest.raises(asvspoof_protocol.ProtocolError,
-                     match=r"line 2: unknown column layout \(5 columns\).*8 columns: SPEAKER TRIAL "
-                           r"CODEC TRANSMISSION ATTACK KEY TRIM SUBSET"):
+  with pytest.raises(
+    asvspoof_protocol.ProtocolError,
+    match=r"line 2: unknown column layout \(5 columns\).*8 columns: SPEAKER TRIAL "
+    r"CODEC TRANSMISSION ATTACK KEY TRIM SUBSET",
+  ):
     asvspoof_protocol.read_protocol(path, la21.LAYOUT)
   path.write_text("LA_0009 LA_E_1 alaw ita_tx A07 fake notrim eval\n")
   with pytest.raises(asvspoof_protocol.ProtocolError, match="KEY is 'fake'"):

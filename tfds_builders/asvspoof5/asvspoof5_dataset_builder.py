@@ -14,21 +14,36 @@ in its own format (`metrics.score_files`, 'asvspoof5').
 
     python -m fakenas_jax.prepare --dataset=asvspoof5 --manual_dir=~/data/ASVspoof5
 """
-from tfds_builders import asvspoof_protocol
 
 import tensorflow_datasets as tfds
 
+from tfds_builders import asvspoof_protocol
+
 LAYOUT = asvspoof_protocol.ProtocolLayout(
-    name="ASVspoof 5",
-    columns=("SPEAKER_ID", "FLAC_FILE_NAME", "SPEAKER_GENDER", "CODEC", "CODEC_Q", "CODEC_SEED",
-             "ATTACK_TAG", "ATTACK_LABEL", "KEY", "TMP"),
-    speaker="SPEAKER_ID", utterance="FLAC_FILE_NAME", attack="ATTACK_LABEL", key="KEY",
-    metadata=("SPEAKER_GENDER", "CODEC", "CODEC_Q", "ATTACK_TAG"))
+  name="ASVspoof 5",
+  columns=(
+    "SPEAKER_ID",
+    "FLAC_FILE_NAME",
+    "SPEAKER_GENDER",
+    "CODEC",
+    "CODEC_Q",
+    "CODEC_SEED",
+    "ATTACK_TAG",
+    "ATTACK_LABEL",
+    "KEY",
+    "TMP",
+  ),
+  speaker="SPEAKER_ID",
+  utterance="FLAC_FILE_NAME",
+  attack="ATTACK_LABEL",
+  key="KEY",
+  metadata=("SPEAKER_GENDER", "CODEC", "CODEC_Q", "ATTACK_TAG"),
+)
 PROTOCOL_DIR = "ASVspoof5_protocols"
 SPLIT_FILES = {
-    "train": (f"{PROTOCOL_DIR}/ASVspoof5.train.tsv", "flac_T"),
-    "dev": (f"{PROTOCOL_DIR}/ASVspoof5.dev.track_1.tsv", "flac_D"),
-    "eval": (f"{PROTOCOL_DIR}/ASVspoof5.eval.track_1.tsv", "flac_E_eval"),
+  "train": (f"{PROTOCOL_DIR}/ASVspoof5.train.tsv", "flac_T"),
+  "dev": (f"{PROTOCOL_DIR}/ASVspoof5.dev.track_1.tsv", "flac_D"),
+  "eval": (f"{PROTOCOL_DIR}/ASVspoof5.eval.track_1.tsv", "flac_E_eval"),
 }
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\

@@ -1,4 +1,5 @@
 """The asvspoof5 builder, built for real from FLAC files and its three protocol files."""
+
 import numpy as np
 import pytest
 
@@ -7,14 +8,14 @@ from tfds_builders import asvspoof_protocol
 from tfds_builders.asvspoof5 import asvspoof5_dataset_builder as five
 
 ROWS = [
-    ("train", "T_4850 T_0000000000 F - - - AC3 A05 spoof -".split(), "ok"),
-    ("train", "T_4850 T_0000000001 F - - - bonafide bonafide bonafide -".split(), "ok"),
-    ("train", "T_1000 T_0000000002 M - - - AC1 A01 spoof -".split(), "44k"),
-    ("dev", "D_0062 D_0000000001 M - - - AC2 A11 spoof -".split(), "ok"),
-    ("dev", "D_0062 D_0000000002 M - - - bonafide bonafide bonafide -".split(), "ok"),
-    ("eval", "E_0001 E_0000000001 F C05 3 2 AC3 A20 spoof -".split(), "ok"),
-    ("eval", "E_0001 E_0000000002 F - 0 0 bonafide bonafide bonafide -".split(), "ok"),
-    ("eval", "E_0002 E_0000000003 M C11 7 1 AC1 A32 spoof -".split(), "ok"),
+  ("train", "T_4850 T_0000000000 F - - - AC3 A05 spoof -".split(), "ok"),
+  ("train", "T_4850 T_0000000001 F - - - bonafide bonafide bonafide -".split(), "ok"),
+  ("train", "T_1000 T_0000000002 M - - - AC1 A01 spoof -".split(), "44k"),
+  ("dev", "D_0062 D_0000000001 M - - - AC2 A11 spoof -".split(), "ok"),
+  ("dev", "D_0062 D_0000000002 M - - - bonafide bonafide bonafide -".split(), "ok"),
+  ("eval", "E_0001 E_0000000001 F C05 3 2 AC3 A20 spoof -".split(), "ok"),
+  ("eval", "E_0001 E_0000000002 F - 0 0 bonafide bonafide bonafide -".split(), "ok"),
+  ("eval", "E_0002 E_0000000003 M C11 7 1 AC1 A32 spoof -".split(), "ok"),
 ]
 
 
@@ -30,13 +31,21 @@ def built(tmp_path_factory):
 def test_splits_attacks_and_metadata(built):
   summary, builder, written = built
   assert {split: (c.examples, c.real, c.fake) for split, c in summary.splits.items()} == {
-      "train": (2, 1, 1), "dev": (2, 1, 1), "eval": (3, 1, 2)}
+    "train": (2, 1, 1),
+    "dev": (2, 1, 1),
+    "eval": (3, 1, 2),
+  }
   assert "44100" in summary.skipped[0]["reason"]
   source = builder.as_data_source("eval")
   examples = {source[i]["utterance_id"].decode(): source[i] for i in range(len(source))}
   coded = examples["E_0000000001"]
-  assert (coded["attack_id"], coded["codec"], coded["codec_q"], coded["attack_tag"],
-          coded["speaker_gender"]) == (b"A20", b"C05", b"3", b"AC3", b"F")
+  assert (
+    coded["attack_id"],
+    coded["codec"],
+    coded["codec_q"],
+    coded["attack_tag"],
+    coded["speaker_gender"],
+  ) == (b"A20", b"C05", b"3", b"AC3", b"F")
   assert examples["E_0000000002"]["attack_id"] == b"-"
   np.testing.assert_array_equal(examples["E_0000000003"]["audio"], written["E_0000000003"])
   # The speech pipeline reads it as any speech corpus: attack ids for per-attack tables.
@@ -49,10 +58,12 @@ def test_a_header_line_is_skipped_and_unknown_layouts_are_refused(tmp_path):
   path.write_text(" ".join(five.LAYOUT.columns) + "\nT_1 T_01 F - - - AC3 A05 spoof -\n")
   assert [e.utterance_id for e in asvspoof_protocol.read_protocol(path, five.LAYOUT)] == ["T_01"]
   path.write_text("T_1 T_01 F - - - AC3 A05 spoof\n")  # the 9 columns of an older release
-  with pytest.raises(asvspoof_protocol.ProtocolError,
-                     match=r"line 1: unknown column layout \(9 columns\); the ASVspoof 5 protocol "
-                           r"has 10 columns: SPEAKER_ID FLAC_FILE_NAME SPEAKER_GENDER CODEC "
-                           r"CODEC_Q CODEC_SEED ATTACK_TAG ATTACK_LABEL KEY TMP"):
+  with pytest.raises(
+    asvspoof_protocol.ProtocolError,
+    match=r"line 1: unknown column layout \(9 columns\); the ASVspoof 5 protocol "
+    r"has 10 columns: SPEAKER_ID FLAC_FILE_NAME SPEAKER_GENDER CODEC "
+    r"CODEC_Q CODEC_SEED ATTACK_TAG ATTACK_LABEL KEY TMP",
+  ):
     asvspoof_protocol.read_protocol(path, five.LAYOUT)
 
 

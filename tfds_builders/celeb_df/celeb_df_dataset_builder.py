@@ -19,6 +19,7 @@ Configs (splits):
     python -m fakenas_jax.prepare --dataset=celeb_df/official --manual_dir=~/data/Celeb-DF-v2 \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,14 +62,16 @@ def read_test_list(path: pathlib.Path) -> list[tuple[int, str]]:
       continue
     fields = line.split()
     if len(fields) != 2 or fields[0] not in LIST_LABELS:
-      raise TestListError(f"{path}, line {number}: expected '<1 real | 0 fake> "
-                          f"<folder>/<name>.mp4', got {line!r}")
+      raise TestListError(
+        f"{path}, line {number}: expected '<1 real | 0 fake> <folder>/<name>.mp4', got {line!r}"
+      )
     entries.append((LIST_LABELS[fields[0]], fields[1]))
   return entries
 
 
-def describe(relative: str, manual_dir: pathlib.Path, split: str,
-             label: int | None = None) -> face_corpus.VideoItem | str:
+def describe(
+  relative: str, manual_dir: pathlib.Path, split: str, label: int | None = None
+) -> face_corpus.VideoItem | str:
   """The item of a video path below the manual directory, or why it cannot be one."""
   path = manual_dir / relative
   folder = pathlib.PurePosixPath(relative).parent.as_posix()
@@ -83,19 +86,34 @@ def describe(relative: str, manual_dir: pathlib.Path, split: str,
     else:
       target, donor, aligned = stem, "", None
     item = face_corpus.VideoItem(
-        path=str(path), label=1, video_id=video_id, method=METHOD, split=split,
-        identity=target, source_identity=donor, source_path=aligned)
+      path=str(path),
+      label=1,
+      video_id=video_id,
+      method=METHOD,
+      split=split,
+      identity=target,
+      source_identity=donor,
+      source_path=aligned,
+    )
   elif folder in REAL_FOLDERS:
     implied = 0
     match = _CELEB_REAL.match(stem)
     identity = match.group(1) if folder == REAL_FOLDERS[0] and match else f"youtube_{stem}"
-    item = face_corpus.VideoItem(path=str(path), label=0, video_id=video_id,
-                                 method=face_corpus.REAL_METHOD, split=split, identity=identity)
+    item = face_corpus.VideoItem(
+      path=str(path),
+      label=0,
+      video_id=video_id,
+      method=face_corpus.REAL_METHOD,
+      split=split,
+      identity=identity,
+    )
   else:
     return f"not in {', '.join(REAL_FOLDERS + (FAKE_FOLDER,))}"
   if label is not None and label != implied:
-    return (f"the list says {('real', 'fake')[label]} but {folder} holds "
-            f"{('real', 'fake')[implied]} videos")
+    return (
+      f"the list says {('real', 'fake')[label]} but {folder} holds "
+      f"{('real', 'fake')[implied]} videos"
+    )
   return item
 
 
@@ -111,10 +129,16 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
   BUILDER_CONFIGS = [
-      CelebDFConfig(name="official", protocol="official",
-                    description="Official test list; identity-disjoint 8:2 train/validation."),
-      CelebDFConfig(name="ratio_811", protocol="ratio",
-                    description="FD-NAS: identity-disjoint 8:1:1 split of all videos."),
+    CelebDFConfig(
+      name="official",
+      protocol="official",
+      description="Official test list; identity-disjoint 8:2 train/validation.",
+    ),
+    CelebDFConfig(
+      name="ratio_811",
+      protocol="ratio",
+      description="FD-NAS: identity-disjoint 8:1:1 split of all videos.",
+    ),
   ]
   DEFAULT_CONFIG_NAME = "official"
 
@@ -123,8 +147,11 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     return paths + [(TEST_LIST,)] if self.builder_config.protocol == "official" else paths
 
   def list_videos(self, manual_dir: pathlib.Path) -> list[face_corpus.VideoItem]:
-    on_disk = sorted(f"{folder}/{path.name}" for folder in (*REAL_FOLDERS, FAKE_FOLDER)
-                     for path in (manual_dir / folder).glob("*.mp4"))
+    on_disk = sorted(
+      f"{folder}/{path.name}"
+      for folder in (*REAL_FOLDERS, FAKE_FOLDER)
+      for path in (manual_dir / folder).glob("*.mp4")
+    )
     config = self.builder_config
     if config.protocol == "ratio":
       items = [describe(relative, manual_dir, "train") for relative in on_disk]
@@ -138,6 +165,7 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
         self.skipped.append({"split": "test", "item": relative, "reason": item})
       else:
         items.append(item)
-    rest = [describe(relative, manual_dir, "train") for relative in on_disk
-            if relative not in listed]
+    rest = [
+      describe(relative, manual_dir, "train") for relative in on_disk if relative not in listed
+    ]
     return items + face_corpus.hold_out_validation(rest, config, salt=self.name)

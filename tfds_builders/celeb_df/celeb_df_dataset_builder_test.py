@@ -1,4 +1,5 @@
 """The celeb_df builder, built for real from the dummy corpus (real face videos)."""
+
 import pytest
 
 from fakenas_jax.data import face_corpus, faces
@@ -13,21 +14,27 @@ FRAMES = (3, 2, 2)
 def corpus(tmp_path_factory):
   manual_dir = dummy_data.write_dummy_corpus(tmp_path_factory.mktemp("celeb_df"))
   data_dir = tmp_path_factory.mktemp("tfds")
-  return {name: t.build(f"celeb_df/{name}", manual_dir, data_dir, frames_per_video=FRAMES)
-          for name in ("official", "ratio_811")}
+  return {
+    name: t.build(f"celeb_df/{name}", manual_dir, data_dir, frames_per_video=FRAMES)
+    for name in ("official", "ratio_811")
+  }
 
 
 def _on_disk():
-  return ([f"Celeb-real/{n}" for n in dummy_data.CELEB_REAL]
-          + [f"YouTube-real/{n}" for n in dummy_data.YOUTUBE_REAL]
-          + [f"Celeb-synthesis/{n}" for n in dummy_data.SYNTHESIS])
+  return (
+    [f"Celeb-real/{n}" for n in dummy_data.CELEB_REAL]
+    + [f"YouTube-real/{n}" for n in dummy_data.YOUTUBE_REAL]
+    + [f"Celeb-synthesis/{n}" for n in dummy_data.SYNTHESIS]
+  )
 
 
 def test_the_test_list_reads_1_as_real_and_0_as_fake(tmp_path):
   path = tmp_path / "list.txt"
   path.write_text("1 YouTube-real/00170.mp4\n0 Celeb-synthesis/id0_id16_0000.mp4\n\n")
-  assert cdb.read_test_list(path) == [(0, "YouTube-real/00170.mp4"),
-                                      (1, "Celeb-synthesis/id0_id16_0000.mp4")]
+  assert cdb.read_test_list(path) == [
+    (0, "YouTube-real/00170.mp4"),
+    (1, "Celeb-synthesis/id0_id16_0000.mp4"),
+  ]
   path.write_text("real YouTube-real/00170.mp4\n")
   with pytest.raises(face_corpus.ManualDirError, match="line 1"):
     cdb.read_test_list(path)
@@ -37,15 +44,16 @@ def test_official_test_split_is_the_list_with_its_labels(corpus):
   builder = corpus["official"]
   test = t.videos(builder)["test"]
   assert {v: (d["label"], d["method"]) for v, d in test.items()} == {
-      "Celeb-real/id0_0001": (0, "real"),
-      "YouTube-real/00002": (0, "real"),
-      "Celeb-synthesis/id0_id2_0001": (1, "celeb_synthesis"),
-      "Celeb-synthesis/id4_id0_0000": (1, "celeb_synthesis"),
+    "Celeb-real/id0_0001": (0, "real"),
+    "YouTube-real/00002": (0, "real"),
+    "Celeb-synthesis/id0_id2_0001": (1, "celeb_synthesis"),
+    "Celeb-synthesis/id4_id0_0000": (1, "celeb_synthesis"),
   }
   skipped = t.skipped_by_item(builder)
   assert skipped["Celeb-synthesis/id9_id8_0000"] == "file not found"
   assert skipped["Celeb-synthesis/id2_id3_0000.mp4"] == (
-      "the list says real but Celeb-synthesis holds fake videos")
+    "the list says real but Celeb-synthesis holds fake videos"
+  )
 
 
 def test_official_training_videos_are_the_rest_split_by_identity(corpus):
@@ -60,8 +68,11 @@ def test_official_training_videos_are_the_rest_split_by_identity(corpus):
   assert train_ids and validation_ids and not train_ids & validation_ids
   # 7 identities own the videos outside the list (id0-id4, youtube_00000/00001): 20 % is 1.
   groups = face_corpus.assign_groups(
-      ["id0", "id1", "id2", "id3", "id4", "youtube_00000", "youtube_00001"], (0.8, 0.2),
-      salt="celeb_df", names=("train", "validation"))
+    ["id0", "id1", "id2", "id3", "id4", "youtube_00000", "youtube_00001"],
+    (0.8, 0.2),
+    salt="celeb_df",
+    names=("train", "validation"),
+  )
   assert validation_ids == {g for g, s in groups.items() if s == "validation"}
   assert len(validation_ids) == 1
   skipped = t.skipped_by_item(builder)

@@ -16,6 +16,7 @@ both faces of every fake); BiG-Arts tests on the whole corpus (all three splits)
     python -m fakenas_jax.prepare --dataset=df_timit/hq --manual_dir=~/data/DF-TIMIT \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,11 +70,11 @@ class DFTimitConfig(face_corpus.FaceCorpusConfig):
   def __post_init__(self):
     super().__post_init__()
     if self.quality not in QUALITY_FOLDERS:
-      raise ValueError(f"quality must be one of {', '.join(QUALITY_FOLDERS)}, "
-                       f"got {self.quality!r}")
+      raise ValueError(f"quality must be one of {', '.join(QUALITY_FOLDERS)}, got {self.quality!r}")
     if self.protocol != "ratio":
-      raise ValueError(f"DF-TIMIT has no official split: protocol must be 'ratio', got "
-                       f"{self.protocol!r}")
+      raise ValueError(
+        f"DF-TIMIT has no official split: protocol must be 'ratio', got {self.protocol!r}"
+      )
 
 
 class Builder(face_corpus.FaceVideoCorpusBuilder):
@@ -82,9 +83,12 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
-  BUILDER_CONFIGS = [DFTimitConfig(name=q, quality=q, protocol="ratio",
-                                   description=f"DeepfakeTIMIT {folder} + VidTIMIT, 8:1:1.")
-                     for q, folder in QUALITY_FOLDERS.items()]
+  BUILDER_CONFIGS = [
+    DFTimitConfig(
+      name=q, quality=q, protocol="ratio", description=f"DeepfakeTIMIT {folder} + VidTIMIT, 8:1:1."
+    )
+    for q, folder in QUALITY_FOLDERS.items()
+  ]
   DEFAULT_CONFIG_NAME = "hq"
 
   def required_paths(self) -> list[tuple[str, ...]]:
@@ -97,23 +101,44 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     for subject in subjects:
       for path in sorted((fakes_root / subject).glob("*.avi")):
         utterance, _, other = path.stem.partition(SWAP_MARK)
-        items.append(face_corpus.VideoItem(
-            path=str(path), label=1, video_id=face_corpus.relative_id(path, manual_dir),
-            method=METHOD, split="train", identity=subject, source_identity=other))
+        items.append(
+          face_corpus.VideoItem(
+            path=str(path),
+            label=1,
+            video_id=face_corpus.relative_id(path, manual_dir),
+            method=METHOD,
+            split="train",
+            identity=subject,
+            source_identity=other,
+          )
+        )
       recordings = manual_dir / REAL_ROOT / subject / "video"
       for folder in sorted(recordings.iterdir()) if recordings.is_dir() else []:
         if folder.is_dir() and not folder.name.startswith("head"):
-          items.append(face_corpus.VideoItem(
-              path=str(folder), label=0, video_id=folder.relative_to(manual_dir).as_posix(),
-              method=face_corpus.REAL_METHOD, split="train", identity=subject))
-    groups = swap_pair_groups([(item.identity, item.source_identity or item.identity)
-                               for item in items])
-    items = face_corpus.ratio_splits(items, self.builder_config, salt=self.name,
-                                     group_of=lambda item: groups[item.identity])
+          items.append(
+            face_corpus.VideoItem(
+              path=str(folder),
+              label=0,
+              video_id=folder.relative_to(manual_dir).as_posix(),
+              method=face_corpus.REAL_METHOD,
+              split="train",
+              identity=subject,
+            )
+          )
+    groups = swap_pair_groups(
+      [(item.identity, item.source_identity or item.identity) for item in items]
+    )
+    items = face_corpus.ratio_splits(
+      items, self.builder_config, salt=self.name, group_of=lambda item: groups[item.identity]
+    )
     split_of = {item.identity: item.split for item in items}
     for subject in subjects:
       if not (manual_dir / REAL_ROOT / subject / "video").is_dir():
-        self.skipped.append({"split": split_of.get(subject, "train"),
-                             "item": f"{REAL_ROOT}/{subject}/video",
-                             "reason": "real recordings of this subject not found"})
+        self.skipped.append(
+          {
+            "split": split_of.get(subject, "train"),
+            "item": f"{REAL_ROOT}/{subject}/video",
+            "reason": "real recordings of this subject not found",
+          }
+        )
     return items

@@ -1,4 +1,5 @@
 """The df_timit builder, built for real from the dummy corpus (videos and VidTIMIT frames)."""
+
 import pytest
 
 from fakenas_jax.data import face_corpus, faces
@@ -13,8 +14,10 @@ FRAMES = (3, 2, 2)
 def corpus(tmp_path_factory):
   manual_dir = dummy_data.write_dummy_corpus(tmp_path_factory.mktemp("dftimit"))
   data_dir = tmp_path_factory.mktemp("tfds")
-  return {quality: t.build(f"df_timit/{quality}", manual_dir, data_dir, frames_per_video=FRAMES)
-          for quality in ("lq", "hq")}
+  return {
+    quality: t.build(f"df_timit/{quality}", manual_dir, data_dir, frames_per_video=FRAMES)
+    for quality in ("lq", "hq")
+  }
 
 
 @pytest.mark.parametrize("quality", ["lq", "hq"])
@@ -23,18 +26,25 @@ def test_videos_split_by_swap_pair(corpus, quality):
   folder = f"DeepfakeTIMIT/{dtb.QUALITY_FOLDERS[quality]}"
   table = t.videos(builder)
   fakes = {f"{folder}/{s}/sa1-video-{dummy_data.other(s)}" for s in dummy_data.SUBJECTS}
-  reals = {f"VidTIMIT/{s}/video/{u}" for s in dummy_data.SUBJECTS for u in dummy_data.UTTERANCES
-           if s != dummy_data.NO_VIDTIMIT}
+  reals = {
+    f"VidTIMIT/{s}/video/{u}"
+    for s in dummy_data.SUBJECTS
+    for u in dummy_data.UTTERANCES
+    if s != dummy_data.NO_VIDTIMIT
+  }
   faceless = f"{folder}/{dummy_data.FACELESS}"
   assert set().union(*map(set, table.values())) == (fakes | reals) - {faceless, dummy_data.CORRUPT}
   pair_of = {s: frozenset(pair) for pair in dummy_data.PAIRS for s in pair}
-  pairs = {split: {pair_of[v["identity"]] for v in videos.values()}
-           for split, videos in table.items()}
+  pairs = {
+    split: {pair_of[v["identity"]] for v in videos.values()} for split, videos in table.items()
+  }
   assert [len(pairs[split]) for split in face_corpus.SPLITS] == [1, 1, 1]
   assert len(set().union(*pairs.values())) == 3
   assert t.skipped_by_item(builder) == {
-      faceless: "no face in any frame", dummy_data.CORRUPT: "no frame decodes",
-      f"VidTIMIT/{dummy_data.NO_VIDTIMIT}/video": "real recordings of this subject not found"}
+    faceless: "no face in any frame",
+    dummy_data.CORRUPT: "no frame decodes",
+    f"VidTIMIT/{dummy_data.NO_VIDTIMIT}/video": "real recordings of this subject not found",
+  }
 
 
 def test_frame_folders_are_read_as_videos(corpus):

@@ -6,6 +6,7 @@ VidTIMIT ships them) for two utterances plus a head-rotation sequence (not part 
 Subject mrjo0 has no VidTIMIT folder, one VidTIMIT utterance holds files no decoder reads and
 one fake shows no face.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ def write_dummy_corpus(root: str | os.PathLike) -> pathlib.Path:
         if folder == CORRUPT:
           media.write_garbage_frames(root / folder)
         else:
-          media.write_frames(root / folder, media.face_frames(person, seed=number), suffix="",
-                             digits=3)
+          media.write_frames(
+            root / folder, media.face_frames(person, seed=number), suffix="", digits=3
+          )
   for path in scratch.iterdir():
     path.unlink()
   scratch.rmdir()

@@ -15,6 +15,7 @@ corpus (all three splits).
     python -m fakenas_jax.prepare --dataset=dfd/c23 --manual_dir=~/data/FF++ \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,11 +57,13 @@ class DFDConfig(face_corpus.FaceCorpusConfig):
   def __post_init__(self):
     super().__post_init__()
     if self.compression not in COMPRESSIONS:
-      raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, "
-                       f"got {self.compression!r}")
+      raise ValueError(
+        f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
+      )
     if self.protocol != "ratio":
-      raise ValueError(f"DFD has no official split: protocol must be 'ratio', got "
-                       f"{self.protocol!r}")
+      raise ValueError(
+        f"DFD has no official split: protocol must be 'ratio', got {self.protocol!r}"
+      )
 
 
 class Builder(face_corpus.FaceVideoCorpusBuilder):
@@ -69,9 +72,15 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
-  BUILDER_CONFIGS = [DFDConfig(name=c, compression=c, protocol="ratio",
-                               description=f"DFD {c}, identity-disjoint 8:1:1 split.")
-                     for c in COMPRESSIONS]
+  BUILDER_CONFIGS = [
+    DFDConfig(
+      name=c,
+      compression=c,
+      protocol="ratio",
+      description=f"DFD {c}, identity-disjoint 8:1:1 split.",
+    )
+    for c in COMPRESSIONS
+  ]
   DEFAULT_CONFIG_NAME = "c23"
 
   def required_paths(self) -> list[tuple[str, ...]]:
@@ -85,16 +94,30 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     items = []
     for path in sorted(reals.glob("*.mp4")):
       match = _REAL.match(path.stem)
-      items.append(face_corpus.VideoItem(
-          path=str(path), label=0, video_id=face_corpus.relative_id(path, manual_dir),
-          method=face_corpus.REAL_METHOD, split="train",
-          identity=match.group(1) if match else path.stem))
+      items.append(
+        face_corpus.VideoItem(
+          path=str(path),
+          label=0,
+          video_id=face_corpus.relative_id(path, manual_dir),
+          method=face_corpus.REAL_METHOD,
+          split="train",
+          identity=match.group(1) if match else path.stem,
+        )
+      )
     for path in sorted(fakes.glob("*.mp4")):
       match = _FAKE.match(path.stem)
       target, donor, scene = match.group(1, 2, 3) if match else (path.stem, "", None)
-      items.append(face_corpus.VideoItem(
-          path=str(path), label=1, video_id=face_corpus.relative_id(path, manual_dir),
-          method=METHOD, split="train", identity=target, source_identity=donor,
+      items.append(
+        face_corpus.VideoItem(
+          path=str(path),
+          label=1,
+          video_id=face_corpus.relative_id(path, manual_dir),
+          method=METHOD,
+          split="train",
+          identity=target,
+          source_identity=donor,
           source_path=str(reals / f"{target}__{scene}.mp4") if scene else None,
-          mask_path=str(manual_dir / FAKE_FOLDER / "masks" / "videos" / path.name)))
+          mask_path=str(manual_dir / FAKE_FOLDER / "masks" / "videos" / path.name),
+        )
+      )
     return face_corpus.ratio_splits(items, self.builder_config, salt=self.name)

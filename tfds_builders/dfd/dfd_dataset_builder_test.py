@@ -1,4 +1,5 @@
 """The dfd builder, built for real from the dummy corpus (real face videos)."""
+
 import pytest
 
 from fakenas_jax.data import face_corpus, faces
@@ -21,16 +22,21 @@ def builder(manual_dir, tmp_path_factory):
 
 def test_every_video_once_split_by_actor(builder):
   table = t.videos(builder)
-  prefix = {0: "original_sequences/actors/c23/videos/",
-            1: "manipulated_sequences/DeepFakeDetection/c23/videos/"}
+  prefix = {
+    0: "original_sequences/actors/c23/videos/",
+    1: "manipulated_sequences/DeepFakeDetection/c23/videos/",
+  }
   assert set().union(*map(set, table.values())) == (
-      {prefix[0] + name for name in dummy_data.REALS}
-      | {prefix[1] + name for name in dummy_data.FAKES})
+    {prefix[0] + name for name in dummy_data.REALS}
+    | {prefix[1] + name for name in dummy_data.FAKES}
+  )
   actors = {split: {v["identity"] for v in videos.values()} for split, videos in table.items()}
   assert [len(actors[split]) for split in face_corpus.SPLITS] == [3, 1, 1]
   assert len(set().union(*actors.values())) == 5
-  assert t.skipped_by_item(builder) == {prefix[0] + dummy_data.CORRUPT: "cannot open",
-                                        prefix[0] + dummy_data.FACELESS: "no face in any frame"}
+  assert t.skipped_by_item(builder) == {
+    prefix[0] + dummy_data.CORRUPT: "cannot open",
+    prefix[0] + dummy_data.FACELESS: "no face in any frame",
+  }
 
 
 def test_identities_frames_and_mask_sources(builder):

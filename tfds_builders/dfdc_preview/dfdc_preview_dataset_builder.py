@@ -16,6 +16,7 @@ For BiG-Arts's cross-dataset table the whole corpus is tested (all three splits)
     python -m fakenas_jax.prepare --dataset=dfdc_preview/ratio_811 \
         --manual_dir=~/data/dfdc_preview --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,11 @@ import tensorflow_datasets as tfds
 from fakenas_jax.data import face_corpus
 
 INDEX = "dataset.json"
-FOLDER_METHODS = {"original_videos": face_corpus.REAL_METHOD, "method_A": "method_a",
-                  "method_B": "method_b"}
+FOLDER_METHODS = {
+  "original_videos": face_corpus.REAL_METHOD,
+  "method_A": "method_a",
+  "method_B": "method_b",
+}
 LABELS = {"real": 0, "fake": 1}
 SETS = {"train": "train", "test": "test"}
 
@@ -76,10 +80,14 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
   BUILDER_CONFIGS = [
-      DFDCPreviewConfig(name="official", protocol="official",
-                        description="The `set` of dataset.json; 8:2 train/validation."),
-      DFDCPreviewConfig(name="ratio_811", protocol="ratio",
-                        description="FD-NAS: identity-disjoint 8:1:1 split."),
+    DFDCPreviewConfig(
+      name="official",
+      protocol="official",
+      description="The `set` of dataset.json; 8:2 train/validation.",
+    ),
+    DFDCPreviewConfig(
+      name="ratio_811", protocol="ratio", description="FD-NAS: identity-disjoint 8:1:1 split."
+    ),
   ]
   DEFAULT_CONFIG_NAME = "official"
 
@@ -91,22 +99,36 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     for relative, entry in sorted(read_index(manual_dir / INDEX).items()):
       folder = pathlib.PurePosixPath(relative).parts[0]
       problem = None
-      if not isinstance(entry, dict) or entry.get("label") not in LABELS or (
-          entry.get("set") not in SETS):
+      if (
+        not isinstance(entry, dict)
+        or entry.get("label") not in LABELS
+        or (entry.get("set") not in SETS)
+      ):
         problem = "entry needs 'label' in {real, fake} and 'set' in {train, test}"
       elif folder not in FOLDER_METHODS:
         problem = f"not in {', '.join(FOLDER_METHODS)}"
       elif (LABELS[entry["label"]] == 0) != (folder == "original_videos"):
         problem = f"label {entry['label']!r} contradicts the folder {folder}"
       if problem:
-        self.skipped.append({"split": str(entry.get("set", "")) if isinstance(entry, dict)
-                             else "", "item": relative, "reason": problem})
+        self.skipped.append(
+          {
+            "split": str(entry.get("set", "")) if isinstance(entry, dict) else "",
+            "item": relative,
+            "reason": problem,
+          }
+        )
         continue
       path = manual_dir / relative
-      items.append(face_corpus.VideoItem(
-          path=str(path), label=LABELS[entry["label"]],
-          video_id=face_corpus.relative_id(path, manual_dir), method=FOLDER_METHODS[folder],
-          split=SETS[entry["set"]], identity=identity_of(relative)))
+      items.append(
+        face_corpus.VideoItem(
+          path=str(path),
+          label=LABELS[entry["label"]],
+          video_id=face_corpus.relative_id(path, manual_dir),
+          method=FOLDER_METHODS[folder],
+          split=SETS[entry["set"]],
+          identity=identity_of(relative),
+        )
+      )
     config = self.builder_config
     if config.protocol == "ratio":
       return face_corpus.ratio_splits(items, config, salt=self.name)

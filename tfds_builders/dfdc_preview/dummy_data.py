@@ -5,6 +5,7 @@ Participants 100-104 with real videos in `original_videos/` and face swaps in `m
 disk, an entry whose label contradicts its folder and one with an unknown `set`; one real video
 is corrupt and one shows no face.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,16 @@ from tfds_builders import face_corpus_testing as media
 # path -> (label, set, person, target video of a fake or None, donor or None)
 _REAL = "original_videos/{0}/{0}_A/{1}.mp4"
 VIDEOS = {
-    "original_videos/100/100_A/0001.mp4": ("real", "train", 100, None, None),
-    "original_videos/101/101_A/0002.mp4": ("real", "train", 101, None, None),
-    "original_videos/102/102_A/0003.mp4": ("real", "train", 102, None, None),
-    "original_videos/103/103_A/0004.mp4": ("real", "test", 103, None, None),
-    "original_videos/104/104_A/0005.mp4": ("real", "train", 104, None, None),
-    "method_A/100/100_A/0006.mp4": ("fake", "train", 100, _REAL.format("100", "0001"), 101),
-    "method_B/101/101_B/0007.mp4": ("fake", "train", 101, _REAL.format("101", "0002"), 102),
-    "method_A/102/102_A/0008.mp4": ("fake", "train", 102, _REAL.format("102", "0003"), 104),
-    "method_B/103/103_B/0009.mp4": ("fake", "test", 103, _REAL.format("103", "0004"), 100),
-    "method_A/104/104_A/0010.mp4": ("fake", "train", 104, _REAL.format("104", "0005"), 103),
+  "original_videos/100/100_A/0001.mp4": ("real", "train", 100, None, None),
+  "original_videos/101/101_A/0002.mp4": ("real", "train", 101, None, None),
+  "original_videos/102/102_A/0003.mp4": ("real", "train", 102, None, None),
+  "original_videos/103/103_A/0004.mp4": ("real", "test", 103, None, None),
+  "original_videos/104/104_A/0005.mp4": ("real", "train", 104, None, None),
+  "method_A/100/100_A/0006.mp4": ("fake", "train", 100, _REAL.format("100", "0001"), 101),
+  "method_B/101/101_B/0007.mp4": ("fake", "train", 101, _REAL.format("101", "0002"), 102),
+  "method_A/102/102_A/0008.mp4": ("fake", "train", 102, _REAL.format("102", "0003"), 104),
+  "method_B/103/103_B/0009.mp4": ("fake", "test", 103, _REAL.format("103", "0004"), 100),
+  "method_A/104/104_A/0010.mp4": ("fake", "train", 104, _REAL.format("104", "0005"), 103),
 }
 MISSING = "method_A/105/105_A/0011.mp4"  # listed, fake, test; not on disk
 CONTRADICTION = "method_B/100/100_B/0012.mp4"  # listed as real

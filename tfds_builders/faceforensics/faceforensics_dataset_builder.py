@@ -19,6 +19,7 @@ from the difference with the aligned real video of the target (same compression)
     python -m fakenas_jax.prepare --dataset=faceforensics/all_c23 --manual_dir=~/data/FF++ \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,11 +32,11 @@ import tensorflow_datasets as tfds
 from fakenas_jax.data import face_corpus
 
 METHOD_FOLDERS = {
-    "deepfakes": "Deepfakes",
-    "face2face": "Face2Face",
-    "faceswap": "FaceSwap",
-    "neuraltextures": "NeuralTextures",
-    "faceshifter": "FaceShifter",
+  "deepfakes": "Deepfakes",
+  "face2face": "Face2Face",
+  "faceswap": "FaceSwap",
+  "neuraltextures": "NeuralTextures",
+  "faceshifter": "FaceShifter",
 }
 PAPER_METHODS = ("deepfakes", "face2face", "faceswap", "neuraltextures")
 COMPRESSIONS = ("raw", "c23", "c40")
@@ -68,22 +69,29 @@ class FaceForensicsConfig(face_corpus.FaceCorpusConfig):
     super().__post_init__()
     unknown = sorted(set(self.methods) - set(METHOD_FOLDERS))
     if unknown or not self.methods:
-      raise ValueError(f"methods must be a non-empty subset of {', '.join(METHOD_FOLDERS)}, "
-                       f"got {self.methods}")
+      raise ValueError(
+        f"methods must be a non-empty subset of {', '.join(METHOD_FOLDERS)}, got {self.methods}"
+      )
     if self.compression not in COMPRESSIONS:
-      raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, "
-                       f"got {self.compression!r}")
+      raise ValueError(
+        f"compression must be one of {', '.join(COMPRESSIONS)}, got {self.compression!r}"
+      )
     if self.protocol != "official":
-      raise ValueError("FaceForensics++ has official splits only: protocol must be 'official', "
-                       f"got {self.protocol!r}")
+      raise ValueError(
+        "FaceForensics++ has official splits only: protocol must be 'official', "
+        f"got {self.protocol!r}"
+      )
 
 
 def _config(method: str, compression: str) -> FaceForensicsConfig:
   methods = PAPER_METHODS if method == "all" else (method,)
   names = ", ".join(METHOD_FOLDERS[m] for m in methods)
   return FaceForensicsConfig(
-      name=f"{method}_{compression}", methods=methods, compression=compression,
-      description=f"FaceForensics++ {compression}: real videos and {names}.")
+    name=f"{method}_{compression}",
+    methods=methods,
+    compression=compression,
+    description=f"FaceForensics++ {compression}: real videos and {names}.",
+  )
 
 
 def read_split_pairs(path: pathlib.Path) -> list[tuple[str, str]]:
@@ -93,10 +101,12 @@ def read_split_pairs(path: pathlib.Path) -> list[tuple[str, str]]:
   except (OSError, ValueError) as error:
     raise face_corpus.ManualDirError(f"{path}: cannot read the split file ({error})") from None
   if not isinstance(pairs, list) or not all(
-      isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)
-      for pair in pairs):
+    isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair)
+    for pair in pairs
+  ):
     raise face_corpus.ManualDirError(
-        f"{path}: expected a JSON list of [id, id] pairs such as [[\"953\", \"974\"], ...]")
+      f'{path}: expected a JSON list of [id, id] pairs such as [["953", "974"], ...]'
+    )
   return [(a, b) for a, b in pairs]
 
 
@@ -106,31 +116,40 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
-  BUILDER_CONFIGS = [_config(method, compression)
-                     for method, compression in itertools.product(
-                         (*METHOD_FOLDERS, "all"), COMPRESSIONS)]
+  BUILDER_CONFIGS = [
+    _config(method, compression)
+    for method, compression in itertools.product((*METHOD_FOLDERS, "all"), COMPRESSIONS)
+  ]
   DEFAULT_CONFIG_NAME = "all_c23"
 
   def required_paths(self) -> list[tuple[str, ...]]:
     config = self.builder_config
     paths = [(f"original_sequences/youtube/{config.compression}/videos",)]
-    paths += [(f"manipulated_sequences/{METHOD_FOLDERS[m]}/{config.compression}/videos",)
-              for m in config.methods]
-    paths += [tuple(str(pathlib.PurePosixPath(folder, name)) for folder in SPLIT_FOLDERS)
-              for name in SPLIT_FILES.values()]
+    paths += [
+      (f"manipulated_sequences/{METHOD_FOLDERS[m]}/{config.compression}/videos",)
+      for m in config.methods
+    ]
+    paths += [
+      tuple(str(pathlib.PurePosixPath(folder, name)) for folder in SPLIT_FOLDERS)
+      for name in SPLIT_FILES.values()
+    ]
     return paths
 
   def split_pairs(self, manual_dir: pathlib.Path) -> dict[str, list[tuple[str, str]]]:
     """The official pairs of every split; an id in two splits is an error."""
     pairs, owner = {}, {}
     for split, name in SPLIT_FILES.items():
-      path = next(manual_dir / folder / name for folder in SPLIT_FOLDERS
-                  if (manual_dir / folder / name).exists())
+      path = next(
+        manual_dir / folder / name
+        for folder in SPLIT_FOLDERS
+        if (manual_dir / folder / name).exists()
+      )
       pairs[split] = read_split_pairs(path)
       for video in itertools.chain.from_iterable(pairs[split]):
         if owner.setdefault(video, split) != split:
           raise face_corpus.ManualDirError(
-              f"{path}: video {video} is in both the {owner[video]} and the {split} split files")
+            f"{path}: video {video} is in both the {owner[video]} and the {split} split files"
+          )
     return pairs
 
   def list_videos(self, manual_dir: pathlib.Path) -> list[face_corpus.VideoItem]:
@@ -140,16 +159,31 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     for split, pairs in self.split_pairs(manual_dir).items():
       for video in sorted(set(itertools.chain.from_iterable(pairs))):
         path = originals / f"{video}.mp4"
-        items.append(face_corpus.VideoItem(
-            path=str(path), label=0, video_id=face_corpus.relative_id(path, manual_dir),
-            method=face_corpus.REAL_METHOD, split=split, identity=video))
+        items.append(
+          face_corpus.VideoItem(
+            path=str(path),
+            label=0,
+            video_id=face_corpus.relative_id(path, manual_dir),
+            method=face_corpus.REAL_METHOD,
+            split=split,
+            identity=video,
+          )
+        )
       for method in config.methods:
         folder = manual_dir / "manipulated_sequences" / METHOD_FOLDERS[method]
         for target, source in sorted({fake for a, b in pairs for fake in ((a, b), (b, a))}):
           path = folder / config.compression / "videos" / f"{target}_{source}.mp4"
-          items.append(face_corpus.VideoItem(
-              path=str(path), label=1, video_id=face_corpus.relative_id(path, manual_dir),
-              method=method, split=split, identity=target, source_identity=source,
+          items.append(
+            face_corpus.VideoItem(
+              path=str(path),
+              label=1,
+              video_id=face_corpus.relative_id(path, manual_dir),
+              method=method,
+              split=split,
+              identity=target,
+              source_identity=source,
               source_path=str(originals / f"{target}.mp4"),
-              mask_path=str(folder / "masks" / "videos" / f"{target}_{source}.mp4")))
+              mask_path=str(folder / "masks" / "videos" / f"{target}_{source}.mp4"),
+            )
+          )
     return items

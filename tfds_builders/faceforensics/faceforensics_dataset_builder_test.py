@@ -1,4 +1,5 @@
 """The faceforensics builder, built for real from the dummy corpus (real face videos)."""
+
 import itertools
 import json
 
@@ -22,9 +23,11 @@ def corpus(tmp_path_factory):
 
   def build(config):
     if config not in builds:
-      builds[config] = t.build(f"faceforensics/{config}", manual_dir, data_dir,
-                               frames_per_video=FRAMES)
+      builds[config] = t.build(
+        f"faceforensics/{config}", manual_dir, data_dir, frames_per_video=FRAMES
+      )
     return builds[config]
+
   return build
 
 
@@ -40,10 +43,13 @@ def _expected(methods, compression):
       for a, b in pairs:
         for target, source in ((a, b), (b, a)):
           if {target, source} & set(dummy_data.MISSING) or (
-              (method, f"{target}_{source}") == dummy_data.FACELESS):
+            (method, f"{target}_{source}") == dummy_data.FACELESS
+          ):
             continue
-          video_id = (f"manipulated_sequences/{ffb.METHOD_FOLDERS[method]}/{compression}/videos/"
-                      f"{target}_{source}")
+          video_id = (
+            f"manipulated_sequences/{ffb.METHOD_FOLDERS[method]}/{compression}/videos/"
+            f"{target}_{source}"
+          )
           videos[video_id] = (1, method, target, source)
     expected[split] = videos
   return expected
@@ -51,8 +57,9 @@ def _expected(methods, compression):
 
 def test_configs_are_every_method_times_every_compression():
   names = [config.name for config in ffb.Builder.BUILDER_CONFIGS]
-  assert sorted(names) == sorted(f"{m}_{c}" for m in (*ffb.METHOD_FOLDERS, "all")
-                                 for c in ("raw", "c23", "c40"))
+  assert sorted(names) == sorted(
+    f"{m}_{c}" for m in (*ffb.METHOD_FOLDERS, "all") for c in ("raw", "c23", "c40")
+  )
   configs = {config.name: config for config in ffb.Builder.BUILDER_CONFIGS}
   assert configs["all_c40"].methods == ("deepfakes", "face2face", "faceswap", "neuraltextures")
   assert configs["faceshifter_raw"].methods == ("faceshifter",)
@@ -65,21 +72,28 @@ def test_every_method_at_c23(corpus, method):
   expected = _expected(methods, "c23")
   table = t.videos(builder)
   for split, split_index in zip(face_corpus.SPLITS, range(3)):
-    got = {video_id: (v["label"], v["method"], v["identity"], v["source_identity"])
-           for video_id, v in table[split].items()}
+    got = {
+      video_id: (v["label"], v["method"], v["identity"], v["source_identity"])
+      for video_id, v in table[split].items()
+    }
     assert got == expected[split], split
     wanted_frames = faces.sample_frame_indices(t.FRAMES, FRAMES[split_index]).tolist()
     assert all(v["frames"] == wanted_frames for v in table[split].values())
   # What was skipped, and why.
   skipped = t.skipped_by_item(builder)
-  missing = {f"original_sequences/youtube/c23/videos/{v}": "file not found"
-             for v in dummy_data.MISSING}
-  missing |= {f"manipulated_sequences/{ffb.METHOD_FOLDERS[m]}/c23/videos/{a}_{b}": "file not found"
-              for m in methods for a, b in (("008", "009"), ("009", "008"))}
+  missing = {
+    f"original_sequences/youtube/c23/videos/{v}": "file not found" for v in dummy_data.MISSING
+  }
+  missing |= {
+    f"manipulated_sequences/{ffb.METHOD_FOLDERS[m]}/c23/videos/{a}_{b}": "file not found"
+    for m in methods
+    for a, b in (("008", "009"), ("009", "008"))
+  }
   missing[f"original_sequences/youtube/c23/videos/{dummy_data.CORRUPT}"] = "cannot open"
   if dummy_data.FACELESS[0] in methods:
     missing[f"manipulated_sequences/Deepfakes/c23/videos/{dummy_data.FACELESS[1]}"] = (
-        "no face in any frame")
+      "no face in any frame"
+    )
   assert skipped == missing
   assert t.report(builder)["splits"]["train"]["videos"] == len(expected["train"])
 
@@ -97,8 +111,9 @@ def test_artifact_masks(corpus, method):
       flagged = not (no_source and method not in dummy_data.MASKED_METHODS)
       assert video["masked"] == {flagged}, video_id
       for record in video["records"]:
-        hull, intrinsic, extrinsic = (t.decode_mask(record[m])
-                                      for m in ("face_hull", "intrinsic", "extrinsic"))
+        hull, intrinsic, extrinsic = (
+          t.decode_mask(record[m]) for m in ("face_hull", "intrinsic", "extrinsic")
+        )
         assert hull.shape == intrinsic.shape == extrinsic.shape == (size, size)
         assert set(np.unique(hull)) <= {0, 255} and hull.mean() > 20
         points = np.clip(np.round(record["landmarks"]).astype(int), 0, size - 1)
@@ -122,7 +137,8 @@ def test_other_compressions_of_one_method(corpus, compression):
   expected = _expected(("deepfakes",), compression)
   table = t.videos(builder)
   assert {split: set(videos) for split, videos in table.items()} == {
-      split: set(videos) for split, videos in expected.items()}
+    split: set(videos) for split, videos in expected.items()
+  }
 
 
 def test_a_missing_compression_names_the_expected_folders(tmp_path):
@@ -150,9 +166,16 @@ def test_an_id_in_two_split_files_is_refused(tmp_path):
     t.build("faceforensics/deepfakes_c23", tmp_path, tmp_path / "tfds")
 
 
-@pytest.mark.parametrize("bad", [dict(methods=("deepfakes", "nope")), dict(compression="c30"),
-                                 dict(protocol="ratio"), dict(frames_per_video=(20, 0, 10)),
-                                 dict(crop_size=8)])
+@pytest.mark.parametrize(
+  "bad",
+  [
+    dict(methods=("deepfakes", "nope")),
+    dict(compression="c30"),
+    dict(protocol="ratio"),
+    dict(frames_per_video=(20, 0, 10)),
+    dict(crop_size=8),
+  ],
+)
 def test_bad_configs_are_refused(bad):
   with pytest.raises(ValueError):
     ffb.FaceForensicsConfig(name="bad", **bad)

@@ -16,6 +16,7 @@ whatever the order or the number of worker processes.
 
     python -m fakenas_jax.prepare --dataset=synthetic_faces/studio --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,10 +26,8 @@ from typing import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
-from fakenas_jax.data import synthetic
-from fakenas_jax.data import workers
+from fakenas_jax.data import synthetic, workers
 from fakenas_jax.data.synthetic.plan import SPLITS, VideoSpec, video_specs  # noqa: F401
-
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -48,46 +47,60 @@ class SyntheticFacesConfig(tfds.core.BuilderConfig):
   def __post_init__(self):
     if self.recipe not in synthetic.RECIPES:
       raise ValueError(
-          f"Unknown recipe {self.recipe!r}; known: {', '.join(sorted(synthetic.RECIPES))}")
+        f"Unknown recipe {self.recipe!r}; known: {', '.join(sorted(synthetic.RECIPES))}"
+      )
     if self.resolution < 32:
       raise ValueError(f"resolution must be >= 32, got {self.resolution}")
     if min(self.identities) < 2 and self.fake_videos_per_identity > 0:
       raise ValueError(
-          f"every split needs >= 2 identities to make fakes, got identities={self.identities}")
+        f"every split needs >= 2 identities to make fakes, got identities={self.identities}"
+      )
     if self.frames_per_video < 1:
       raise ValueError(f"frames_per_video must be >= 1, got {self.frames_per_video}")
 
 
 def _default_config(recipe: str) -> SyntheticFacesConfig:
   return SyntheticFacesConfig(
-      name=recipe, recipe=recipe, description=synthetic.RECIPES[recipe].description)
+    name=recipe, recipe=recipe, description=synthetic.RECIPES[recipe].description
+  )
 
 
-def render_examples(spec: VideoSpec, recipe_name: str, num_frames: int,
-                    resolution: int) -> list[tuple[str, dict]]:
+def render_examples(
+  spec: VideoSpec, recipe_name: str, num_frames: int, resolution: int
+) -> list[tuple[str, dict]]:
   """Renders one video and returns its (key, example) pairs, frames already encoded."""
   recipe = synthetic.RECIPES[recipe_name]
   video = synthetic.generate_video(
-      recipe, seed=spec.seed, target_identity=spec.target_identity,
-      source_identity=None if spec.source_identity < 0 else spec.source_identity,
-      method=spec.method, num_frames=num_frames, resolution=resolution)
+    recipe,
+    seed=spec.seed,
+    target_identity=spec.target_identity,
+    source_identity=None if spec.source_identity < 0 else spec.source_identity,
+    method=spec.method,
+    num_frames=num_frames,
+    resolution=resolution,
+  )
   examples = []
   for index, frame in enumerate(video.frames):
-    examples.append((f"{spec.video_id}/{index:04d}", {
-        "image": synthetic.encode_frame(frame.image, video.quality),
-        "face_hull": synthetic.encode_frame(frame.face_hull[..., None], 0),
-        "intrinsic": synthetic.encode_frame(frame.intrinsic[..., None], 0),
-        "extrinsic": synthetic.encode_frame(frame.extrinsic[..., None], 0),
-        "label": 0 if spec.method == "real" else 1,
-        "video_id": spec.video_id,
-        "frame_index": index,
-        "method": spec.method,
-        "blending": video.blending,
-        "quality": video.quality,
-        "landmarks": frame.landmarks.astype(np.float32),
-        "identity": spec.target_identity,
-        "source_identity": spec.source_identity,
-    }))
+    examples.append(
+      (
+        f"{spec.video_id}/{index:04d}",
+        {
+          "image": synthetic.encode_frame(frame.image, video.quality),
+          "face_hull": synthetic.encode_frame(frame.face_hull[..., None], 0),
+          "intrinsic": synthetic.encode_frame(frame.intrinsic[..., None], 0),
+          "extrinsic": synthetic.encode_frame(frame.extrinsic[..., None], 0),
+          "label": 0 if spec.method == "real" else 1,
+          "video_id": spec.video_id,
+          "frame_index": index,
+          "method": spec.method,
+          "blending": video.blending,
+          "quality": video.quality,
+          "landmarks": frame.landmarks.astype(np.float32),
+          "identity": spec.target_identity,
+          "source_identity": spec.source_identity,
+        },
+      )
+    )
   return examples
 
 
@@ -96,10 +109,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   VERSION = tfds.core.Version("1.1.0")
   RELEASE_NOTES = {
-      "1.0.0": "First release.",
-      "1.1.0": "Calibrated: 160/16/16 identities x 10 frames by default; celeb swaps "
-               "synthesised at 1/1.5 resolution; wild holds face swaps only, at JPEG 75/65 "
-               "with a milder camera; graphics swaps texture at 1/2 resolution.",
+    "1.0.0": "First release.",
+    "1.1.0": "Calibrated: 160/16/16 identities x 10 frames by default; celeb swaps "
+    "synthesised at 1/1.5 resolution; wild holds face swaps only, at JPEG 75/65 "
+    "with a milder camera; graphics swaps texture at 1/2 resolution.",
   }
   BUILDER_CONFIGS = [_default_config(name) for name in ("studio", "celeb", "wild", "graphics")]
   DEFAULT_CONFIG_NAME = "studio"
@@ -112,24 +125,26 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     size = self.builder_config.resolution
     mask = lambda: tfds.features.Image(shape=(size, size, 1), encoding_format="png")
     return tfds.core.DatasetInfo(
-        builder=self,
-        description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "image": tfds.features.Image(shape=(size, size, 3)),
-            "face_hull": mask(),
-            "intrinsic": mask(),
-            "extrinsic": mask(),
-            "label": tfds.features.ClassLabel(names=["real", "fake"]),
-            "video_id": tfds.features.Text(),
-            "frame_index": np.int32,
-            "method": tfds.features.Text(),
-            "blending": tfds.features.Text(),
-            "quality": np.int32,
-            "landmarks": tfds.features.Tensor(shape=(68, 2), dtype=np.float32),
-            "identity": np.int32,
-            "source_identity": np.int32,
-        }),
-        supervised_keys=("image", "label"),
+      builder=self,
+      description=__doc__,
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Image(shape=(size, size, 3)),
+          "face_hull": mask(),
+          "intrinsic": mask(),
+          "extrinsic": mask(),
+          "label": tfds.features.ClassLabel(names=["real", "fake"]),
+          "video_id": tfds.features.Text(),
+          "frame_index": np.int32,
+          "method": tfds.features.Text(),
+          "blending": tfds.features.Text(),
+          "quality": np.int32,
+          "landmarks": tfds.features.Tensor(shape=(68, 2), dtype=np.float32),
+          "identity": np.int32,
+          "source_identity": np.int32,
+        }
+      ),
+      supervised_keys=("image", "label"),
     )
 
   def _split_generators(self, dl_manager):
@@ -138,8 +153,16 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, split: str) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
-    jobs = [(spec, config.recipe, config.frames_per_video, config.resolution)
-            for spec in video_specs(config, split)]
-    for examples in workers.map_in_workers(render_examples, jobs, num_workers=self._num_workers,
-                                           label="synthetic_faces", chunksize=4, unit="video"):
+    jobs = [
+      (spec, config.recipe, config.frames_per_video, config.resolution)
+      for spec in video_specs(config, split)
+    ]
+    for examples in workers.map_in_workers(
+      render_examples,
+      jobs,
+      num_workers=self._num_workers,
+      label="synthetic_faces",
+      chunksize=4,
+      unit="video",
+    ):
       yield from examples

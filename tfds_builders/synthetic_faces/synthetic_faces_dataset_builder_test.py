@@ -1,4 +1,5 @@
 """The synthetic_faces builder, built for real at a tiny size and read back."""
+
 import collections
 
 import cv2
@@ -38,7 +39,9 @@ def test_every_method_in_every_split(tiny_builder):
   for split in sfb.SPLITS:
     specs = sfb.video_specs(tiny_builder.builder_config, split)
     assert {s.method for s in specs} - {"real"} <= methods
-  all_specs = [s for split in sfb.SPLITS for s in sfb.video_specs(tiny_builder.builder_config, split)]
+  all_specs = [
+    s for split in sfb.SPLITS for s in sfb.video_specs(tiny_builder.builder_config, split)
+  ]
   assert {s.method for s in all_specs} - {"real"} == methods
 
 
@@ -80,7 +83,8 @@ def test_splits_are_identity_disjoint(tiny_builder):
   for split in sfb.SPLITS:
     records = _raw_records(tiny_builder, split)
     identities[split] = {int(r["identity"]) for r in records} | {
-        int(r["source_identity"]) for r in records if int(r["source_identity"]) >= 0}
+      int(r["source_identity"]) for r in records if int(r["source_identity"]) >= 0
+    }
   assert not identities["train"] & identities["validation"]
   assert not identities["train"] & identities["test"]
   assert not identities["validation"] & identities["test"]
@@ -95,16 +99,29 @@ def test_images_decode_to_the_configured_size(tiny_builder):
 
 
 def _all_bytes(builder):
-  return {split: sorted((r["video_id"], int(r["frame_index"]), r["image"], r["intrinsic"])
-                        for r in _raw_records(builder, split)) for split in sfb.SPLITS}
+  return {
+    split: sorted(
+      (r["video_id"], int(r["frame_index"]), r["image"], r["intrinsic"])
+      for r in _raw_records(builder, split)
+    )
+    for split in sfb.SPLITS
+  }
 
 
 def test_same_seed_gives_identical_bytes_whatever_the_workers(tiny_builder, tmp_path):
-  overrides = {field: getattr(tiny_builder.builder_config, field)
-               for field in ("identities", "real_videos_per_identity", "fake_videos_per_identity",
-                             "frames_per_video", "resolution")}
-  preparation.prepare("synthetic_faces/studio", tmp_path, overrides=overrides,
-                      builder_kwargs={"num_workers": 2})
+  overrides = {
+    field: getattr(tiny_builder.builder_config, field)
+    for field in (
+      "identities",
+      "real_videos_per_identity",
+      "fake_videos_per_identity",
+      "frames_per_video",
+      "resolution",
+    )
+  }
+  preparation.prepare(
+    "synthetic_faces/studio", tmp_path, overrides=overrides, builder_kwargs={"num_workers": 2}
+  )
   again = corpora.load_builder("synthetic_faces/studio", str(tmp_path), **overrides)
   assert _all_bytes(again) == _all_bytes(tiny_builder)
 
@@ -113,8 +130,9 @@ def test_another_seed_gives_other_frames(tiny_builder):
   config = tiny_builder.builder_config
   spec = sfb.video_specs(config, "train")[0]
   a = sfb.render_examples(spec, config.recipe, 2, 32)
-  b = sfb.render_examples(sfb.VideoSpec(**{**spec.__dict__, "seed": (1,) + spec.seed[1:]}),
-                          config.recipe, 2, 32)
+  b = sfb.render_examples(
+    sfb.VideoSpec(**{**spec.__dict__, "seed": (1,) + spec.seed[1:]}), config.recipe, 2, 32
+  )
   assert a[0][1]["image"] != b[0][1]["image"]
 
 
@@ -125,7 +143,9 @@ def test_configs_are_distinct_corpora():
   assert len(recipes) == len(names)
 
 
-@pytest.mark.parametrize("bad", [dict(recipe="nope"), dict(resolution=8), dict(identities=(1, 1, 1))])
+@pytest.mark.parametrize(
+  "bad", [dict(recipe="nope"), dict(resolution=8), dict(identities=(1, 1, 1))]
+)
 def test_bad_configs_are_refused(bad):
   with pytest.raises(ValueError):
     sfb.SyntheticFacesConfig(name="bad", **bad)

@@ -1,11 +1,11 @@
 """The synthetic_speech builder, built for real at its tiny size and read back."""
+
 import collections
 
 import numpy as np
 import pytest
 
-from fakenas_jax.data import corpora, preparation
-from fakenas_jax.data import synthetic_speech
+from fakenas_jax.data import corpora, preparation, synthetic_speech
 from tfds_builders.synthetic_speech import synthetic_speech_dataset_builder as ssb
 
 SPEC = "synthetic_speech/tiny"
@@ -70,10 +70,12 @@ def test_stored_audio_is_the_generator_output(tiny):
 
 def test_same_bytes_whatever_the_workers(tiny, tmp_path):
   overrides = dict(speakers=(1, 1, 1), bonafide_per_speaker=1, spoofs_per_attack=1)
-  preparation.prepare(SPEC, tmp_path / "one", overrides=overrides,
-                      builder_kwargs={"num_workers": 1})
-  preparation.prepare(SPEC, tmp_path / "two", overrides=overrides,
-                      builder_kwargs={"num_workers": 2})
+  preparation.prepare(
+    SPEC, tmp_path / "one", overrides=overrides, builder_kwargs={"num_workers": 1}
+  )
+  preparation.prepare(
+    SPEC, tmp_path / "two", overrides=overrides, builder_kwargs={"num_workers": 2}
+  )
   one = corpora.load_builder(SPEC, str(tmp_path / "one"), **overrides)
   two = corpora.load_builder(SPEC, str(tmp_path / "two"), **overrides)
   for split in ssb.SPLITS:
@@ -82,8 +84,9 @@ def test_same_bytes_whatever_the_workers(tiny, tmp_path):
     assert a == b
 
 
-@pytest.mark.parametrize("bad", [dict(speakers=(1, 0, 1)), dict(bonafide_per_speaker=0),
-                                 dict(seconds=(3.0, 1.0))])
+@pytest.mark.parametrize(
+  "bad", [dict(speakers=(1, 0, 1)), dict(bonafide_per_speaker=0), dict(seconds=(3.0, 1.0))]
+)
 def test_bad_configs_are_refused(bad):
   with pytest.raises(ValueError):
     ssb.SyntheticSpeechConfig(name="bad", **bad)

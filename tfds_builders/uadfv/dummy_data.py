@@ -4,6 +4,7 @@ People 0000-0004, each with `real/<NNNN>.mp4` and the face swap `fake/<NNNN>_fak
 it; `fake/0003_fake.mp4` is corrupt and `real/0004.mp4` shows no face (both people keep a good
 video).
 """
+
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ UADFV has no official split. The one config, `ratio_811`, splits it 8:1:1 by ide
     python -m fakenas_jax.prepare --dataset=uadfv --manual_dir=~/data/UADFV \
         --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,9 @@ class UADFVConfig(face_corpus.FaceCorpusConfig):
   def __post_init__(self):
     super().__post_init__()
     if self.protocol != "ratio":
-      raise ValueError(f"UADFV has no official split: protocol must be 'ratio', got "
-                       f"{self.protocol!r}")
+      raise ValueError(
+        f"UADFV has no official split: protocol must be 'ratio', got {self.protocol!r}"
+      )
 
 
 class Builder(face_corpus.FaceVideoCorpusBuilder):
@@ -48,8 +50,9 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
-  BUILDER_CONFIGS = [UADFVConfig(name="ratio_811", protocol="ratio",
-                                 description="Identity-disjoint 8:1:1 split.")]
+  BUILDER_CONFIGS = [
+    UADFVConfig(name="ratio_811", protocol="ratio", description="Identity-disjoint 8:1:1 split.")
+  ]
   DEFAULT_CONFIG_NAME = "ratio_811"
 
   def required_paths(self) -> list[tuple[str, ...]]:
@@ -59,10 +62,17 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
     items = []
     for folder, label in (("real", 0), ("fake", 1)):
       for path in sorted((manual_dir / folder).glob("*.mp4")):
-        identity = path.stem[:-len(FAKE_SUFFIX)] if label and path.stem.endswith(
-            FAKE_SUFFIX) else path.stem
-        items.append(face_corpus.VideoItem(
-            path=str(path), label=label, video_id=face_corpus.relative_id(path, manual_dir),
-            method=METHOD if label else face_corpus.REAL_METHOD, split="train",
-            identity=identity))
+        identity = (
+          path.stem[: -len(FAKE_SUFFIX)] if label and path.stem.endswith(FAKE_SUFFIX) else path.stem
+        )
+        items.append(
+          face_corpus.VideoItem(
+            path=str(path),
+            label=label,
+            video_id=face_corpus.relative_id(path, manual_dir),
+            method=METHOD if label else face_corpus.REAL_METHOD,
+            split="train",
+            identity=identity,
+          )
+        )
     return face_corpus.ratio_splits(items, self.builder_config, salt=self.name)

@@ -1,4 +1,5 @@
 """The uadfv builder, built for real from the dummy corpus (real face videos)."""
+
 import pytest
 
 from fakenas_jax.data import face_corpus, faces
@@ -24,8 +25,10 @@ def test_split_by_person_with_both_videos_together(builder):
   expected |= {f"fake/{p}_fake" for p in dummy_data.PEOPLE}
   expected -= {dummy_data.CORRUPT, dummy_data.FACELESS}
   assert set().union(*map(set, table.values())) == expected
-  assert t.skipped_by_item(builder) == {dummy_data.CORRUPT: "cannot open",
-                                        dummy_data.FACELESS: "no face in any frame"}
+  assert t.skipped_by_item(builder) == {
+    dummy_data.CORRUPT: "cannot open",
+    dummy_data.FACELESS: "no face in any frame",
+  }
 
 
 def test_labels_frames_and_no_masks_for_fakes(builder):

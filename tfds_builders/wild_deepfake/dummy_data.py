@@ -5,6 +5,7 @@ Archives 1-4 of `real_train` and `fake_train` and archive 1 of `real_test` and `
 `real_train/1/real/2` shows no face and `fake_train/1/fake/1` holds files no decoder reads (in
 archives that also hold good sequences, so every split group has a usable one).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,18 +15,18 @@ from tfds_builders import face_corpus_testing as media
 
 # sequence folder -> (person, donor or None)
 SEQUENCES = {
-    "real_train/1/real/0": (20, None),
-    "real_train/1/real/1": (20, None),
-    "real_train/2/real/0": (30, None),
-    "real_train/3/real/0": (21, None),
-    "real_train/4/real/0": (22, None),
-    "fake_train/1/fake/0": (23, 24),
-    "fake_train/2/fake/0": (25, 20),
-    "fake_train/3/fake/0": (31, 28),  # lfw_1 onto this head scores ~0: not a face to dlib
-    "fake_train/4/fake/0": (26, 21),
-    "real_test/1/real/0": (27, None),
-    "fake_test/1/fake/0": (28, 29),
-    "fake_test/1/fake/1": (28, 22),
+  "real_train/1/real/0": (20, None),
+  "real_train/1/real/1": (20, None),
+  "real_train/2/real/0": (30, None),
+  "real_train/3/real/0": (21, None),
+  "real_train/4/real/0": (22, None),
+  "fake_train/1/fake/0": (23, 24),
+  "fake_train/2/fake/0": (25, 20),
+  "fake_train/3/fake/0": (31, 28),  # lfw_1 onto this head scores ~0: not a face to dlib
+  "fake_train/4/fake/0": (26, 21),
+  "real_test/1/real/0": (27, None),
+  "fake_test/1/fake/0": (28, 29),
+  "fake_test/1/fake/1": (28, 22),
 }
 FACELESS = "real_train/1/real/2"
 CORRUPT = "fake_train/1/fake/1"

@@ -18,6 +18,7 @@ Configs (splits):
     python -m fakenas_jax.prepare --dataset=wild_deepfake/official \
         --manual_dir=~/data/deepfake_in_the_wild --data_dir=~/tensorflow_datasets
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,10 +30,10 @@ import tensorflow_datasets as tfds
 from fakenas_jax.data import face_corpus
 
 CATEGORIES = {  # folder -> (label, official split)
-    "real_train": (0, "train"),
-    "fake_train": (1, "train"),
-    "real_test": (0, "test"),
-    "fake_test": (1, "test"),
+  "real_train": (0, "train"),
+  "fake_train": (1, "train"),
+  "real_test": (0, "test"),
+  "fake_test": (1, "test"),
 }
 METHOD = "wild_deepfake"
 
@@ -77,10 +78,16 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = MANUAL_DOWNLOAD_INSTRUCTIONS
   BUILDER_CONFIGS = [
-      WildDeepfakeConfig(name="official", protocol="official",
-                         description="Official train/test; 8:2 train/validation by archive."),
-      WildDeepfakeConfig(name="ratio_811", protocol="ratio",
-                         description="FD-NAS: 8:1:1 split of all sequences by archive."),
+    WildDeepfakeConfig(
+      name="official",
+      protocol="official",
+      description="Official train/test; 8:2 train/validation by archive.",
+    ),
+    WildDeepfakeConfig(
+      name="ratio_811",
+      protocol="ratio",
+      description="FD-NAS: 8:1:1 split of all sequences by archive.",
+    ),
   ]
   DEFAULT_CONFIG_NAME = "official"
 
@@ -93,13 +100,21 @@ class Builder(face_corpus.FaceVideoCorpusBuilder):
       folders = sequence_folders(manual_dir / category)
       if not folders and any((manual_dir / category).glob("*.tar*")):
         raise face_corpus.ManualDirError(
-            f"{manual_dir / category} holds archives but no extracted frames; extract them "
-            f"first:\n{MANUAL_DOWNLOAD_INSTRUCTIONS}")
+          f"{manual_dir / category} holds archives but no extracted frames; extract them "
+          f"first:\n{MANUAL_DOWNLOAD_INSTRUCTIONS}"
+        )
       for folder in folders:
-        items.append(face_corpus.VideoItem(
-            path=str(folder), label=label, video_id=folder.relative_to(manual_dir).as_posix(),
-            method=METHOD if label else face_corpus.REAL_METHOD, split=split))
+        items.append(
+          face_corpus.VideoItem(
+            path=str(folder),
+            label=label,
+            video_id=folder.relative_to(manual_dir).as_posix(),
+            method=METHOD if label else face_corpus.REAL_METHOD,
+            split=split,
+          )
+        )
     config = self.builder_config
-    split = face_corpus.ratio_splits if config.protocol == "ratio" else (
-        face_corpus.hold_out_validation)
+    split = (
+      face_corpus.ratio_splits if config.protocol == "ratio" else (face_corpus.hold_out_validation)
+    )
     return split(items, config, salt=self.name, group_of=archive_of)

@@ -1,4 +1,5 @@
 """The wild_deepfake builder, built for real from the dummy corpus (PNG face sequences)."""
+
 import pytest
 
 from fakenas_jax.data import face_corpus, faces
@@ -13,8 +14,10 @@ FRAMES = (3, 2, 2)
 def corpus(tmp_path_factory):
   manual_dir = dummy_data.write_dummy_corpus(tmp_path_factory.mktemp("wild"))
   data_dir = tmp_path_factory.mktemp("tfds")
-  return {name: t.build(f"wild_deepfake/{name}", manual_dir, data_dir, frames_per_video=FRAMES)
-          for name in ("official", "ratio_811")}
+  return {
+    name: t.build(f"wild_deepfake/{name}", manual_dir, data_dir, frames_per_video=FRAMES)
+    for name in ("official", "ratio_811")
+  }
 
 
 def _archive(video_id):
@@ -30,8 +33,10 @@ def test_official_splits_follow_the_folders(corpus):
   train_archives = {_archive(v) for v in table["train"]}
   validation_archives = {_archive(v) for v in table["validation"]}
   assert validation_archives and not train_archives & validation_archives
-  assert t.skipped_by_item(builder) == {dummy_data.FACELESS: "no face in any frame",
-                                        dummy_data.CORRUPT: "no frame decodes"}
+  assert t.skipped_by_item(builder) == {
+    dummy_data.FACELESS: "no face in any frame",
+    dummy_data.CORRUPT: "no frame decodes",
+  }
 
 
 def test_labels_frames_and_mask_flags(corpus):

@@ -13,6 +13,7 @@ models of `face-recognition-models`, loaded lazily), `detection` (HOG face boxes
 `artifacts` (BiG-Arts M_in / M_ex of real fakes), `config` (`FaceCropConfig`), `process`
 (`process_video`), `png` (`encode_png`), `photos` and `dummy_videos` (real-face test videos).
 """
+
 from fakenas_jax.data.faces.config import FaceCropConfig
 from fakenas_jax.data.faces.models import FaceModelsMissingError
 from fakenas_jax.data.faces.png import encode_png
@@ -20,6 +21,12 @@ from fakenas_jax.data.faces.process import FaceExample, ProcessedVideo, process_
 from fakenas_jax.data.faces.video_io import VideoReadError, sample_frame_indices
 
 __all__ = [
-    "FaceCropConfig", "FaceExample", "FaceModelsMissingError", "ProcessedVideo", "VideoReadError",
-    "encode_png", "process_video", "sample_frame_indices",
+  "FaceCropConfig",
+  "FaceExample",
+  "FaceModelsMissingError",
+  "ProcessedVideo",
+  "VideoReadError",
+  "encode_png",
+  "process_video",
+  "sample_frame_indices",
 ]

@@ -9,6 +9,7 @@ opened to remove isolated specks, and only its substantial connected regions (at
 With an official mask video (FaceForensics++ `masks/videos`), M_in is the hull of the mask's
 bright pixels instead. M_ex = D(M_in) - E(M_in) in both cases.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -41,16 +42,20 @@ def substantial_regions(changed: np.ndarray) -> np.ndarray:
 
 def _hull(region: np.ndarray) -> np.ndarray:
   points = cv2.findNonZero(region.astype(np.uint8))
-  return masks.convex_hull_mask(np.zeros((0, 2)) if points is None else points.reshape(-1, 2),
-                                region.shape[0])
+  return masks.convex_hull_mask(
+    np.zeros((0, 2)) if points is None else points.reshape(-1, 2), region.shape[0]
+  )
 
 
-def intrinsic_from_source(fake_crop: np.ndarray, source_crop: np.ndarray,
-                          threshold: int) -> np.ndarray:
+def intrinsic_from_source(
+  fake_crop: np.ndarray, source_crop: np.ndarray, threshold: int
+) -> np.ndarray:
   """M_in (BiG-Arts §3.1) of a fake crop and its source crop (same box), uint8 (S, S) {0, 255}."""
   if fake_crop.shape != source_crop.shape or fake_crop.ndim != 3:
-    raise ValueError(f"fake and source crops must be equal (S, S, 3) arrays, got "
-                     f"{fake_crop.shape} and {source_crop.shape}")
+    raise ValueError(
+      f"fake and source crops must be equal (S, S, 3) arrays, got "
+      f"{fake_crop.shape} and {source_crop.shape}"
+    )
   sigma = _smoothing_sigma(fake_crop.shape[0])
   fake = cv2.GaussianBlur(fake_crop.astype(np.float32), (0, 0), sigma)
   source = cv2.GaussianBlur(source_crop.astype(np.float32), (0, 0), sigma)

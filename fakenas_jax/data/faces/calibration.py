@@ -7,6 +7,7 @@ Positives: the real face photographs of `photos` (with their known face box) and
 the dummy face videos made from every photo. `scripts/calibrate_face_detector.py` prints the
 scores; the tests check the default threshold finds no face on any negative.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,10 +15,29 @@ from skimage import data
 
 from fakenas_jax.data.faces import dummy_videos, photos
 
-NEGATIVE_IMAGES = ("brick", "grass", "gravel", "cell", "chelsea", "checkerboard", "clock",
-                   "coffee", "coins", "colorwheel", "horse", "hubble_deep_field",
-                   "immunohistochemistry", "logo", "microaneurysms", "moon",
-                   "page", "shepp_logan_phantom", "retina", "rocket", "text")
+NEGATIVE_IMAGES = (
+  "brick",
+  "grass",
+  "gravel",
+  "cell",
+  "chelsea",
+  "checkerboard",
+  "clock",
+  "coffee",
+  "coins",
+  "colorwheel",
+  "horse",
+  "hubble_deep_field",
+  "immunohistochemistry",
+  "logo",
+  "microaneurysms",
+  "moon",
+  "page",
+  "shepp_logan_phantom",
+  "retina",
+  "rocket",
+  "text",
+)
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -35,12 +55,13 @@ def negatives() -> dict[str, np.ndarray]:
   images = {name: _rgb(getattr(data, name)()) for name in NEGATIVE_IMAGES}
   images["stereo_motorcycle"] = _rgb(data.stereo_motorcycle()[0])
   patches = data.lfw_subset()[100:]  # the subset's non-face patches
-  rows = [np.concatenate(list(patches[i:i + 10]), axis=1) for i in range(0, 100, 10)]
+  rows = [np.concatenate(list(patches[i : i + 10]), axis=1) for i in range(0, 100, 10)]
   mosaic = np.kron(np.concatenate(rows, axis=0), np.ones((2, 2)))
   images["lfw_non_faces_mosaic"] = _rgb(mosaic)
   for seed in range(3):
-    for index, frame in enumerate(dummy_videos.faceless_video_frames(
-        num_frames=4, size=(160, 120), seed=seed)):
+    for index, frame in enumerate(
+      dummy_videos.faceless_video_frames(num_frames=4, size=(160, 120), seed=seed)
+    ):
       images[f"faceless_video_{seed}_{index}"] = frame
   return images
 
@@ -53,9 +74,8 @@ def positives() -> dict[str, tuple[np.ndarray, tuple | None]]:
     images[name] = (photo.image, photo.face_box)
   for name in photos.PHOTOS:
     for seed in range(2):
-      for index, frame in enumerate(dummy_videos.face_video_frames(
-          num_frames=3, size=(160, 120), seed=seed, photo=name)):
+      for index, frame in enumerate(
+        dummy_videos.face_video_frames(num_frames=3, size=(160, 120), seed=seed, photo=name)
+      ):
         images[f"video_{name}_{seed}_{index}"] = (frame, None)
   return images
-
-

@@ -1,4 +1,5 @@
 """`FaceCropConfig`: how the face pipeline samples frames and crops faces."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ The crop square keeps its size and centre at the frame border: pixels outside th
 padded with zeros (black), never clipped away, so a face near the border keeps its scale and
 position in the crop and landmarks map into the crop by one scale and shift.
 """
+
 from __future__ import annotations
 
 import cv2
@@ -23,8 +24,11 @@ def square_crop_box(face_box: np.ndarray, margin: float) -> tuple[int, int, int]
   side = max(width, height) * (1.0 + 2.0 * margin)
   centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
   side_pixels = max(1, int(round(side)))
-  return (int(round(centre_x - side_pixels / 2)), int(round(centre_y - side_pixels / 2)),
-          side_pixels)
+  return (
+    int(round(centre_x - side_pixels / 2)),
+    int(round(centre_y - side_pixels / 2)),
+    side_pixels,
+  )
 
 
 def crop_square(image: np.ndarray, crop_box: tuple[int, int, int], crop_size: int) -> np.ndarray:
@@ -36,14 +40,15 @@ def crop_square(image: np.ndarray, crop_box: tuple[int, int, int], crop_size: in
   x1, y1 = min(left + side, width), min(top + side, height)
   square = np.zeros((side, side) + image.shape[2:], image.dtype)
   if x1 > x0 and y1 > y0:
-    square[y0 - top:y1 - top, x0 - left:x1 - left] = image[y0:y1, x0:x1]
+    square[y0 - top : y1 - top, x0 - left : x1 - left] = image[y0:y1, x0:x1]
   interpolation = cv2.INTER_AREA if side > crop_size else cv2.INTER_LINEAR
   resized = cv2.resize(square, (crop_size, crop_size), interpolation=interpolation)
   return resized.reshape((crop_size, crop_size) + image.shape[2:])
 
 
-def to_crop_coordinates(points: np.ndarray, crop_box: tuple[int, int, int],
-                        crop_size: int) -> np.ndarray:
+def to_crop_coordinates(
+  points: np.ndarray, crop_box: tuple[int, int, int], crop_size: int
+) -> np.ndarray:
   """Frame pixel coordinates (N, 2) (x, y) -> crop pixel coordinates, float32.
 
   Pixel centres are at integers in both (OpenCV's resize convention):

@@ -14,6 +14,7 @@ frames (score 0.03) and on the badge of the astronaut's suit, while true faces s
 `detector='cnn'` is dlib's MMOD CNN face detector (weights of `face-recognition-models`):
 better on turned and small faces, ~10-50x slower on a CPU.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,9 @@ def _check_rgb(image: np.ndarray) -> None:
     raise ValueError(f"image must be uint8 (H, W, 3) RGB, got {image.dtype} {image.shape}")
 
 
-def detect_faces_scored(image: np.ndarray, *, min_score: float | None = None,
-                        detector: str = "hog") -> list[tuple[np.ndarray, float]]:
+def detect_faces_scored(
+  image: np.ndarray, *, min_score: float | None = None, detector: str = "hog"
+) -> list[tuple[np.ndarray, float]]:
   """(box, score) of every face scoring above `min_score` (the detector's default when None)
   in an RGB frame, largest first (float64 (4,) boxes)."""
   _check_rgb(image)
@@ -70,14 +72,28 @@ def detect_faces_scored(image: np.ndarray, *, min_score: float | None = None,
     found = models.cnn_face_detector()(np.ascontiguousarray(small), upsampling)
     rectangles = [d.rect for d in found]
     scores = [d.confidence for d in found]
-  scored = [(np.array([r.left() * scale_x, r.top() * scale_y, (r.right() + 1) * scale_x,
-                       (r.bottom() + 1) * scale_y], np.float64), float(score))
-            for r, score in zip(rectangles, scores) if score > min_score]
+  scored = [
+    (
+      np.array(
+        [
+          r.left() * scale_x,
+          r.top() * scale_y,
+          (r.right() + 1) * scale_x,
+          (r.bottom() + 1) * scale_y,
+        ],
+        np.float64,
+      ),
+      float(score),
+    )
+    for r, score in zip(rectangles, scores)
+    if score > min_score
+  ]
   return sorted(scored, key=lambda item: -box_area(item[0]))
 
 
-def detect_faces(image: np.ndarray, *, min_score: float | None = None,
-                 detector: str = "hog") -> list[np.ndarray]:
+def detect_faces(
+  image: np.ndarray, *, min_score: float | None = None, detector: str = "hog"
+) -> list[np.ndarray]:
   """Every face found in an RGB frame (`detect_faces_scored`), largest first."""
   return [box for box, _ in detect_faces_scored(image, min_score=min_score, detector=detector)]
 
@@ -87,8 +103,9 @@ def box_area(box: np.ndarray) -> float:
   return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
 
 
-def largest_face(image: np.ndarray, *, min_score: float | None = None,
-                 detector: str = "hog") -> np.ndarray | None:
+def largest_face(
+  image: np.ndarray, *, min_score: float | None = None, detector: str = "hog"
+) -> np.ndarray | None:
   """The box of the largest face found in an RGB frame, or None."""
   boxes = detect_faces(image, min_score=min_score, detector=detector)
   return boxes[0] if boxes else None
@@ -100,5 +117,4 @@ def find_landmarks(image: np.ndarray, box: np.ndarray) -> np.ndarray:
   left, top, right, bottom = (int(round(value)) for value in box)
   rectangle = dlib.rectangle(left, top, right - 1, bottom - 1)
   shape = models.landmark_predictor()(np.ascontiguousarray(image), rectangle)
-  return np.array([(shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts)],
-                  np.float32)
+  return np.array([(shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts)], np.float32)

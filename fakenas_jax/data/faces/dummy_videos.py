@@ -8,6 +8,7 @@ another photograph onto a target video, aligned on the target's 68 landmarks, co
 feather-blended inside the target's face hull, as face-swap corpora do. Files are written with
 OpenCV: mp4v in `.mp4`, MJPG in `.avi`.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,7 @@ import pathlib
 import cv2
 import numpy as np
 
-from fakenas_jax.data.faces import detection
-from fakenas_jax.data.faces import video_io
+from fakenas_jax.data.faces import detection, video_io
 from fakenas_jax.data.faces.photos import PHOTOS, load_photo
 
 CODECS = {".mp4": "mp4v", ".avi": "MJPG"}
@@ -28,15 +28,26 @@ NOISE_SIGMA = 2.0  # grey levels of per-frame sensor noise
 SWAP_EROSION = 0.04  # the swapped region is the face hull eroded by this share of the face size
 SWAP_FEATHER = 0.03  # Gaussian feather sigma, share of the face size
 
-__all__ = ["CODECS", "PHOTOS", "face_video_frames", "faceless_video_frames", "swap_face", "write_corrupt_video",
-           "write_face_video", "write_faceless_video", "write_frames", "write_swapped_video"]
+__all__ = [
+  "CODECS",
+  "PHOTOS",
+  "face_video_frames",
+  "faceless_video_frames",
+  "swap_face",
+  "write_corrupt_video",
+  "write_face_video",
+  "write_faceless_video",
+  "write_frames",
+  "write_swapped_video",
+]
 
 
 def _codec(path: str | os.PathLike) -> str:
   suffix = pathlib.Path(path).suffix.lower()
   if suffix not in CODECS:
-    raise ValueError(f"Unsupported video suffix {suffix!r} of {os.fspath(path)}; "
-                     f"supported: {', '.join(CODECS)}")
+    raise ValueError(
+      f"Unsupported video suffix {suffix!r} of {os.fspath(path)}; supported: {', '.join(CODECS)}"
+    )
   return CODECS[suffix]
 
 
@@ -53,8 +64,9 @@ def write_frames(path: str | os.PathLike, frames: list[np.ndarray], fps: float =
   """Writes uint8 RGB frames (all of one size) as a video, with the codec of the path's suffix."""
   height, width = frames[0].shape[:2]
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*_codec(path)), float(fps),
-                           (width, height))
+  writer = cv2.VideoWriter(
+    os.fspath(path), cv2.VideoWriter_fourcc(*_codec(path)), float(fps), (width, height)
+  )
   if not writer.isOpened():
     raise RuntimeError(f"OpenCV cannot write {os.fspath(path)} with codec {_codec(path)}")
   try:
@@ -71,7 +83,9 @@ def _background(rng: np.random.Generator, width: int, height: int) -> np.ndarray
   for _ in range(rng.integers(2, 5)):
     x0, x1 = np.sort(rng.integers(0, width, 2))
     y0, y1 = np.sort(rng.integers(0, height, 2))
-    image[y0:y1 + 1, x0:x1 + 1] = 0.5 * image[y0:y1 + 1, x0:x1 + 1] + 0.5 * rng.uniform(30, 220, 3)
+    image[y0 : y1 + 1, x0 : x1 + 1] = 0.5 * image[y0 : y1 + 1, x0 : x1 + 1] + 0.5 * rng.uniform(
+      30, 220, 3
+    )
   return cv2.GaussianBlur(image, (0, 0), 1.0)
 
 
@@ -79,18 +93,31 @@ def _head_sprite(name: str) -> tuple[np.ndarray, np.ndarray, float]:
   """(RGB float32 head square, alpha float32 of its soft ellipse, face side / head side)."""
   photo = load_photo(name)
   left, top, side = photo.head
-  head = photo.image[top:top + side, left:left + side].astype(np.float32)
+  head = photo.image[top : top + side, left : left + side].astype(np.float32)
   alpha = np.zeros((side, side), np.float32)
   centre = ((side - 1) / 2, (side - 1) / 2)
-  cv2.ellipse(alpha, (int(round(centre[0])), int(round(centre[1]))),
-              (int(0.46 * side), int(0.49 * side)), 0, 0, 360, 1.0, -1)
+  cv2.ellipse(
+    alpha,
+    (int(round(centre[0])), int(round(centre[1]))),
+    (int(0.46 * side), int(0.49 * side)),
+    0,
+    0,
+    360,
+    1.0,
+    -1,
+  )
   alpha = cv2.GaussianBlur(alpha, (0, 0), 0.03 * side)
   face_left, face_top, face_right, face_bottom = photo.face_box
   return head, alpha, max(face_right - face_left, face_bottom - face_top) / side
 
 
-def face_video_frames(*, num_frames: int = 8, size: tuple[int, int] = (160, 120), seed: int = 0,
-                      photo: str = "astronaut") -> list[np.ndarray]:
+def face_video_frames(
+  *,
+  num_frames: int = 8,
+  size: tuple[int, int] = (160, 120),
+  seed: int = 0,
+  photo: str = "astronaut",
+) -> list[np.ndarray]:
   """The RGB frames `write_face_video` writes (before compression)."""
   width, height = _check_size(size, num_frames)
   rng = np.random.default_rng(seed)
@@ -114,22 +141,36 @@ def face_video_frames(*, num_frames: int = 8, size: tuple[int, int] = (160, 120)
   return frames
 
 
-def write_face_video(path: str | os.PathLike, *, num_frames: int = 8,
-                     size: tuple[int, int] = (160, 120), seed: int = 0, photo: str = "astronaut",
-                     fps: float = 10) -> None:
+def write_face_video(
+  path: str | os.PathLike,
+  *,
+  num_frames: int = 8,
+  size: tuple[int, int] = (160, 120),
+  seed: int = 0,
+  photo: str = "astronaut",
+  fps: float = 10,
+) -> None:
   """A short real video (size = (width, height)) of the face of `photo` moving a little."""
   frames = face_video_frames(num_frames=num_frames, size=size, seed=seed, photo=photo)
   write_frames(path, frames, fps)
 
 
-def faceless_video_frames(*, num_frames: int = 8, size: tuple[int, int] = (160, 120),
-                          seed: int = 0) -> list[np.ndarray]:
+def faceless_video_frames(
+  *, num_frames: int = 8, size: tuple[int, int] = (160, 120), seed: int = 0
+) -> list[np.ndarray]:
   """The RGB frames `write_faceless_video` writes (before compression)."""
   width, height = _check_size(size, num_frames)
   rng = np.random.default_rng(seed)
   background = _background(rng, width, height)
-  blobs = [(rng.uniform(0.2, 0.8, 2) * (width, height), rng.uniform(0.08, 0.2) * height,
-            rng.uniform(60, 230, 3), rng.uniform(0, 2 * np.pi)) for _ in range(3)]
+  blobs = [
+    (
+      rng.uniform(0.2, 0.8, 2) * (width, height),
+      rng.uniform(0.08, 0.2) * height,
+      rng.uniform(60, 230, 3),
+      rng.uniform(0, 2 * np.pi),
+    )
+    for _ in range(3)
+  ]
   frames = []
   for t in range(num_frames):
     frame = background.copy()
@@ -141,9 +182,14 @@ def faceless_video_frames(*, num_frames: int = 8, size: tuple[int, int] = (160, 
   return frames
 
 
-def write_faceless_video(path: str | os.PathLike, *, num_frames: int = 8,
-                         size: tuple[int, int] = (160, 120), seed: int = 0,
-                         fps: float = 10) -> None:
+def write_faceless_video(
+  path: str | os.PathLike,
+  *,
+  num_frames: int = 8,
+  size: tuple[int, int] = (160, 120),
+  seed: int = 0,
+  fps: float = 10,
+) -> None:
   """A short video of a background with moving blobs and no face."""
   write_frames(path, faceless_video_frames(num_frames=num_frames, size=size, seed=seed), fps)
 
@@ -160,7 +206,7 @@ def write_corrupt_video(path: str | os.PathLike, *, kind: str = "garbage") -> No
     write_face_video(path, num_frames=8)
     with open(path, "rb") as handle:
       data = handle.read()
-    data = data[:len(data) // 3]
+    data = data[: len(data) // 3]
   else:
     raise ValueError(f"Unknown corrupt video kind {kind!r}; known: garbage, truncated")
   with open(path, "wb") as handle:
@@ -201,13 +247,15 @@ def swap_face(frame: np.ndarray, donor: str, rng: np.random.Generator) -> np.nda
   warp, _ = cv2.estimateAffinePartial2D(_photo_landmarks(donor)[17:], target[17:])
   if warp is None:
     return frame.copy()
-  donor_image = cv2.warpAffine(photo.image, warp, (width, height), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+  donor_image = cv2.warpAffine(
+    photo.image, warp, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+  ).astype(np.float32)
   face_size = float(box[2] - box[0])
   erosion = max(1, int(round(SWAP_EROSION * face_size * rng.uniform(0.7, 1.3))))
   region = _hull_region(target, height, width)
-  region = cv2.erode(region, cv2.getStructuringElement(
-      cv2.MORPH_ELLIPSE, (2 * erosion + 1, 2 * erosion + 1)))
+  region = cv2.erode(
+    region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erosion + 1, 2 * erosion + 1))
+  )
   inside = region > 0
   if inside.sum() < 2:
     return frame.copy()
@@ -220,8 +268,13 @@ def swap_face(frame: np.ndarray, donor: str, rng: np.random.Generator) -> np.nda
   return np.clip(alpha * donor_image + (1 - alpha) * original + 0.5, 0, 255).astype(np.uint8)
 
 
-def write_swapped_video(path: str | os.PathLike, target_path: str | os.PathLike, *,
-                        seed: int = 0, photo: str = "grace_hopper") -> None:
+def write_swapped_video(
+  path: str | os.PathLike,
+  target_path: str | os.PathLike,
+  *,
+  seed: int = 0,
+  photo: str = "grace_hopper",
+) -> None:
   """A face-swap "fake" of the video at `target_path`: every frame with the face of `photo`
   blended over the target's face; same frame count, size and frame rate."""
   frame_count = video_io.reported_frame_count(target_path)

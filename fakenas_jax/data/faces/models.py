@@ -5,6 +5,7 @@ is found with `importlib.util.find_spec` (importing that package needs `pkg_reso
 load lazily: the predictor once per process (dlib documents it as safe to share between
 threads), the detector once per thread (dlib's object detectors are not).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -32,9 +33,10 @@ def models_directory() -> str:
   spec = importlib.util.find_spec(MODELS_PACKAGE)
   if spec is None or not spec.submodule_search_locations:
     raise FaceModelsMissingError(
-        f"The face landmark model needs the package {MODELS_DISTRIBUTION!r} (module "
-        f"{MODELS_PACKAGE!r}), which is not installed; install the project's pinned "
-        f"dependencies (requirements.lock).")
+      f"The face landmark model needs the package {MODELS_DISTRIBUTION!r} (module "
+      f"{MODELS_PACKAGE!r}), which is not installed; install the project's pinned "
+      f"dependencies (requirements.lock)."
+    )
   return os.path.join(next(iter(spec.submodule_search_locations)), "models")
 
 
@@ -43,8 +45,9 @@ def model_path(filename: str) -> str:
   path = os.path.join(models_directory(), filename)
   if not os.path.isfile(path):
     raise FaceModelsMissingError(
-        f"The model file {path} is missing: the package {MODELS_DISTRIBUTION!r} is installed "
-        f"without it; reinstall {MODELS_DISTRIBUTION} (it ships {LANDMARKS_MODEL}).")
+      f"The model file {path} is missing: the package {MODELS_DISTRIBUTION!r} is installed "
+      f"without it; reinstall {MODELS_DISTRIBUTION} (it ships {LANDMARKS_MODEL})."
+    )
   return path
 
 

@@ -7,14 +7,15 @@
 Each photo comes with the square of the head to paste into a video and the face box inside it
 (the box dlib's HOG detector reports on the photo, measured once and written down here).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import functools
 
 import cv2
-from matplotlib import cbook
 import numpy as np
+from matplotlib import cbook
 from skimage import data
 
 LFW_FACES = (0, 1, 2, 3)  # indices into skimage.data.lfw_subset() (its first 100 are faces)
@@ -22,8 +23,8 @@ PHOTOS: tuple[str, ...] = ("astronaut", "grace_hopper") + tuple(f"lfw_{i}" for i
 
 # name -> face box (left, top, right, bottom) in the photo's pixels
 _FACE_BOXES = {
-    "astronaut": (179, 83, 267, 171),
-    "grace_hopper": (161, 137, 377, 353),
+  "astronaut": (179, 83, 267, 171),
+  "grace_hopper": (161, 137, 377, 353),
 }
 HEAD_SCALE = 2.0  # the pasted head square is this many face-box sides wide
 
@@ -44,8 +45,9 @@ def _grace_hopper() -> np.ndarray:
   return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def _head_square(face_box: tuple[int, int, int, int], height: int,
-                 width: int) -> tuple[int, int, int]:
+def _head_square(
+  face_box: tuple[int, int, int, int], height: int, width: int
+) -> tuple[int, int, int]:
   left, top, right, bottom = face_box
   side = min(int(round(HEAD_SCALE * max(right - left, bottom - top))), height, width)
   centre_x, centre_y = (left + right) // 2, (top + bottom) // 2

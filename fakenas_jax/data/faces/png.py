@@ -1,4 +1,5 @@
 """PNG bytes of a face crop or mask, for the TFDS builders (images are stored encoded)."""
+
 from __future__ import annotations
 
 import cv2
@@ -20,8 +21,9 @@ def encode_png(array: np.ndarray) -> bytes:
     raise ValueError(f"encode_png needs (H, W), (H, W, 1) or (H, W, 3), got {array.shape}")
   if array.shape[0] == 0 or array.shape[1] == 0:
     raise ValueError(f"encode_png needs a non-empty image, got {array.shape}")
-  ok, data = cv2.imencode(".png", np.ascontiguousarray(array),
-                          [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+  ok, data = cv2.imencode(
+    ".png", np.ascontiguousarray(array), [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION]
+  )
   if not ok:
     raise RuntimeError("OpenCV could not encode the array as PNG")
   return data.tobytes()

@@ -13,6 +13,7 @@ Nothing about one bad video raises: an unreadable video or one with no face anyw
 with `skip_reason`; every sampled frame that gives no example is listed in `skipped_frames` with
 its reason, and every kept frame of a fake that got no artifact masks in `unmasked_frames`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,11 +22,7 @@ import os
 import numpy as np
 
 from fakenas_jax.data import masks
-from fakenas_jax.data.faces import artifacts
-from fakenas_jax.data.faces import crop
-from fakenas_jax.data.faces import detection
-from fakenas_jax.data.faces import tracking
-from fakenas_jax.data.faces import video_io
+from fakenas_jax.data.faces import artifacts, crop, detection, tracking, video_io
 from fakenas_jax.data.faces.config import FaceCropConfig
 
 DEFAULT_CONFIG = FaceCropConfig()
@@ -65,15 +62,15 @@ def _detect_all(frames: dict[int, np.ndarray], config: FaceCropConfig) -> dict[i
   so tracking never lends a box from a below-threshold detection)."""
   detections = {}
   for index, frame in frames.items():
-    box = detection.largest_face(frame, min_score=config.min_face_score,
-                                 detector=config.detector)
+    box = detection.largest_face(frame, min_score=config.min_face_score, detector=config.detector)
     if box is not None:
       detections[index] = box
   return detections
 
 
-def _search_neighbours(path, decoded: video_io.DecodedFrames, detections: dict[int, np.ndarray],
-                       config: FaceCropConfig) -> None:
+def _search_neighbours(
+  path, decoded: video_io.DecodedFrames, detections: dict[int, np.ndarray], config: FaceCropConfig
+) -> None:
   """Adds to `detections` the faces found in the frames around sampled frames with none."""
   max_gap = config.max_fill_gap
   missing = [index for index in decoded.frames if index not in detections]
@@ -88,8 +85,9 @@ def _search_neighbours(path, decoded: video_io.DecodedFrames, detections: dict[i
   detections.update(_detect_all(neighbours.frames, config))
 
 
-def _reference_frames(path, indices: list[int], shape: tuple[int, ...], what: str
-                      ) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+def _reference_frames(
+  path, indices: list[int], shape: tuple[int, ...], what: str
+) -> tuple[dict[int, np.ndarray], dict[int, str]]:
   """Frames `indices` of a source or mask video; the reason for each one not usable."""
   try:
     decoded = video_io.read_frames(path, indices)
@@ -101,16 +99,22 @@ def _reference_frames(path, indices: list[int], shape: tuple[int, ...], what: st
     if frame is None:
       reasons[index] = f"{what}: {decoded.failures.get(index, 'frame not decoded')}"
     elif frame.shape[:2] != shape[:2]:
-      reasons[index] = (f"{what}: frame size {frame.shape[1]}x{frame.shape[0]} differs from the "
-                        f"video's {shape[1]}x{shape[0]}")
+      reasons[index] = (
+        f"{what}: frame size {frame.shape[1]}x{frame.shape[0]} differs from the "
+        f"video's {shape[1]}x{shape[0]}"
+      )
     else:
       frames[index] = frame
   return frames, reasons
 
 
-def process_video(path: str | os.PathLike, config: FaceCropConfig = DEFAULT_CONFIG, *,
-                  source_path: str | os.PathLike | None = None,
-                  mask_path: str | os.PathLike | None = None) -> ProcessedVideo:
+def process_video(
+  path: str | os.PathLike,
+  config: FaceCropConfig = DEFAULT_CONFIG,
+  *,
+  source_path: str | os.PathLike | None = None,
+  mask_path: str | os.PathLike | None = None,
+) -> ProcessedVideo:
   """Face crops, landmarks and masks of the sampled frames of one video (see the module doc).
 
   Raises only for a broken installation (`models.FaceModelsMissingError`) or a bad `config`;
@@ -149,8 +153,9 @@ def process_video(path: str | os.PathLike, config: FaceCropConfig = DEFAULT_CONF
     frame = decoded.frames[index]
     crop_box = crop.square_crop_box(steady[index], config.margin)
     image = crop.crop_square(frame, crop_box, size)
-    landmarks = crop.to_crop_coordinates(detection.find_landmarks(frame, boxes[index]),
-                                         crop_box, size)
+    landmarks = crop.to_crop_coordinates(
+      detection.find_landmarks(frame, boxes[index]), crop_box, size
+    )
     intrinsic = extrinsic = None
     if index in references:
       reference = crop.crop_square(references[index], crop_box, size)
@@ -160,9 +165,17 @@ def process_video(path: str | os.PathLike, config: FaceCropConfig = DEFAULT_CONF
         in_mask = artifacts.intrinsic_from_source(image, reference, config.change_threshold)
       intrinsic = in_mask[..., None]
       extrinsic = artifacts.extrinsic_from_intrinsic(in_mask)[..., None]
-    examples.append(FaceExample(
-        frame_index=int(index), image=image, landmarks=landmarks,
-        face_hull=masks.face_hull_mask(landmarks, size)[..., None], intrinsic=intrinsic,
-        extrinsic=extrinsic, crop_box=crop_box))
-  return ProcessedVideo(examples, frame_count, sorted(skipped.items()), None,
-                        sorted(unmasked.items()))
+    examples.append(
+      FaceExample(
+        frame_index=int(index),
+        image=image,
+        landmarks=landmarks,
+        face_hull=masks.face_hull_mask(landmarks, size)[..., None],
+        intrinsic=intrinsic,
+        extrinsic=extrinsic,
+        crop_box=crop_box,
+      )
+    )
+  return ProcessedVideo(
+    examples, frame_count, sorted(skipped.items()), None, sorted(unmasked.items())
+  )

@@ -9,6 +9,7 @@ Rules (pure functions of the detected boxes and the frame indices):
   centre y, width, height), which steadies the crop against detector jitter but never mixes in
   frames far apart in time.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -17,21 +18,22 @@ from typing import Mapping, Sequence
 import numpy as np
 
 
-def _neighbours(detected: Sequence[int], frame: int,
-                max_gap: int) -> tuple[int | None, int | None]:
+def _neighbours(detected: Sequence[int], frame: int, max_gap: int) -> tuple[int | None, int | None]:
   """The nearest detected frames strictly before and after `frame`, if within `max_gap`."""
   position = bisect.bisect_left(detected, frame)
   before = detected[position - 1] if position > 0 else None
-  after_position = position + 1 if position < len(detected) and detected[position] == frame \
-      else position
+  after_position = (
+    position + 1 if position < len(detected) and detected[position] == frame else position
+  )
   after = detected[after_position] if after_position < len(detected) else None
   before = before if before is not None and frame - before <= max_gap else None
   after = after if after is not None and after - frame <= max_gap else None
   return before, after
 
 
-def fill_missing(detections: Mapping[int, np.ndarray], frames: Sequence[int],
-                 max_gap: int) -> dict[int, np.ndarray]:
+def fill_missing(
+  detections: Mapping[int, np.ndarray], frames: Sequence[int], max_gap: int
+) -> dict[int, np.ndarray]:
   """Boxes of those `frames` that have a detection or can borrow one (rules in the module doc).
 
   `detections` maps frame index -> box for every decoded frame where a face was found (it may
@@ -59,12 +61,14 @@ def _centre_size(box: np.ndarray) -> np.ndarray:
 
 def _corners(centre_size: np.ndarray) -> np.ndarray:
   centre_x, centre_y, width, height = centre_size
-  return np.array([centre_x - width / 2, centre_y - height / 2, centre_x + width / 2,
-                   centre_y + height / 2])
+  return np.array(
+    [centre_x - width / 2, centre_y - height / 2, centre_x + width / 2, centre_y + height / 2]
+  )
 
 
-def smooth(boxes: Mapping[int, np.ndarray], detections: Mapping[int, np.ndarray],
-           max_gap: int) -> dict[int, np.ndarray]:
+def smooth(
+  boxes: Mapping[int, np.ndarray], detections: Mapping[int, np.ndarray], max_gap: int
+) -> dict[int, np.ndarray]:
   """Each box of `boxes` averaged 2 : 1 : 1 with the nearest detections before and after it
   within `max_gap` frames (in centre/size form); a box without such neighbours is unchanged."""
   detected = sorted(detections)
@@ -80,8 +84,9 @@ def smooth(boxes: Mapping[int, np.ndarray], detections: Mapping[int, np.ndarray]
   return smoothed
 
 
-def frames_to_search(missing: Sequence[int], frame_count: int, already: Sequence[int],
-                     max_gap: int) -> list[int]:
+def frames_to_search(
+  missing: Sequence[int], frame_count: int, already: Sequence[int], max_gap: int
+) -> list[int]:
   """Frames within `max_gap` of a frame with no detection, not yet decoded, inside the video:
   where to look for the face that can fill the gap."""
   known = set(already)

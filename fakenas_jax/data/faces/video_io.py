@@ -5,6 +5,7 @@ ones), never by seeking: seeking lands on key frames with some codecs, so the sa
 give different pixels in different builds. A file that cannot be opened or yields no frame raises
 `VideoReadError`; frames past the point where decoding stops are reported, not raised.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -89,8 +90,9 @@ def reported_frame_count(path: str | os.PathLike) -> int:
   return count
 
 
-def read_frames(path: str | os.PathLike, indices: Iterable[int],
-                frame_count: int | None = None) -> DecodedFrames:
+def read_frames(
+  path: str | os.PathLike, indices: Iterable[int], frame_count: int | None = None
+) -> DecodedFrames:
   """Decodes the frames `indices` of the video at `path` (RGB), in order from frame 0.
 
   Frames beyond the last decodable one get the failure "truncated after frame k" (k the last

@@ -12,6 +12,7 @@
   live in `fakenas_jax.data.masks` (shared with the real-video face pipeline) and are re-exported
   here under their old names; the swap and mouth regions are specific to this generator.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,17 @@ import cv2
 import numpy as np
 
 from fakenas_jax.data.masks import (  # noqa: F401 (re-exported names of the synthetic corpus)
-    CHANGE_THRESHOLD, boundary_radius, changed_pixels, convex_hull_mask, dilate, disk, erode,
-    extrinsic_mask, face_hull_mask, intrinsic_mask)
+  CHANGE_THRESHOLD,
+  boundary_radius,
+  changed_pixels,
+  convex_hull_mask,
+  dilate,
+  disk,
+  erode,
+  extrinsic_mask,
+  face_hull_mask,
+  intrinsic_mask,
+)
 from fakenas_jax.data.synthetic import landmarks as lm
 
 BLENDINGS = ("hard", "feather", "poisson")
@@ -67,19 +77,19 @@ def checkerboard_kernel(factor: int, strength: float = CHECKERBOARD_STRENGTH) ->
   return (taps * factor).astype(np.float32)
 
 
-def _transposed_conv_axis(low: np.ndarray, taps: np.ndarray, factor: int,
-                          axis: int) -> np.ndarray:
+def _transposed_conv_axis(low: np.ndarray, taps: np.ndarray, factor: int, axis: int) -> np.ndarray:
   """Zero-insertion up-sampling by `factor` along `axis` followed by the kernel `taps`."""
   low = np.moveaxis(low, axis, 0)
   n = low.shape[0]
   out = np.zeros(((n - 1) * factor + len(taps),) + low.shape[1:], np.float32)
   for index, weight in enumerate(taps):
-    out[index:index + (n - 1) * factor + 1:factor] += weight * low
+    out[index : index + (n - 1) * factor + 1 : factor] += weight * low
   return np.moveaxis(out, 0, axis)
 
 
-def upsample_checkerboard(low: np.ndarray, factor: int,
-                          strength: float = CHECKERBOARD_STRENGTH) -> np.ndarray:
+def upsample_checkerboard(
+  low: np.ndarray, factor: int, strength: float = CHECKERBOARD_STRENGTH
+) -> np.ndarray:
   """Transposed-convolution up-sampling, float32 (n*factor, n*factor, C) from (n, n, C).
 
   Low-resolution pixel i lands on high-resolution pixel i * factor + (factor - 1) // 2.
@@ -89,7 +99,7 @@ def upsample_checkerboard(low: np.ndarray, factor: int,
   high = _transposed_conv_axis(_transposed_conv_axis(padded, taps, factor, 0), taps, factor, 1)
   start = factor + (len(taps) - 1) // 2 - (factor - 1) // 2
   size = low.shape[0] * factor
-  return high[start:start + size, start:start + size]
+  return high[start : start + size, start : start + size]
 
 
 def checkerboard_offset(factor: int) -> int:
@@ -97,8 +107,9 @@ def checkerboard_offset(factor: int) -> int:
   return (factor - 1) // 2
 
 
-def resynthesize(image: np.ndarray, factor: float, upsampler: str,
-                 sharpen: float = 0.0) -> np.ndarray:
+def resynthesize(
+  image: np.ndarray, factor: float, upsampler: str, sharpen: float = 0.0
+) -> np.ndarray:
   """The image as a generator working at 1/factor resolution would produce it, uint8.
 
   The image (edge-padded to a multiple of `factor`) is area-down-sampled and up-sampled back
@@ -153,8 +164,9 @@ def feather_sigma(resolution: int, fraction: float) -> float:
   return max(0.5, fraction * resolution)
 
 
-def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray, blending: str,
-          sigma: float = 1.0) -> np.ndarray:
+def blend(
+  target: np.ndarray, source: np.ndarray, mask: np.ndarray, blending: str, sigma: float = 1.0
+) -> np.ndarray:
   """`source` pasted into `target` within `mask` (uint8 {0, 255}), uint8.
 
   'hard' copies the masked pixels; 'feather' weights by the Gaussian-blurred (sigma) mask;
@@ -181,8 +193,9 @@ def blend(target: np.ndarray, source: np.ndarray, mask: np.ndarray, blending: st
   raise ValueError(f"Unknown blending {blending!r}; known: {', '.join(BLENDINGS)}")
 
 
-def finalize(pristine: np.ndarray, blended: np.ndarray,
-             threshold: int = CHANGE_THRESHOLD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def finalize(
+  pristine: np.ndarray, blended: np.ndarray, threshold: int = CHANGE_THRESHOLD
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
   """(forged, intrinsic, extrinsic) from the pristine frame and the blended one.
 
   Pixels outside M_in changed by at most `threshold` (a feather's faint tail); they are restored,
@@ -198,9 +211,19 @@ def finalize(pristine: np.ndarray, blended: np.ndarray,
 # Manipulation methods
 
 
-def face_swap(pristine: np.ndarray, source: np.ndarray, mask: np.ndarray, *, factor: int,
-              upsampler: str, blending: str, colour_correct: bool, sigma: float,
-              sharpen: float = 0.0, grain: np.ndarray | None = None) -> np.ndarray:
+def face_swap(
+  pristine: np.ndarray,
+  source: np.ndarray,
+  mask: np.ndarray,
+  *,
+  factor: int,
+  upsampler: str,
+  blending: str,
+  colour_correct: bool,
+  sigma: float,
+  sharpen: float = 0.0,
+  grain: np.ndarray | None = None,
+) -> np.ndarray:
   """Whole-face swap (DeepFakes-like): the source face, re-synthesised at 1/factor resolution,
   optionally sharpened and re-grained (`grain`, additive float noise), optionally
   colour-corrected, blended into the target within `mask`."""
@@ -212,16 +235,24 @@ def face_swap(pristine: np.ndarray, source: np.ndarray, mask: np.ndarray, *, fac
   return blend(pristine, synthesized, mask, blending, sigma)
 
 
-def mouth_reenactment(pristine: np.ndarray, reenacted: np.ndarray, mask: np.ndarray, *,
-                      factor: int, blending: str, sigma: float) -> np.ndarray:
+def mouth_reenactment(
+  pristine: np.ndarray,
+  reenacted: np.ndarray,
+  mask: np.ndarray,
+  *,
+  factor: int,
+  blending: str,
+  sigma: float,
+) -> np.ndarray:
   """Expression re-enactment of the mouth (Face2Face/NeuralTextures-like): the target's own face
   with the driver's mouth, re-synthesised at 1/factor resolution, blended within `mask`."""
   synthesized = resynthesize(reenacted, factor, "bilinear")
   return blend(pristine, synthesized, mask, blending, sigma)
 
 
-def graphics_face_swap(pristine: np.ndarray, graphics: np.ndarray, mask: np.ndarray,
-                       blending: str = "poisson") -> np.ndarray:
+def graphics_face_swap(
+  pristine: np.ndarray, graphics: np.ndarray, mask: np.ndarray, blending: str = "poisson"
+) -> np.ndarray:
   """Graphics-based swap (FaceSwap-like): a flat-shaded source face, colour-corrected to the
   target inside `mask`, Poisson-blended."""
   return blend(pristine, colour_transfer(graphics, pristine, mask), mask, blending)
@@ -233,8 +264,9 @@ def spectral_fingerprint(resolution: int, amplitude: float, period: int = 4) -> 
   return (amplitude * np.cos(phase)[:, None] * np.cos(phase)[None, :])[..., None]
 
 
-def synthetic_frame(low_resolution: np.ndarray, factor: int, resolution: int,
-                    fingerprint: float) -> np.ndarray:
+def synthetic_frame(
+  low_resolution: np.ndarray, factor: int, resolution: int, fingerprint: float
+) -> np.ndarray:
   """A fully generated frame (StyleGAN-like): rendered at 1/factor resolution, up-sampled by
   transposed convolution, plus a periodic spectral fingerprint; uint8 (res, res, 3)."""
   high = upsample_checkerboard(low_resolution, factor, SYNTHETIC_CHECKERBOARD_STRENGTH)

@@ -3,6 +3,7 @@
 An identity depends only on (style name, identity index), so the same person looks the same in
 every video of a corpus; identities of different styles are different people.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,8 +45,9 @@ def identity_rng(style: str, index: int) -> np.random.Generator:
   return np.random.default_rng([zlib.crc32(style.encode()), index])
 
 
-def _palette_colour(rng: np.random.Generator, palette: tuple[Colour, ...],
-                    jitter: float) -> np.ndarray:
+def _palette_colour(
+  rng: np.random.Generator, palette: tuple[Colour, ...], jitter: float
+) -> np.ndarray:
   """A colour between two neighbouring palette anchors, with a little per-channel jitter."""
   anchors = np.asarray(palette, np.float64)
   position = rng.uniform(0, len(anchors) - 1)
@@ -63,8 +65,11 @@ def _smooth_noise(rng: np.random.Generator, cells: int, size: int) -> np.ndarray
 def _detail_texture(rng: np.random.Generator, freckles: float) -> np.ndarray:
   """Skin blotches, pores, freckles and moles (channel 0); hair strands (channel 1)."""
   size = TEXTURE_SIZE
-  skin = (0.5 * _smooth_noise(rng, 5, size) + 0.35 * _smooth_noise(rng, 14, size)
-          + 0.3 * rng.standard_normal((size, size)).astype(np.float32))
+  skin = (
+    0.5 * _smooth_noise(rng, 5, size)
+    + 0.35 * _smooth_noise(rng, 14, size)
+    + 0.3 * rng.standard_normal((size, size)).astype(np.float32)
+  )
   spots = np.zeros((size, size), np.float32)
   count = int(rng.poisson(freckles * 60))
   if count:
@@ -99,15 +104,30 @@ def build_identity(style: str, index: int) -> Identity:
   bald = (not long_hair) and u() < palette.bald_probability
   width = u(0.92, 1.06)
   shape = FaceShape(
-      width=width, chin=u(1.5, 1.78), jaw_squareness=u(2.0, 3.2), forehead=u(1.38, 1.55),
-      brow_height=u(0.26, 0.36), brow_arch=u(0.02, 0.1), brow_thickness=u(0.06, 0.12),
-      eye_spacing=u(0.4, 0.48), eye_width=u(0.17, 0.23), eye_height=u(0.07, 0.1),
-      eye_tilt=u(-0.03, 0.04), nose_length=u(0.6, 0.76), nose_width=u(0.19, 0.29),
-      mouth_y=u(0.98, 1.12), mouth_width=u(0.3, 0.42), upper_lip=u(0.045, 0.09),
-      lower_lip=u(0.06, 0.12), hairline=u(0.75, 1.2) if not bald else 1.3,
-      hair_volume=u(0.05, 0.25) if not bald else 0.02,
-      hair_length=u(1.9, 3.2) if long_hair else u(-0.2, 0.45),
-      hair_part=u(-1.0, 1.0), bald=bald, ear_size=u(0.26, 0.34))
+    width=width,
+    chin=u(1.5, 1.78),
+    jaw_squareness=u(2.0, 3.2),
+    forehead=u(1.38, 1.55),
+    brow_height=u(0.26, 0.36),
+    brow_arch=u(0.02, 0.1),
+    brow_thickness=u(0.06, 0.12),
+    eye_spacing=u(0.4, 0.48),
+    eye_width=u(0.17, 0.23),
+    eye_height=u(0.07, 0.1),
+    eye_tilt=u(-0.03, 0.04),
+    nose_length=u(0.6, 0.76),
+    nose_width=u(0.19, 0.29),
+    mouth_y=u(0.98, 1.12),
+    mouth_width=u(0.3, 0.42),
+    upper_lip=u(0.045, 0.09),
+    lower_lip=u(0.06, 0.12),
+    hairline=u(0.75, 1.2) if not bald else 1.3,
+    hair_volume=u(0.05, 0.25) if not bald else 0.02,
+    hair_length=u(1.9, 3.2) if long_hair else u(-0.2, 0.45),
+    hair_part=u(-1.0, 1.0),
+    bald=bald,
+    ear_size=u(0.26, 0.34),
+  )
 
   skin = _palette_colour(rng, palette.skin_tones, 0.03)
   hair = _palette_colour(rng, palette.hair_colours, 0.08)
@@ -117,9 +137,18 @@ def build_identity(style: str, index: int) -> Identity:
   beard = u(0.25, 0.6) if u() < palette.beard_probability else 0.0
   freckles = u(0.3, 1.0) if u() < 0.2 else 0.0
   return Identity(
-      style=style, index=index, shape=shape, skin=tuple(skin), hair=tuple(hair),
-      brows=tuple(brows), iris=tuple(iris), lips=tuple(lips), blush=u(0.0, 0.08), beard=beard,
-      detail=_detail_texture(rng, freckles))
+    style=style,
+    index=index,
+    shape=shape,
+    skin=tuple(skin),
+    hair=tuple(hair),
+    brows=tuple(brows),
+    iris=tuple(iris),
+    lips=tuple(lips),
+    blush=u(0.0, 0.08),
+    beard=beard,
+    detail=_detail_texture(rng, freckles),
+  )
 
 
 # Identities recur across the videos of a corpus: keep the recent ones.

@@ -13,6 +13,7 @@ Point indices follow dlib / iBUG 300-W (image left = the subject's right side):
 the image-left corner). Besides the landmarks, the model gives the outlines the renderer needs
 (head, hair, ears, neck, shoulders); these are not landmarks.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,10 +75,18 @@ class FaceShape:
     A face swap replaces the inner face and keeps the target's jaw, forehead and hair.
     """
     return dataclasses.replace(
-        self, width=other.width, chin=other.chin, jaw_squareness=other.jaw_squareness,
-        forehead=other.forehead, hairline=other.hairline, hair_volume=other.hair_volume,
-        hair_length=other.hair_length, hair_part=other.hair_part, bald=other.bald,
-        ear_size=other.ear_size)
+      self,
+      width=other.width,
+      chin=other.chin,
+      jaw_squareness=other.jaw_squareness,
+      forehead=other.forehead,
+      hairline=other.hairline,
+      hair_volume=other.hair_volume,
+      hair_length=other.hair_length,
+      hair_part=other.hair_part,
+      bald=other.bald,
+      ear_size=other.ear_size,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,8 +117,11 @@ class Pose:
   def scaled(self, factor: float, offset: float = 0.0) -> Pose:
     """The same pose in an image `factor` times smaller whose pixel i sits at i*factor+offset."""
     return dataclasses.replace(
-        self, center_x=(self.center_x - offset) / factor,
-        center_y=(self.center_y - offset) / factor, scale=self.scale / factor)
+      self,
+      center_x=(self.center_x - offset) / factor,
+      center_y=(self.center_y - offset) / factor,
+      scale=self.scale / factor,
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -160,16 +172,18 @@ def canonical_landmarks(shape: FaceShape, expression: Expression) -> np.ndarray:
   theta = np.pi * np.arange(17) / 16
   cx, sy = _superellipse(theta, s.jaw_squareness)
   points[JAW, 0] = -s.width * cx
-  points[JAW, 1] = (JAW_TOP + (s.chin - JAW_TOP) * sy
-                    + CHIN_DROP * e.jaw_drop * np.sin(theta) ** 2)
+  points[JAW, 1] = JAW_TOP + (s.chin - JAW_TOP) * sy + CHIN_DROP * e.jaw_drop * np.sin(theta) ** 2
 
   # Brows: outer to inner on the left, mirrored on the right; the raise lifts the inner end more.
   t = np.linspace(0.0, 1.0, 5)
   outer_x = s.eye_spacing + 1.15 * s.eye_width
   inner_x = max(0.1, s.eye_spacing - 1.05 * s.eye_width)
   brow_x = -(outer_x + (inner_x - outer_x) * t)
-  brow_y = (-s.brow_height - s.brow_arch * np.sin(np.pi * (0.15 + 0.6 * (1 - t)))
-            - 0.08 * e.brow_raise * (0.6 + 0.4 * t))
+  brow_y = (
+    -s.brow_height
+    - s.brow_arch * np.sin(np.pi * (0.15 + 0.6 * (1 - t)))
+    - 0.08 * e.brow_raise * (0.6 + 0.4 * t)
+  )
   points[LEFT_BROW, 0], points[LEFT_BROW, 1] = brow_x, brow_y
   points[RIGHT_BROW, 0], points[RIGHT_BROW, 1] = -brow_x[::-1], brow_y[::-1]
 
@@ -181,8 +195,10 @@ def canonical_landmarks(shape: FaceShape, expression: Expression) -> np.ndarray:
   points[NOSTRILS, 1] = [nl - 0.06, nl - 0.015, nl, nl - 0.015, nl - 0.06]
 
   # Eyes: corners and two points on each lid; a blink closes both lids onto the corner line.
-  for eye, centre, blink, outer_is_left in ((LEFT_EYE, -s.eye_spacing, e.blink_left, True),
-                                            (RIGHT_EYE, s.eye_spacing, e.blink_right, False)):
+  for eye, centre, blink, outer_is_left in (
+    (LEFT_EYE, -s.eye_spacing, e.blink_left, True),
+    (RIGHT_EYE, s.eye_spacing, e.blink_right, False),
+  ):
     h = s.eye_height * (1.0 - np.clip(blink, 0.0, 1.0))
     outer_y, inner_y = s.eye_tilt, -0.4 * s.eye_tilt
     left_y, right_y = (outer_y, inner_y) if outer_is_left else (inner_y, outer_y)
@@ -198,9 +214,22 @@ def canonical_landmarks(shape: FaceShape, expression: Expression) -> np.ndarray:
   lower = s.mouth_y + 0.85 * gap
   ul, ll = s.upper_lip, s.lower_lip
   outer_x = mw * np.array([-1, -0.62, -0.25, 0, 0.25, 0.62, 1, 0.6, 0.28, 0, -0.28, -0.6])
-  outer_y = np.array([s.mouth_y, upper - 0.85 * ul, upper - 1.05 * ul, upper - 0.85 * ul,
-                      upper - 1.05 * ul, upper - 0.85 * ul, s.mouth_y, lower + 0.85 * ll,
-                      lower + 1.0 * ll, lower + 1.02 * ll, lower + 1.0 * ll, lower + 0.85 * ll])
+  outer_y = np.array(
+    [
+      s.mouth_y,
+      upper - 0.85 * ul,
+      upper - 1.05 * ul,
+      upper - 0.85 * ul,
+      upper - 1.05 * ul,
+      upper - 0.85 * ul,
+      s.mouth_y,
+      lower + 0.85 * ll,
+      lower + 1.0 * ll,
+      lower + 1.02 * ll,
+      lower + 1.0 * ll,
+      lower + 0.85 * ll,
+    ]
+  )
   inner_x = mw * np.array([-0.88, -0.3, 0, 0.3, 0.88, 0.3, 0, -0.3])
   inner_y = np.array([s.mouth_y, upper, upper, upper, s.mouth_y, lower, lower, lower])
   points[OUTER_LIP, 0], points[OUTER_LIP, 1] = outer_x, outer_y
@@ -215,8 +244,7 @@ def canonical_landmarks(shape: FaceShape, expression: Expression) -> np.ndarray:
   return points
 
 
-def _arc(half_width: float, top: float, bottom: float, exponent: float,
-         count: int) -> np.ndarray:
+def _arc(half_width: float, top: float, bottom: float, exponent: float, count: int) -> np.ndarray:
   """Upper superellipse arc from the right (angle 0) over the top to the left (angle pi)."""
   theta = np.linspace(0.0, np.pi, count)
   cx, sy = _superellipse(theta, exponent)
@@ -229,8 +257,9 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float, count: int = 14) -> np.
 
 
 def _with_depth(points: np.ndarray, depth: float | np.ndarray) -> np.ndarray:
-  return np.concatenate([points, np.broadcast_to(np.float64(depth),
-                                                 (len(points),))[:, None]], axis=1)
+  return np.concatenate(
+    [points, np.broadcast_to(np.float64(depth), (len(points),))[:, None]], axis=1
+  )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -242,10 +271,18 @@ def _fixed_outlines(shape: FaceShape) -> dict[str, np.ndarray]:
   volume = s.width + s.hair_volume
   outer = _arc(volume, -s.forehead - s.hair_volume, JAW_TOP, 2.4, 17)
   side_bottom = max(s.hair_length, JAW_TOP)
-  back = np.concatenate([
+  back = np.concatenate(
+    [
       outer,
-      [[-volume * 1.02, side_bottom], [-0.5 * s.width, side_bottom],
-       [0.5 * s.width, side_bottom], [volume * 1.02, side_bottom]]], axis=0)
+      [
+        [-volume * 1.02, side_bottom],
+        [-0.5 * s.width, side_bottom],
+        [0.5 * s.width, side_bottom],
+        [volume * 1.02, side_bottom],
+      ],
+    ],
+    axis=0,
+  )
   outlines["hair_back"] = _with_depth(back, -0.4)
   if not s.bald:
     # The hairline runs from the temples (just above the eye line) up to its peak.
@@ -254,8 +291,9 @@ def _fixed_outlines(shape: FaceShape) -> dict[str, np.ndarray]:
     hairline[:, 1] -= 0.18 * s.hair_part * np.sin(2 * np.linspace(0, np.pi, 15))
     hair_outer = outer[outer[:, 1] <= temple_y + 0.05]
     front = np.concatenate([hair_outer, hairline[::-1]], axis=0)
-    depth = np.concatenate([np.zeros(len(hair_outer)),
-                            _head_depth(s, hairline[::-1, 0], hairline[::-1, 1])])
+    depth = np.concatenate(
+      [np.zeros(len(hair_outer)), _head_depth(s, hairline[::-1, 0], hairline[::-1, 1])]
+    )
     outlines["hair_front"] = np.concatenate([front, depth[:, None]], axis=1)
 
   ear_rx, ear_ry = 0.13 * s.ear_size / 0.3, 0.5 * s.ear_size
@@ -264,21 +302,40 @@ def _fixed_outlines(shape: FaceShape) -> dict[str, np.ndarray]:
 
   neck_w = 0.56 * s.width
   neck_top = JAW_TOP + (s.chin - JAW_TOP) * 0.75
-  outlines["neck"] = _with_depth(np.array([
-      [-neck_w, neck_top], [neck_w, neck_top], [neck_w * 1.05, s.chin + 1.6],
-      [-neck_w * 1.05, s.chin + 1.6]]), -0.25)
+  outlines["neck"] = _with_depth(
+    np.array(
+      [
+        [-neck_w, neck_top],
+        [neck_w, neck_top],
+        [neck_w * 1.05, s.chin + 1.6],
+        [-neck_w * 1.05, s.chin + 1.6],
+      ]
+    ),
+    -0.25,
+  )
   shoulder_top = s.chin + 0.45
-  outlines["shoulders"] = _with_depth(np.array([
-      [-0.7 * s.width, shoulder_top], [0.7 * s.width, shoulder_top],
-      [2.0 * s.width, shoulder_top + 0.35], [2.8 * s.width, shoulder_top + 0.8],
-      [2.8 * s.width, s.chin + 3.0], [-2.8 * s.width, s.chin + 3.0],
-      [-2.8 * s.width, shoulder_top + 0.8], [-2.0 * s.width, shoulder_top + 0.35]]), -0.35)
+  outlines["shoulders"] = _with_depth(
+    np.array(
+      [
+        [-0.7 * s.width, shoulder_top],
+        [0.7 * s.width, shoulder_top],
+        [2.0 * s.width, shoulder_top + 0.35],
+        [2.8 * s.width, shoulder_top + 0.8],
+        [2.8 * s.width, s.chin + 3.0],
+        [-2.8 * s.width, s.chin + 3.0],
+        [-2.8 * s.width, shoulder_top + 0.8],
+        [-2.0 * s.width, shoulder_top + 0.35],
+      ]
+    ),
+    -0.35,
+  )
 
   # Stubble grows up to just under the nose; the rest of its outline is the jaw.
   beard_top = s.nose_length + 0.08
   moustache = np.array([[0.75 * s.width, beard_top], [-0.75 * s.width, beard_top]])
   outlines["beard_top"] = np.concatenate(
-      [moustache, _head_depth(s, moustache[:, 0], moustache[:, 1])[:, None]], axis=1)
+    [moustache, _head_depth(s, moustache[:, 0], moustache[:, 1])[:, None]], axis=1
+  )
   for points in outlines.values():
     points.flags.writeable = False
   return outlines
@@ -287,8 +344,9 @@ def _fixed_outlines(shape: FaceShape) -> dict[str, np.ndarray]:
 def outline_points(shape: FaceShape, jaw: np.ndarray) -> dict[str, np.ndarray]:
   """The non-landmark outlines in face units with depth, each (N, 3); `jaw` is points 0-16."""
   fixed = _fixed_outlines(shape)
-  outlines = {name: points for name, points in fixed.items()
-              if name not in ("forehead", "beard_top")}
+  outlines = {
+    name: points for name, points in fixed.items() if name not in ("forehead", "beard_top")
+  }
   silhouette = jaw.copy()
   silhouette[:, 2] = 0.0
   outlines["head"] = np.concatenate([silhouette, fixed["forehead"]])
@@ -307,8 +365,9 @@ def project(points: np.ndarray, pose: Pose) -> np.ndarray:
   pitched_y = np.array([0.0, cos_p, -sin_p])
   pitched_z = np.array([0.0, sin_p, cos_p])
   yawed_x = cos_y * np.array([1.0, 0.0, 0.0]) + sin_y * pitched_z
-  rows = pose.scale * np.stack([cos_r * yawed_x - sin_r * pitched_y,
-                                sin_r * yawed_x + cos_r * pitched_y])
+  rows = pose.scale * np.stack(
+    [cos_r * yawed_x - sin_r * pitched_y, sin_r * yawed_x + cos_r * pitched_y]
+  )
   return points @ rows.T + np.array([pose.center_x, pose.center_y])
 
 
@@ -326,8 +385,15 @@ def face_geometry(shape: FaceShape, expression: Expression, pose: Pose) -> FaceG
   pixels = project(np.concatenate([canonical] + [outlines[name] for name in names]), pose)
   parts = dict(zip(["landmarks"] + names, np.split(pixels, np.cumsum(sizes)[:-1])))
   return FaceGeometry(
-      landmarks=parts["landmarks"].astype(np.float32),
-      head=parts["head"], hair_front=parts.get("hair_front"), hair_back=parts["hair_back"],
-      ears=(parts["ear_left"], parts["ear_right"]), neck=parts["neck"],
-      shoulders=parts["shoulders"], beard=parts["beard"], pose=pose, shape=shape,
-      expression=expression)
+    landmarks=parts["landmarks"].astype(np.float32),
+    head=parts["head"],
+    hair_front=parts.get("hair_front"),
+    hair_back=parts["hair_back"],
+    ears=(parts["ear_left"], parts["ear_right"]),
+    neck=parts["neck"],
+    shoulders=parts["shoulders"],
+    beard=parts["beard"],
+    pose=pose,
+    shape=shape,
+    expression=expression,
+  )

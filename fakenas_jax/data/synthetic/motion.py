@@ -4,6 +4,7 @@ Every quantity is a smooth function of the frame index (a sum of two sinusoids w
 frequency and phase), except blinks, which are drawn per frame. Head pose drifts slowly; the
 mouth moves faster (talking). The framing keeps all 68 landmarks inside the image with a margin.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,12 @@ class FaceTrack:
     return len(self.poses)
 
 
-def oscillation(rng: np.random.Generator, num_frames: int, amplitude: float,
-                frequencies: tuple[float, float] = SLOW) -> np.ndarray:
+def oscillation(
+  rng: np.random.Generator,
+  num_frames: int,
+  amplitude: float,
+  frequencies: tuple[float, float] = SLOW,
+) -> np.ndarray:
   """A smooth signal in about [-amplitude, amplitude], (num_frames,)."""
   t = np.arange(num_frames)
   weights = rng.uniform(0.5, 1.0, 2)
@@ -52,8 +57,9 @@ def blinks(rng: np.random.Generator, num_frames: int, rate: float = 0.1) -> np.n
   return np.where(closed, rng.uniform(0.6, 1.0, num_frames), 0.0)
 
 
-def _fit_in_frame(shape: lm.FaceShape, expression: lm.Expression, pose: lm.Pose,
-                  resolution: int) -> lm.Pose:
+def _fit_in_frame(
+  shape: lm.FaceShape, expression: lm.Expression, pose: lm.Pose, resolution: int
+) -> lm.Pose:
   """The pose moved (and shrunk if needed) so the landmarks keep the margin from the border."""
   margin = LANDMARK_MARGIN * resolution + 1.0
   for _ in range(3):
@@ -67,13 +73,19 @@ def _fit_in_frame(shape: lm.FaceShape, expression: lm.Expression, pose: lm.Pose,
     shift = np.clip(low, margin, None) - low + np.clip(high, None, resolution - 1 - margin) - high
     if not shift.any():
       break
-    pose = dataclasses.replace(pose, center_x=pose.center_x + float(shift[0]),
-                               center_y=pose.center_y + float(shift[1]))
+    pose = dataclasses.replace(
+      pose, center_x=pose.center_x + float(shift[0]), center_y=pose.center_y + float(shift[1])
+    )
   return pose
 
 
-def make_track(style: RenderStyle, rng: np.random.Generator, num_frames: int, resolution: int,
-               shape: lm.FaceShape) -> FaceTrack:
+def make_track(
+  style: RenderStyle,
+  rng: np.random.Generator,
+  num_frames: int,
+  resolution: int,
+  shape: lm.FaceShape,
+) -> FaceTrack:
   """A face's motion through a video, framed for `shape` at `resolution`."""
   res = resolution
   scale = res * rng.uniform(*style.face_scale)
@@ -97,12 +109,23 @@ def make_track(style: RenderStyle, rng: np.random.Generator, num_frames: int, re
   expressions, poses = [], []
   for t in range(num_frames):
     expression = lm.Expression(
-        mouth_open=float(mouth[t]), jaw_drop=float(mouth[t]), smile=float(smile[t]),
-        blink_left=float(blink[t]), blink_right=float(blink[t]), brow_raise=float(brow[t]),
-        gaze_x=float(gaze_x[t]), gaze_y=float(gaze_y[t]))
-    pose = lm.Pose(center_x=centre_x + float(drift_x[t]), center_y=centre_y + float(drift_y[t]),
-                   scale=scale * float(zoom[t]), yaw=float(yaw[t]), pitch=float(pitch[t]),
-                   roll=float(roll[t]))
+      mouth_open=float(mouth[t]),
+      jaw_drop=float(mouth[t]),
+      smile=float(smile[t]),
+      blink_left=float(blink[t]),
+      blink_right=float(blink[t]),
+      brow_raise=float(brow[t]),
+      gaze_x=float(gaze_x[t]),
+      gaze_y=float(gaze_y[t]),
+    )
+    pose = lm.Pose(
+      center_x=centre_x + float(drift_x[t]),
+      center_y=centre_y + float(drift_y[t]),
+      scale=scale * float(zoom[t]),
+      yaw=float(yaw[t]),
+      pitch=float(pitch[t]),
+      roll=float(roll[t]),
+    )
     expressions.append(expression)
     poses.append(_fit_in_frame(shape, expression, pose, res))
   return FaceTrack(tuple(expressions), tuple(poses))

@@ -5,6 +5,7 @@ Identities are contiguous per split (identity-disjoint splits); every identity h
 and is the target of fakes whose source is another identity of the same split; methods go
 round-robin; every video's seed is (corpus seed, split, identity, video).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,14 +37,29 @@ def video_specs(config, split: str) -> list[VideoSpec]:
   fake_count = 0
   for position, identity in enumerate(identities):
     for v in range(config.real_videos_per_identity):
-      specs.append(VideoSpec(split, f"{split}/real_{identity:05d}_{v}", identity, -1, "real",
-                             (config.seed, split_index, identity, v)))
+      specs.append(
+        VideoSpec(
+          split,
+          f"{split}/real_{identity:05d}_{v}",
+          identity,
+          -1,
+          "real",
+          (config.seed, split_index, identity, v),
+        )
+      )
     for v in range(config.fake_videos_per_identity):
       # The source is another identity of the same split, a different one for each video.
       source = identities[(position + 1 + v % (len(identities) - 1)) % len(identities)]
       method = recipe.methods[fake_count % len(recipe.methods)]
       fake_count += 1
-      specs.append(VideoSpec(
-          split, f"{split}/{method}_{identity:05d}_{source:05d}_{v}", identity, source, method,
-          (config.seed, split_index, identity, config.real_videos_per_identity + v)))
+      specs.append(
+        VideoSpec(
+          split,
+          f"{split}/{method}_{identity:05d}_{source:05d}_{v}",
+          identity,
+          source,
+          method,
+          (config.seed, split_index, identity, config.real_videos_per_identity + v),
+        )
+      )
   return specs

@@ -11,6 +11,7 @@ The camera then applies a colour cast, saturation, vignetting, blur and sensor n
 `flat=True` is the look of a graphics-based face swap (FaceSwap, DFDC's graphics methods): no
 skin detail or relief, cel-shaded light in three hard steps, no camera blur or noise.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,7 +69,7 @@ def pixel_grid(resolution: int) -> tuple[np.ndarray, np.ndarray]:
 def _radius_squared(resolution: int) -> np.ndarray:
   xs, ys = pixel_grid(resolution)
   centre = (resolution - 1) / 2
-  r2 = ((xs - centre) ** 2 + (ys - centre) ** 2) / (2 * centre ** 2 + 1e-6)
+  r2 = ((xs - centre) ** 2 + (ys - centre) ** 2) / (2 * centre**2 + 1e-6)
   r2.flags.writeable = False
   return r2
 
@@ -134,7 +135,7 @@ def _background(style: RenderStyle, rng: np.random.Generator, resolution: int) -
     wall = _pick(rng, style.background_colours)[0]
     image = np.broadcast_to(wall, (res, res, 3)).copy()
     corner = int(res * rng.uniform(-0.2, 1.2))
-    image[:, max(corner, 0):] *= rng.uniform(0.75, 0.95)
+    image[:, max(corner, 0) :] *= rng.uniform(0.75, 0.95)
     for _ in range(int(rng.integers(1, 3))):
       x0, y0 = int(res * rng.uniform(-0.1, 0.8)), int(res * rng.uniform(-0.1, 0.4))
       w, h = int(res * rng.uniform(0.15, 0.35)), int(res * rng.uniform(0.2, 0.8))
@@ -157,17 +158,24 @@ def make_scene(style: RenderStyle, rng: np.random.Generator, resolution: int) ->
   """A background, a light and a camera drawn from `style`."""
   azimuth = rng.uniform(-1.0, 1.0) * style.light_spread * np.pi / 2
   elevation = rng.uniform(*style.light_elevation)
-  light = np.array([np.sin(azimuth) * np.cos(elevation), -np.sin(elevation),
-                    np.cos(azimuth) * np.cos(elevation)], np.float32)
+  light = np.array(
+    [np.sin(azimuth) * np.cos(elevation), -np.sin(elevation), np.cos(azimuth) * np.cos(elevation)],
+    np.float32,
+  )
   return Scene(
-      background=_background(style, rng, resolution),
-      light=light / np.linalg.norm(light),
-      ambient=float(rng.uniform(*style.ambient)), diffuse=float(rng.uniform(*style.diffuse)),
-      specular=float(rng.uniform(*style.specular)),
-      tint=_pick(rng, style.light_tints)[0], clothing=rng.uniform(0.08, 0.75, 3).astype(np.float32),
-      noise=float(rng.uniform(*style.noise)), blur=float(rng.uniform(*style.blur)) * resolution,
-      vignette=float(rng.uniform(*style.vignette)),
-      saturation=float(rng.uniform(*style.saturation)), skin_texture=style.skin_texture)
+    background=_background(style, rng, resolution),
+    light=light / np.linalg.norm(light),
+    ambient=float(rng.uniform(*style.ambient)),
+    diffuse=float(rng.uniform(*style.diffuse)),
+    specular=float(rng.uniform(*style.specular)),
+    tint=_pick(rng, style.light_tints)[0],
+    clothing=rng.uniform(0.08, 0.75, 3).astype(np.float32),
+    noise=float(rng.uniform(*style.noise)),
+    blur=float(rng.uniform(*style.blur)) * resolution,
+    vignette=float(rng.uniform(*style.vignette)),
+    saturation=float(rng.uniform(*style.saturation)),
+    skin_texture=style.skin_texture,
+  )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,8 +204,9 @@ def coverage(polygons: list[np.ndarray], box: Box) -> np.ndarray:
   rows, columns = box
   origin = np.array([columns.start, rows.start])
   canvas = np.zeros((rows.stop - rows.start, columns.stop - columns.start), np.uint8)
-  cv2.fillPoly(canvas, [_fixed_point(p - origin) for p in polygons], 255, cv2.LINE_AA,
-               SUBPIXEL_BITS)
+  cv2.fillPoly(
+    canvas, [_fixed_point(p - origin) for p in polygons], 255, cv2.LINE_AA, SUBPIXEL_BITS
+  )
   return canvas.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
@@ -209,17 +218,20 @@ def _paint(image: np.ndarray, box: Box, alpha: np.ndarray, colour: np.ndarray) -
   region += alpha[..., None] * (colour - region)
 
 
-def _fill(image: np.ndarray, polygons: list[np.ndarray], colour: np.ndarray,
-          opacity: float = 1.0) -> None:
+def _fill(
+  image: np.ndarray, polygons: list[np.ndarray], colour: np.ndarray, opacity: float = 1.0
+) -> None:
   box = bounding_box(polygons, image.shape[0])
   if box is not None:
     alpha = coverage(polygons, box)
     _paint(image, box, alpha * np.float32(opacity) if opacity != 1.0 else alpha, colour)
 
 
-_UNIT_CIRCLES = {count: np.stack([np.cos(theta), np.sin(theta)], axis=1)
-                 for count in (8, 10, 16)
-                 for theta in [np.linspace(0, 2 * np.pi, count, endpoint=False)]}
+_UNIT_CIRCLES = {
+  count: np.stack([np.cos(theta), np.sin(theta)], axis=1)
+  for count in (8, 10, 16)
+  for theta in [np.linspace(0, 2 * np.pi, count, endpoint=False)]
+}
 
 
 def _circle(centre: np.ndarray, radius: float, count: int = 16) -> np.ndarray:
@@ -235,16 +247,18 @@ class _FaceField:
     self.u, self.v = u, v
     self.resolution = u.shape[0]
 
-  def add_gaussian(self, field: np.ndarray, amplitude: float, cu: float, cv: float, su: float,
-                   sv: float) -> None:
+  def add_gaussian(
+    self, field: np.ndarray, amplitude: float, cu: float, cv: float, su: float, sv: float
+  ) -> None:
     """field += amplitude * exp(-((u - cu) / su)^2 - ((v - cv) / sv)^2), within 3 sigma."""
     pose = self.pose
     cos, sin = math.cos(pose.roll), math.sin(pose.roll)
     x = pose.center_x + pose.scale * (cos * cu - sin * cv)
     y = pose.center_y + pose.scale * (sin * cu + cos * cv)
     reach = 3.0 * max(su, sv) * pose.scale
-    box = bounding_box([np.array([[x - reach, y - reach], [x + reach, y + reach]])],
-                       self.resolution)
+    box = bounding_box(
+      [np.array([[x - reach, y - reach], [x + reach, y + reach]])], self.resolution
+    )
     if box is None:
       return
     du = (self.u[box] - np.float32(cu)) * np.float32(1.0 / su)
@@ -256,9 +270,15 @@ class _FaceField:
 # Frame
 
 
-def render_face(identity: Identity, geometry: lm.FaceGeometry, scene: Scene,
-                rng: np.random.Generator | None, *, flat: bool = False,
-                iris_colours: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def render_face(
+  identity: Identity,
+  geometry: lm.FaceGeometry,
+  scene: Scene,
+  rng: np.random.Generator | None,
+  *,
+  flat: bool = False,
+  iris_colours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
   """One frame, uint8 (res, res, 3) RGB. `rng` draws the sensor noise (None: no noise).
 
   `iris_colours` overrides the identity's (left, right) iris colour.
@@ -295,8 +315,9 @@ def render_face(identity: Identity, geometry: lm.FaceGeometry, scene: Scene,
     u0, u1, v0, v1 = TEXTURE_EXTENT
     map_u = (u - f32(u0)) * f32((TEXTURE_SIZE - 1) / (u1 - u0))
     map_v = (v - f32(v0)) * f32((TEXTURE_SIZE - 1) / (v1 - v0))
-    detail = cv2.remap(identity.detail, map_u, map_v, cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REFLECT_101)
+    detail = cv2.remap(
+      identity.detail, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
     skin_detail, hair_detail = detail[..., 0], detail[..., 1]
 
   skin = np.asarray(identity.skin, f32)
@@ -319,8 +340,14 @@ def render_face(identity: Identity, geometry: lm.FaceGeometry, scene: Scene,
     dark_side = -1.0 if light[0] > 0 else 1.0
     face.add_gaussian(relief, -0.09, -shape.eye_spacing, 0.0, 0.24, 0.13)
     face.add_gaussian(relief, -0.09, shape.eye_spacing, 0.0, 0.24, 0.13)
-    face.add_gaussian(relief, -(0.04 + 0.12 * abs(float(light[0]))), dark_side * 0.12,
-                      0.4 * shape.nose_length, 0.05, 0.32)
+    face.add_gaussian(
+      relief,
+      -(0.04 + 0.12 * abs(float(light[0]))),
+      dark_side * 0.12,
+      0.4 * shape.nose_length,
+      0.05,
+      0.32,
+    )
     face.add_gaussian(relief, -0.12, 0.0, shape.nose_length + 0.05, 0.14, 0.035)
     face.add_gaussian(relief, -0.09, 0.0, shape.mouth_y + 0.24, 0.17, 0.05)
     face.add_gaussian(relief, 0.05, 0.0, 0.8 * shape.nose_length, 0.06, 0.06)
@@ -376,22 +403,37 @@ def render_face(identity: Identity, geometry: lm.FaceGeometry, scene: Scene,
       width = np.linalg.norm(outline[3] - outline[0])
       axis = (outline[3] - outline[0]) / max(width, 1e-6)
       look = geometry.expression
-      centre = (0.5 * (outline[0] + outline[3]) + 0.3 * width * look.gaze_x * axis
-                + 0.1 * width * look.gaze_y * np.array([-axis[1], axis[0]]))
+      centre = (
+        0.5 * (outline[0] + outline[3])
+        + 0.3 * width * look.gaze_x * axis
+        + 0.1 * width * look.gaze_y * np.array([-axis[1], axis[0]])
+      )
       iris_r = 0.26 * width
-      _paint(image, box, coverage([_circle(centre, iris_r)], box) * inside,
-             np.asarray(iris_colour, f32) * eye_light)
+      _paint(
+        image,
+        box,
+        coverage([_circle(centre, iris_r)], box) * inside,
+        np.asarray(iris_colour, f32) * eye_light,
+      )
       _paint(image, box, coverage([_circle(centre, 0.42 * iris_r, 10)], box) * inside, PUPIL)
-    cv2.polylines(strokes, [_fixed_point(outline[:4])], False, 200,
-                  max(1, int(round(0.018 * scale))), cv2.LINE_AA, SUBPIXEL_BITS)
+    cv2.polylines(
+      strokes,
+      [_fixed_point(outline[:4])],
+      False,
+      200,
+      max(1, int(round(0.018 * scale))),
+      cv2.LINE_AA,
+      SUBPIXEL_BITS,
+    )
 
   # Nose base and nostrils.
   nostrils = points[lm.NOSTRILS]
   cv2.polylines(strokes, [_fixed_point(nostrils)], False, 70, 1, cv2.LINE_AA, SUBPIXEL_BITS)
   nostril_r = max(0.4, 0.035 * scale)
   for centre in (0.5 * (nostrils[0] + nostrils[1]), 0.5 * (nostrils[3] + nostrils[4])):
-    cv2.fillPoly(strokes, [_fixed_point(_circle(centre, nostril_r, 8))], 150, cv2.LINE_AA,
-                 SUBPIXEL_BITS)
+    cv2.fillPoly(
+      strokes, [_fixed_point(_circle(centre, nostril_r, 8))], 150, cv2.LINE_AA, SUBPIXEL_BITS
+    )
 
   # Mouth: lips, the dark inside and upper teeth, or the line between closed lips.
   outer, inner = points[lm.OUTER_LIP], points[lm.INNER_LIP]
@@ -405,18 +447,21 @@ def render_face(identity: Identity, geometry: lm.FaceGeometry, scene: Scene,
       teeth_depth = min(0.45 * gap, 0.07 * scale)
       upper = inner[[0, 1, 2, 3, 4]]
       teeth = np.concatenate([upper, (upper - teeth_depth * up / scale)[::-1]])
-      _paint(image, box, coverage([teeth], box) * mouth,
-             TEETH * f32(scene.ambient + 0.6 * scene.diffuse))
+      _paint(
+        image, box, coverage([teeth], box) * mouth, TEETH * f32(scene.ambient + 0.6 * scene.diffuse)
+      )
   else:
-    cv2.polylines(strokes, [_fixed_point(inner[[0, 1, 2, 3, 4]])], False, 120, 1, cv2.LINE_AA,
-                  SUBPIXEL_BITS)
+    cv2.polylines(
+      strokes, [_fixed_point(inner[[0, 1, 2, 3, 4]])], False, 120, 1, cv2.LINE_AA, SUBPIXEL_BITS
+    )
 
   image *= (1.0 - strokes.astype(f32) * f32(0.75 / 255.0))[..., None]
   return _camera(image, scene, rng, flat)
 
 
-def _camera(image: np.ndarray, scene: Scene, rng: np.random.Generator | None,
-            flat: bool) -> np.ndarray:
+def _camera(
+  image: np.ndarray, scene: Scene, rng: np.random.Generator | None, flat: bool
+) -> np.ndarray:
   """Colour cast, saturation, vignetting, blur and sensor noise; quantises to uint8."""
   # Colour cast then saturation, as one colour matrix, and the scaling to grey levels.
   saturation = scene.saturation

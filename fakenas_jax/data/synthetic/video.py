@@ -6,6 +6,7 @@ give the same frames in any call order. A fake video is forged from the real vid
 seed and target: its pristine frames are exactly that video's frames, which is how the intrinsic
 mask M_in = Convex(|x' - x| > gamma) (BiG-Arts §3.1) is computed and what the tests check.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -109,11 +110,16 @@ class _Forgery:
   colour_corrected: bool
 
 
-def _frame(image: np.ndarray, landmarks: np.ndarray, intrinsic: np.ndarray,
-           extrinsic: np.ndarray) -> Frame:
-  return Frame(image=image, landmarks=landmarks.astype(np.float32),
-               face_hull=fg.face_hull_mask(landmarks, image.shape[0]), intrinsic=intrinsic,
-               extrinsic=extrinsic)
+def _frame(
+  image: np.ndarray, landmarks: np.ndarray, intrinsic: np.ndarray, extrinsic: np.ndarray
+) -> Frame:
+  return Frame(
+    image=image,
+    landmarks=landmarks.astype(np.float32),
+    face_hull=fg.face_hull_mask(landmarks, image.shape[0]),
+    intrinsic=intrinsic,
+    extrinsic=extrinsic,
+  )
 
 
 def _blended_frame(pristine: np.ndarray, blended: np.ndarray, landmarks: np.ndarray) -> Frame:
@@ -127,12 +133,14 @@ def _swapped_identity(shot: _Shot, source_identity: int) -> Identity:
   return dataclasses.replace(source, shape=source.shape.with_outline_of(shot.target.shape))
 
 
-def _forge_swap(shot: _Shot, source_identity: int, rng: np.random.Generator, attempt: int,
-                upsampler: str) -> _Forgery:
+def _forge_swap(
+  shot: _Shot, source_identity: int, rng: np.random.Generator, attempt: int, upsampler: str
+) -> _Forgery:
   recipe, res = shot.recipe, shot.resolution
   source = _swapped_identity(shot, source_identity)
-  factor = rng.choice(recipe.synthesis_factors).item() if attempt == 0 else max(
-      recipe.synthesis_factors)
+  factor = (
+    rng.choice(recipe.synthesis_factors).item() if attempt == 0 else max(recipe.synthesis_factors)
+  )
   blending = str(rng.choice(recipe.blendings)) if attempt == 0 else "hard"
   colour_correct = bool(rng.random() < recipe.colour_correction) and attempt == 0
   erosion = max(1, round(recipe.mask_erosion * res))
@@ -145,16 +153,27 @@ def _forge_swap(shot: _Shot, source_identity: int, rng: np.random.Generator, att
     grain = None
     if recipe.regrain:
       grain = np.float32(recipe.regrain * shot.scene.noise) * rng.standard_normal(
-          pristine.shape, dtype=np.float32)
-    blended = fg.face_swap(pristine, rendered, mask, factor=factor, upsampler=upsampler,
-                           blending=blending, colour_correct=colour_correct, sigma=sigma,
-                           sharpen=recipe.sharpen, grain=grain)
+        pristine.shape, dtype=np.float32
+      )
+    blended = fg.face_swap(
+      pristine,
+      rendered,
+      mask,
+      factor=factor,
+      upsampler=upsampler,
+      blending=blending,
+      colour_correct=colour_correct,
+      sigma=sigma,
+      sharpen=recipe.sharpen,
+      grain=grain,
+    )
     frames.append(_blended_frame(pristine, blended, geometry.landmarks))
   return _Forgery(frames, blending, factor, colour_correct)
 
 
-def _forge_mouth(shot: _Shot, source_identity: int, rng: np.random.Generator,
-                 attempt: int) -> _Forgery:
+def _forge_mouth(
+  shot: _Shot, source_identity: int, rng: np.random.Generator, attempt: int
+) -> _Forgery:
   """Another person's talking drives the target's mouth; the jaw and the rest stay the target's.
 
   Only the driver's mouth motion matters; it is drawn from the forgery stream.
@@ -173,20 +192,23 @@ def _forge_mouth(shot: _Shot, source_identity: int, rng: np.random.Generator,
   sigma = fg.feather_sigma(res, recipe.feather)
   frames = []
   for t, (geometry, pristine) in enumerate(zip(shot.geometries, shot.pristine)):
-    expression = dataclasses.replace(geometry.expression, mouth_open=float(driver_mouth[t]),
-                                     smile=float(driver_smile[t]))
+    expression = dataclasses.replace(
+      geometry.expression, mouth_open=float(driver_mouth[t]), smile=float(driver_smile[t])
+    )
     reenacted = lm.face_geometry(shot.target.shape, expression, geometry.pose)
     rendered = render_face(shot.target, reenacted, shot.scene, rng)
     margin = max(1, round(MOUTH_MARGIN * geometry.pose.scale))
     mask = fg.mouth_mask([geometry.landmarks, reenacted.landmarks], res, margin)
-    blended = fg.mouth_reenactment(pristine, rendered, mask, factor=factor, blending=blending,
-                                   sigma=sigma)
+    blended = fg.mouth_reenactment(
+      pristine, rendered, mask, factor=factor, blending=blending, sigma=sigma
+    )
     frames.append(_blended_frame(pristine, blended, reenacted.landmarks))
   return _Forgery(frames, blending, factor, False)
 
 
-def _forge_graphics(shot: _Shot, source_identity: int, rng: np.random.Generator,
-                    attempt: int) -> _Forgery:
+def _forge_graphics(
+  shot: _Shot, source_identity: int, rng: np.random.Generator, attempt: int
+) -> _Forgery:
   """FaceSwap-like: a flat-shaded model of the source face, its texture at
   1/`recipe.texture_factor` resolution, colour-corrected and Poisson-blended (pasted if that
   fails). No sensor noise: the face is rendered, not filmed."""
@@ -207,8 +229,9 @@ def _forge_graphics(shot: _Shot, source_identity: int, rng: np.random.Generator,
   return _Forgery(frames, blending, recipe.texture_factor, True)
 
 
-def _forge_synthetic(shot: _Shot, source_identity: int, rng: np.random.Generator,
-                     attempt: int) -> _Forgery:
+def _forge_synthetic(
+  shot: _Shot, source_identity: int, rng: np.random.Generator, attempt: int
+) -> _Forgery:
   """A new person in a new scene, generated at half resolution; nothing of the shot is kept."""
   del source_identity, attempt
   recipe, res = shot.recipe, shot.resolution
@@ -226,19 +249,22 @@ def _forge_synthetic(shot: _Shot, source_identity: int, rng: np.random.Generator
   for expression, pose in zip(track.expressions, track.poses):
     low = lm.face_geometry(person.shape, expression, pose.scaled(factor, offset))
     # A generator's output has no sensor noise: render clean, then up-sample.
-    image = fg.synthetic_frame(render_face(person, low, scene, None, iris_colours=irises),
-                               factor, res, recipe.fingerprint)
+    image = fg.synthetic_frame(
+      render_face(person, low, scene, None, iris_colours=irises), factor, res, recipe.fingerprint
+    )
     landmarks = lm.landmark_positions(person.shape, expression, pose)
     frames.append(_frame(image, landmarks, whole, fg.extrinsic_mask(whole)))
   return _Forgery(frames, "none", factor, False)
 
 
 _FORGERS: dict[str, Callable[..., _Forgery]] = {
-    **{method: functools.partial(_forge_swap, upsampler=upsampler)
-       for method, upsampler in SWAP_UPSAMPLERS.items()},
-    "reenact_mouth": _forge_mouth,
-    "graphics_swap": _forge_graphics,
-    "synthetic_face": _forge_synthetic,
+  **{
+    method: functools.partial(_forge_swap, upsampler=upsampler)
+    for method, upsampler in SWAP_UPSAMPLERS.items()
+  },
+  "reenact_mouth": _forge_mouth,
+  "graphics_swap": _forge_graphics,
+  "synthetic_face": _forge_synthetic,
 }
 _NEEDS_SOURCE = ("swap_nearest", "swap_bilinear", "swap_checkerboard", "graphics_swap")
 
@@ -250,9 +276,15 @@ def _seed_words(seed: int | Sequence[int]) -> list[int]:
   return [int(w) for w in words]
 
 
-def generate_video(recipe: CorpusRecipe, seed: int | Sequence[int], target_identity: int,
-                   source_identity: int | None = None, method: str = "real",
-                   num_frames: int = 8, resolution: int = 64) -> Video:
+def generate_video(
+  recipe: CorpusRecipe,
+  seed: int | Sequence[int],
+  target_identity: int,
+  source_identity: int | None = None,
+  method: str = "real",
+  num_frames: int = 8,
+  resolution: int = 64,
+) -> Video:
   """One video of `recipe`'s corpus: `target_identity` filmed, and forged unless method='real'.
 
   Face swaps (swap_*, graphics_swap) put `source_identity`'s face on the target; reenact_mouth
@@ -261,23 +293,28 @@ def generate_video(recipe: CorpusRecipe, seed: int | Sequence[int], target_ident
   each with `encode_frame(frame.image, video.quality)`.
   """
   if method != "real" and method not in recipe.methods:
-    raise ValueError(f"method {method!r} is not 'real' or one of this recipe's methods "
-                     f"{recipe.methods}")
+    raise ValueError(
+      f"method {method!r} is not 'real' or one of this recipe's methods {recipe.methods}"
+    )
   if method in _NEEDS_SOURCE and (source_identity is None or source_identity == target_identity):
-    raise ValueError(f"{method} needs a source identity other than the target, "
-                     f"got {source_identity}")
+    raise ValueError(
+      f"{method} needs a source identity other than the target, got {source_identity}"
+    )
   if num_frames < 1 or resolution < MIN_RESOLUTION:
-    raise ValueError(f"need num_frames >= 1 and resolution >= {MIN_RESOLUTION}, "
-                     f"got {num_frames}, {resolution}")
+    raise ValueError(
+      f"need num_frames >= 1 and resolution >= {MIN_RESOLUTION}, got {num_frames}, {resolution}"
+    )
   style = STYLES[recipe.style]
   scene_rng, motion_rng, noise_rng, quality_rng, forgery_rng = np.random.default_rng(
-      _seed_words(seed)).spawn(5)
+    _seed_words(seed)
+  ).spawn(5)
   quality = int(quality_rng.choice(recipe.jpeg_qualities))
   target = make_identity(recipe.style, target_identity)
   scene = make_scene(style, scene_rng, resolution)
   track = make_track(style, motion_rng, num_frames, resolution, target.shape)
-  geometries = [lm.face_geometry(target.shape, e, p)
-                for e, p in zip(track.expressions, track.poses)]
+  geometries = [
+    lm.face_geometry(target.shape, e, p) for e, p in zip(track.expressions, track.poses)
+  ]
   pristine = [render_face(target, g, scene, noise_rng) for g in geometries]
 
   if method == "real":
@@ -289,7 +326,17 @@ def generate_video(recipe: CorpusRecipe, seed: int | Sequence[int], target_ident
   for attempt, attempt_rng in enumerate(forgery_rng.spawn(MAX_FORGERY_ATTEMPTS)):
     forgery = _FORGERS[method](shot, source_identity, attempt_rng, attempt)
     if all(frame.intrinsic.any() for frame in forgery.frames):
-      return Video(forgery.frames, quality, method, forgery.blending, target_identity,
-                   source_identity, forgery.synthesis_factor, forgery.colour_corrected)
-  raise RuntimeError(f"{method} left a frame unchanged in {MAX_FORGERY_ATTEMPTS} attempts "
-                     f"(seed={seed}, target={target_identity}, source={source_identity})")
+      return Video(
+        forgery.frames,
+        quality,
+        method,
+        forgery.blending,
+        target_identity,
+        source_identity,
+        forgery.synthesis_factor,
+        forgery.colour_corrected,
+      )
+  raise RuntimeError(
+    f"{method} left a frame unchanged in {MAX_FORGERY_ATTEMPTS} attempts "
+    f"(seed={seed}, target={target_identity}, source={source_identity})"
+  )

@@ -25,6 +25,7 @@ A07–A12, where A07–A10 are unseen in training (A07 and A08 use family D, abs
 A09 and A10 use families A and C with other settings) and A11 and A12 are the systems of A04 and
 A06 again under new ids, as A16 and A19 repeat A04 and A06 in ASVspoof 2019.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -93,8 +94,9 @@ def band_limit(x: np.ndarray, *, cutoff_hz: int, aliased: bool = False) -> np.nd
   return _fit(back, x.size)
 
 
-def random_phase(x: np.ndarray, rng: np.random.Generator, *, n_fft: int = STFT_FFT,
-                 from_hz: float = 0.0) -> np.ndarray:
+def random_phase(
+  x: np.ndarray, rng: np.random.Generator, *, n_fft: int = STFT_FFT, from_hz: float = 0.0
+) -> np.ndarray:
   """Family B: STFT magnitude with uniformly random phase (bins at or above `from_hz`), ISTFT."""
   hop = n_fft // 4
   _, _, spectrum = scipy.signal.stft(x, nperseg=n_fft, noverlap=n_fft - hop, window="hann")
@@ -112,7 +114,7 @@ def cepstral_envelope(log_magnitude: np.ndarray, lifter: int) -> np.ndarray:
   size = cepstrum.shape[-1]
   keep = np.zeros(size)
   keep[:lifter] = 1.0
-  keep[size - lifter + 1:] = 1.0  # the cepstrum of a real, even spectrum is symmetric
+  keep[size - lifter + 1 :] = 1.0  # the cepstrum of a real, even spectrum is symmetric
   return np.fft.rfft(cepstrum * keep, axis=-1).real
 
 
@@ -120,21 +122,22 @@ def smooth_envelope(x: np.ndarray, *, lifter: int, frames: int = 1) -> np.ndarra
   """Family C: the 40-coefficient envelope replaced by a `lifter`-coefficient, time-averaged one."""
   if not 1 <= lifter < ENVELOPE_LIFTER:
     raise ValueError(f"lifter must be in [1, {ENVELOPE_LIFTER}), got {lifter}")
-  _, _, spectrum = scipy.signal.stft(x, nperseg=STFT_FFT, noverlap=STFT_FFT - STFT_HOP,
-                                     window="hann")
+  _, _, spectrum = scipy.signal.stft(
+    x, nperseg=STFT_FFT, noverlap=STFT_FFT - STFT_HOP, window="hann"
+  )
   log_magnitude = np.log(np.abs(spectrum) + 1e-9).T  # (frames, bins)
   detailed = cepstral_envelope(log_magnitude, ENVELOPE_LIFTER)
   coarse = cepstral_envelope(log_magnitude, lifter)
   if frames > 1:
     coarse = scipy.ndimage.uniform_filter1d(coarse, size=frames, axis=0, mode="nearest")
   spectrum = spectrum * np.exp(coarse - detailed).T
-  _, y = scipy.signal.istft(spectrum, nperseg=STFT_FFT, noverlap=STFT_FFT - STFT_HOP,
-                            window="hann")
+  _, y = scipy.signal.istft(spectrum, nperseg=STFT_FFT, noverlap=STFT_FFT - STFT_HOP, window="hann")
   return _fit(y, x.size)
 
 
-def concatenate(x: np.ndarray, other: np.ndarray, rng: np.random.Generator, *,
-                units: int) -> np.ndarray:
+def concatenate(
+  x: np.ndarray, other: np.ndarray, rng: np.random.Generator, *, units: int
+) -> np.ndarray:
   """Family D: `units` units alternating between `x` and `other`, hard joins, own gains."""
   if units < 2:
     raise ValueError(f"units must be >= 2, got {units}")
@@ -143,7 +146,7 @@ def concatenate(x: np.ndarray, other: np.ndarray, rng: np.random.Generator, *,
   cuts = np.sort(rng.choice(np.arange(minimum, n - minimum), size=units - 1, replace=False))
   bounds = np.concatenate([[0], cuts, [n]])
   donor = _fit(np.resize(other, n) if other.size < n else other, n)
-  scale = np.sqrt(np.mean(x ** 2) / max(np.mean(donor ** 2), 1e-20))
+  scale = np.sqrt(np.mean(x**2) / max(np.mean(donor**2), 1e-20))
   out = np.empty(n)
   for index, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
     length = stop - start
@@ -151,7 +154,7 @@ def concatenate(x: np.ndarray, other: np.ndarray, rng: np.random.Generator, *,
       unit = x[start:stop]
     else:  # a unit of the same length from anywhere in the other utterance
       offset = rng.integers(0, n - length + 1)
-      unit = donor[offset:offset + length] * scale
+      unit = donor[offset : offset + length] * scale
     out[start:stop] = unit * 10.0 ** (rng.uniform(-3.0, 3.0) / 20.0)
   return out
 
@@ -163,37 +166,57 @@ def _fit(y: np.ndarray, size: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # The attack table
 
-ATTACKS: dict[str, Attack] = {attack.attack_id: attack for attack in (
-    Attack("A01", (_step("band_limit", cutoff_hz=4000),),
-           "8 kHz vocoder: nothing above 4 kHz"),
-    Attack("A02", (_step("random_phase", n_fft=1024),),
-           "magnitude-only resynthesis, random phase, 64 ms frames"),
-    Attack("A03", (_step("smooth_envelope", lifter=10),),
-           "envelope over-smoothed to 10 cepstral coefficients"),
-    Attack("A04", (_step("vocoder_excitation"),),
-           "impulse-train vocoder with smoothed intonation"),
-    Attack("A05", (_step("smooth_envelope", lifter=14), _step("band_limit", cutoff_hz=5000,
-                                                               aliased=True)),
-           "over-smoothed envelope through an aliasing 10 kHz vocoder"),
-    Attack("A06", (_step("random_phase", n_fft=1024, from_hz=1000.0),),
-           "random phase above 1 kHz, 64 ms frames"),
-    Attack("A07", (_step("concatenate", units=8),),
-           "unit concatenation, 8 units, hard joins"),
-    Attack("A08", (_step("concatenate", units=5), _step("random_phase", n_fft=256)),
-           "unit concatenation, then magnitude-only resynthesis with 16 ms frames"),
-    Attack("A09", (_step("band_limit", cutoff_hz=6000, aliased=True),),
-           "aliasing 12 kHz vocoder"),
-    Attack("A10", (_step("smooth_envelope", lifter=6, frames=7),),
-           "envelope smoothed to 6 coefficients and over 35 ms"),
+ATTACKS: dict[str, Attack] = {
+  attack.attack_id: attack
+  for attack in (
+    Attack("A01", (_step("band_limit", cutoff_hz=4000),), "8 kHz vocoder: nothing above 4 kHz"),
+    Attack(
+      "A02",
+      (_step("random_phase", n_fft=1024),),
+      "magnitude-only resynthesis, random phase, 64 ms frames",
+    ),
+    Attack(
+      "A03",
+      (_step("smooth_envelope", lifter=10),),
+      "envelope over-smoothed to 10 cepstral coefficients",
+    ),
+    Attack("A04", (_step("vocoder_excitation"),), "impulse-train vocoder with smoothed intonation"),
+    Attack(
+      "A05",
+      (_step("smooth_envelope", lifter=14), _step("band_limit", cutoff_hz=5000, aliased=True)),
+      "over-smoothed envelope through an aliasing 10 kHz vocoder",
+    ),
+    Attack(
+      "A06",
+      (_step("random_phase", n_fft=1024, from_hz=1000.0),),
+      "random phase above 1 kHz, 64 ms frames",
+    ),
+    Attack("A07", (_step("concatenate", units=8),), "unit concatenation, 8 units, hard joins"),
+    Attack(
+      "A08",
+      (_step("concatenate", units=5), _step("random_phase", n_fft=256)),
+      "unit concatenation, then magnitude-only resynthesis with 16 ms frames",
+    ),
+    Attack("A09", (_step("band_limit", cutoff_hz=6000, aliased=True),), "aliasing 12 kHz vocoder"),
+    Attack(
+      "A10",
+      (_step("smooth_envelope", lifter=6, frames=7),),
+      "envelope smoothed to 6 coefficients and over 35 ms",
+    ),
     Attack("A11", (_step("vocoder_excitation"),), "the system of A04", same_as="A04"),
-    Attack("A12", (_step("random_phase", n_fft=1024, from_hz=1000.0),), "the system of A06",
-           same_as="A06"),
-)}
+    Attack(
+      "A12",
+      (_step("random_phase", n_fft=1024, from_hz=1000.0),),
+      "the system of A06",
+      same_as="A06",
+    ),
+  )
+}
 
 SPLIT_ATTACKS = {
-    "train": ("A01", "A02", "A03", "A04", "A05", "A06"),
-    "dev": ("A01", "A02", "A03", "A04", "A05", "A06"),
-    "eval": ("A07", "A08", "A09", "A10", "A11", "A12"),
+  "train": ("A01", "A02", "A03", "A04", "A05", "A06"),
+  "dev": ("A01", "A02", "A03", "A04", "A05", "A06"),
+  "eval": ("A07", "A08", "A09", "A10", "A11", "A12"),
 }
 FAMILIES = ("band_limit", "random_phase", "smooth_envelope", "concatenate", "vocoder_excitation")
 
@@ -208,13 +231,15 @@ def vocoder_speaker(speaker: Speaker) -> Speaker:
   return dataclasses.replace(speaker, jitter=0.0, shimmer=0.0, breathiness=0.0)
 
 
-def synthesize_spoof(attack: Attack, plan: UtterancePlan, speaker: Speaker,
-                     rng: np.random.Generator) -> np.ndarray:
+def synthesize_spoof(
+  attack: Attack, plan: UtterancePlan, speaker: Speaker, rng: np.random.Generator
+) -> np.ndarray:
   """The clean (unrecorded) waveform of `plan` spoken by `speaker` through `attack`."""
   steps = attack.steps
   if steps[0].family == "vocoder_excitation":
-    x = render_lib.synthesize(vocoder_plan(plan), vocoder_speaker(speaker), rng,
-                          excitation="impulse")
+    x = render_lib.synthesize(
+      vocoder_plan(plan), vocoder_speaker(speaker), rng, excitation="impulse"
+    )
     steps = steps[1:]
   else:
     x = render_lib.synthesize(plan, speaker, rng)
@@ -223,8 +248,9 @@ def synthesize_spoof(attack: Attack, plan: UtterancePlan, speaker: Speaker,
   return x
 
 
-def _apply(step: Step, x: np.ndarray, plan: UtterancePlan, speaker: Speaker,
-           rng: np.random.Generator) -> np.ndarray:
+def _apply(
+  step: Step, x: np.ndarray, plan: UtterancePlan, speaker: Speaker, rng: np.random.Generator
+) -> np.ndarray:
   kwargs = step.kwargs
   if step.family == "band_limit":
     return band_limit(x, **kwargs)
@@ -236,5 +262,7 @@ def _apply(step: Step, x: np.ndarray, plan: UtterancePlan, speaker: Speaker,
     seconds = plan.num_samples / SAMPLE_RATE
     donor_plan = plan_utterance(speaker, rng, seconds)
     return concatenate(x, render_lib.synthesize(donor_plan, speaker, rng), rng, **kwargs)
-  raise ValueError(f"unknown or misplaced attack step {step.family!r}; families: "
-                   f"{', '.join(FAMILIES)} (vocoder_excitation only as the first step)")
+  raise ValueError(
+    f"unknown or misplaced attack step {step.family!r}; families: "
+    f"{', '.join(FAMILIES)} (vocoder_excitation only as the first step)"
+  )

@@ -8,6 +8,7 @@ consonants without their own formants take the neighbouring vowel's. Intonation 
 declination line plus one to three phrase accents and a slow wander, in semitones around the
 speaker's median pitch. `render.synthesize` turns a plan into a waveform.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -103,8 +104,9 @@ def plan_utterance(speaker: Speaker, rng: np.random.Generator, seconds: float) -
   loudness = np.zeros(frames)
   frication = np.zeros((frames, len(BAND_NAMES)))
   targets = np.full((frames, 3), np.nan)
-  burst_frames = int(round(rng.uniform(*phonetics.STOP_BURST_MS) * SAMPLE_RATE / 1000
-                           / FRAME_SAMPLES)) or 1
+  burst_frames = (
+    int(round(rng.uniform(*phonetics.STOP_BURST_MS) * SAMPLE_RATE / 1000 / FRAME_SAMPLES)) or 1
+  )
   start = 0
   for phone, length in segments:
     span = slice(start, start + length)
@@ -136,11 +138,11 @@ def plan_utterance(speaker: Speaker, rng: np.random.Generator, seconds: float) -
   formants = scipy.ndimage.uniform_filter1d(formants, size=8, axis=0, mode="nearest")
   ramp = lambda track: scipy.ndimage.uniform_filter1d(track, size=3, axis=0, mode="nearest")
   return UtterancePlan(
-      num_samples=frames * FRAME_SAMPLES,
-      f0=_intonation(speaker, rng, frames),
-      voicing=ramp(voicing * loudness),
-      formants=formants,
-      bandwidths=np.asarray(phonetics.BANDWIDTHS) * rng.uniform(0.9, 1.2),
-      frication=ramp(frication),
-      phones=tuple(phone.name for phone, _ in segments),
+    num_samples=frames * FRAME_SAMPLES,
+    f0=_intonation(speaker, rng, frames),
+    voicing=ramp(voicing * loudness),
+    formants=formants,
+    bandwidths=np.asarray(phonetics.BANDWIDTHS) * rng.uniform(0.9, 1.2),
+    frication=ramp(frication),
+    phones=tuple(phone.name for phone, _ in segments),
   )

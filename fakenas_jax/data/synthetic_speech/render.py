@@ -8,6 +8,7 @@ frames where each is active). `record` is what every utterance, bona fide or spo
 through last: a 50 Hz high-pass, a random peak level and a white noise floor 35–50 dB below
 the signal.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,11 @@ import scipy.signal
 
 from fakenas_jax.data.synthetic_speech import phonetics, source, vocal_tract
 from fakenas_jax.data.synthetic_speech.plan import (
-    BAND_NAMES, FRAME_SAMPLES, SAMPLE_RATE, UtterancePlan)
+  BAND_NAMES,
+  FRAME_SAMPLES,
+  SAMPLE_RATE,
+  UtterancePlan,
+)
 from fakenas_jax.data.synthetic_speech.speakers import Speaker
 
 SOURCES = ("glottal", "impulse")
@@ -47,8 +52,9 @@ def _rms(x: np.ndarray, active: np.ndarray) -> float:
   return float(np.sqrt(np.mean(x[active] ** 2))) if active.any() else 0.0
 
 
-def synthesize(plan: UtterancePlan, speaker: Speaker, rng: np.random.Generator, *,
-           excitation: str = "glottal") -> np.ndarray:
+def synthesize(
+  plan: UtterancePlan, speaker: Speaker, rng: np.random.Generator, *, excitation: str = "glottal"
+) -> np.ndarray:
   """The clean waveform (float64, unnormalised) of `plan` spoken by `speaker`."""
   if excitation not in SOURCES:
     raise ValueError(f"excitation must be one of {SOURCES}, got {excitation!r}")
@@ -56,15 +62,25 @@ def synthesize(plan: UtterancePlan, speaker: Speaker, rng: np.random.Generator, 
   f0 = per_sample(plan.f0, n)
   if excitation == "glottal":
     pulses = source.glottal_source(
-        f0, rng, sample_rate=SAMPLE_RATE, open_phase=speaker.open_phase,
-        closing_phase=speaker.closing_phase, jitter=speaker.jitter, shimmer=speaker.shimmer,
-        breathiness=speaker.breathiness)
+      f0,
+      rng,
+      sample_rate=SAMPLE_RATE,
+      open_phase=speaker.open_phase,
+      closing_phase=speaker.closing_phase,
+      jitter=speaker.jitter,
+      shimmer=speaker.shimmer,
+      breathiness=speaker.breathiness,
+    )
   else:
     pulses = source.impulse_train(f0, sample_rate=SAMPLE_RATE)
   voicing = per_sample(plan.voicing, n)
   voiced = vocal_tract.filter_through_formants(
-      pulses * voicing, plan.formants, plan.bandwidths, sample_rate=SAMPLE_RATE,
-      frame_samples=FRAME_SAMPLES)
+    pulses * voicing,
+    plan.formants,
+    plan.bandwidths,
+    sample_rate=SAMPLE_RATE,
+    frame_samples=FRAME_SAMPLES,
+  )
   frication_tracks = per_sample(plan.frication, n)
   noise = np.zeros(n)
   for index, name in enumerate(BAND_NAMES):
@@ -85,6 +101,6 @@ def record(waveform: np.ndarray, rng: np.random.Generator) -> np.ndarray:
   if peak == 0:
     return x
   x *= rng.uniform(0.3, 0.9) / peak
-  rms = np.sqrt(np.mean(x ** 2))
+  rms = np.sqrt(np.mean(x**2))
   x += rng.standard_normal(x.size) * rms * 10.0 ** (-rng.uniform(35.0, 50.0) / 20.0)
   return np.clip(x, -1.0, 1.0)

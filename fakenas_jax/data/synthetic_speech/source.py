@@ -11,6 +11,7 @@ The impulse train — one unit sample per period, no pulse shape, no perturbatio
 excitation of simple parametric vocoders: its spectrum is flat where the glottal source's falls
 with frequency.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,13 +22,23 @@ def _phase(f0: np.ndarray, sample_rate: int) -> np.ndarray:
   return np.cumsum(f0 / sample_rate)
 
 
-def glottal_source(f0: np.ndarray, rng: np.random.Generator, *, sample_rate: int,
-                   open_phase: float, closing_phase: float, jitter: float, shimmer: float,
-                   breathiness: float) -> np.ndarray:
+def glottal_source(
+  f0: np.ndarray,
+  rng: np.random.Generator,
+  *,
+  sample_rate: int,
+  open_phase: float,
+  closing_phase: float,
+  jitter: float,
+  shimmer: float,
+  breathiness: float,
+) -> np.ndarray:
   """Rosenberg flow derivative (+ aspiration) for a per-sample pitch track `f0` (Hz)."""
   if not (0 < open_phase and 0 < closing_phase and open_phase + closing_phase < 1):
-    raise ValueError(f"need 0 < open_phase, 0 < closing_phase, open + closing < 1, got "
-                     f"{open_phase}, {closing_phase}")
+    raise ValueError(
+      f"need 0 < open_phase, 0 < closing_phase, open + closing < 1, got "
+      f"{open_phase}, {closing_phase}"
+    )
   periods = int(np.ceil(f0.sum() / sample_rate)) + 2
   period_jitter = 1.0 + jitter * rng.standard_normal(periods)
   period_gain = 1.0 + shimmer * rng.standard_normal(periods)
@@ -36,9 +47,11 @@ def glottal_source(f0: np.ndarray, rng: np.random.Generator, *, sample_rate: int
   period = np.floor(phase).astype(np.int64)
   phi = phase - period
   closing = phi - open_phase
-  flow = np.where(phi < open_phase, 0.5 * (1.0 - np.cos(np.pi * phi / open_phase)),
-                  np.where(closing < closing_phase,
-                           np.cos(0.5 * np.pi * closing / closing_phase), 0.0))
+  flow = np.where(
+    phi < open_phase,
+    0.5 * (1.0 - np.cos(np.pi * phi / open_phase)),
+    np.where(closing < closing_phase, np.cos(0.5 * np.pi * closing / closing_phase), 0.0),
+  )
   flow *= period_gain[np.minimum(period, periods - 1)]
   derivative = np.diff(flow, prepend=flow[:1])
   derivative /= np.abs(derivative).max() or 1.0  # peak 1

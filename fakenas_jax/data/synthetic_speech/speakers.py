@@ -7,6 +7,7 @@ play the part of low and high voices (median pitch ~95–140 Hz and ~180–240 H
 from `np.random.default_rng((seed, index))`, so speaker `index` of a corpus seed is always the
 same voice.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,16 +44,16 @@ def make_speaker(index: int, seed: int = 0) -> Speaker:
   rng = np.random.default_rng((seed, index))
   low = index % 2 == 0
   return Speaker(
-      name=speaker_name(index),
-      low_voice=low,
-      median_f0=float(rng.uniform(95, 140) if low else rng.uniform(180, 240)),
-      f0_span_semitones=float(rng.uniform(2.0, 4.5)),
-      formant_scale=float(rng.uniform(0.92, 1.02) if low else rng.uniform(1.08, 1.18)),
-      open_phase=float(rng.uniform(0.35, 0.5)),
-      closing_phase=float(rng.uniform(0.12, 0.2)),
-      breathiness=float(rng.uniform(0.02, 0.12)),
-      jitter=float(rng.uniform(0.004, 0.015)),
-      shimmer=float(rng.uniform(0.03, 0.08)),
-      speaking_rate=float(rng.uniform(0.85, 1.15)),
-      frication_db=float(rng.uniform(-16.0, -9.0)),
+    name=speaker_name(index),
+    low_voice=low,
+    median_f0=float(rng.uniform(95, 140) if low else rng.uniform(180, 240)),
+    f0_span_semitones=float(rng.uniform(2.0, 4.5)),
+    formant_scale=float(rng.uniform(0.92, 1.02) if low else rng.uniform(1.08, 1.18)),
+    open_phase=float(rng.uniform(0.35, 0.5)),
+    closing_phase=float(rng.uniform(0.12, 0.2)),
+    breathiness=float(rng.uniform(0.02, 0.12)),
+    jitter=float(rng.uniform(0.004, 0.015)),
+    shimmer=float(rng.uniform(0.03, 0.08)),
+    speaking_rate=float(rng.uniform(0.85, 1.15)),
+    frication_db=float(rng.uniform(-16.0, -9.0)),
   )

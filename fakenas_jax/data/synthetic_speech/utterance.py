@@ -8,6 +8,7 @@ utterance of the target speaker (as text-to-speech or voice conversion produce),
 bona fide one. Bona fide and spoofed utterances go through the same recording channel
 (`render.record`), so the channel is no cue; only the attack's artifacts are.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -22,15 +23,22 @@ from fakenas_jax.data.synthetic_speech.speakers import Speaker
 BONAFIDE = "-"  # the attack id of bona fide speech, as in the ASVspoof protocols
 
 
-def generate_utterance(speaker: Speaker, attack_id: str, seed: Sequence[int], *,
-                       seconds: tuple[float, float] = (1.0, 4.0)) -> np.ndarray:
+def generate_utterance(
+  speaker: Speaker,
+  attack_id: str,
+  seed: Sequence[int],
+  *,
+  seconds: tuple[float, float] = (1.0, 4.0),
+) -> np.ndarray:
   """float32 waveform in [-1, 1] at 16 kHz, `seconds[0]`–`seconds[1]` long (uniform)."""
   low, high = seconds
   if not 0.2 <= low <= high:
     raise ValueError(f"seconds must be (low, high) with 0.2 <= low <= high, got {seconds}")
   if attack_id != BONAFIDE and attack_id not in attacks_lib.ATTACKS:
-    raise ValueError(f"unknown attack {attack_id!r}; known: {BONAFIDE!r} (bona fide), "
-                     f"{', '.join(attacks_lib.ATTACKS)}")
+    raise ValueError(
+      f"unknown attack {attack_id!r}; known: {BONAFIDE!r} (bona fide), "
+      f"{', '.join(attacks_lib.ATTACKS)}"
+    )
   rng = np.random.default_rng(tuple(int(s) for s in seed))
   plan = plan_utterance(speaker, rng, rng.uniform(low, high))
   if attack_id == BONAFIDE:
