@@ -30,7 +30,6 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from fakenas_jax import cli  # noqa: E402
 from fakenas_jax.eval import genotype_trials  # noqa: E402
 from fakenas_jax.nas import random_search, search  # noqa: E402
-from fakenas_jax.nn import genotypes  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/demo.py", "The demo's config file.")
 _WORKDIR = flags.DEFINE_string("workdir", "runs/search_vs_random", "Where runs and tables go.")
@@ -82,12 +81,11 @@ def random_genotype_files(config, workdir: pathlib.Path) -> list[pathlib.Path]:
     random_search.sample_genotypes(_RANDOM_SEED.value, _NUM_RANDOM.value, op_names)
   ):
     path = directory / f"random_{index:03d}.json"
-    genotypes.save(
+    random_search.save_random(
       genotype,
       path,
-      search_space=config.search.space,
-      ops=list(op_names),
-      strategy="random",
+      space=config.search.space,
+      op_names=op_names,
       seed=_RANDOM_SEED.value,
       index=index,
     )

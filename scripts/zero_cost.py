@@ -33,7 +33,6 @@ from fakenas_jax.data import pipeline as pipeline_lib
 from fakenas_jax.eval import genotype_trials, plots  # noqa: E402
 from fakenas_jax.models import factory  # noqa: E402
 from fakenas_jax.nas import random_search, search, zero_cost  # noqa: E402
-from fakenas_jax.nn import genotypes  # noqa: E402
 from fakenas_jax.training import train_state  # noqa: E402
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/demo.py", "The demo's config file.")
@@ -73,14 +72,8 @@ def score_genotypes(config, workdir: pathlib.Path, data_dir: pathlib.Path) -> li
     random_search.sample_genotypes(_SEED.value, _NUM.value, op_names)
   ):
     path = directory / f"random_{index:03d}.json"
-    genotypes.save(
-      genotype,
-      path,
-      search_space=config.search.space,
-      ops=list(op_names),
-      strategy="random",
-      seed=_SEED.value,
-      index=index,
+    random_search.save_random(
+      genotype, path, space=config.search.space, op_names=op_names, seed=_SEED.value, index=index
     )
     model = factory.build_model({**train.model.to_dict(), "genotype": str(path)})
     variables = train_state.init_variables(model, train.image_size, train.seed)

@@ -90,6 +90,27 @@ def sample_genotypes(
   )
 
 
+def save_random(
+  genotype: genotypes.Genotype,
+  path: str | pathlib.Path,
+  *,
+  space: str,
+  op_names: Sequence[str],
+  seed: int,
+  index: int,
+) -> None:
+  """A drawn genotype as genotype JSON, marked as the baseline's (strategy, seed, index)."""
+  genotypes.save(
+    genotype,
+    path,
+    search_space=space,
+    ops=list(op_names),
+    strategy="random",
+    seed=int(seed),
+    index=index,
+  )
+
+
 def run_random(config, workdir: str | pathlib.Path) -> dict:
   """Writes `config.random.num_genotypes` genotypes of the configured space into `workdir`.
 
@@ -106,13 +127,12 @@ def run_random(config, workdir: str | pathlib.Path) -> dict:
   for index, genotype in enumerate(drawn):
     directory = workdir / f"random_{index:03d}"
     directory.mkdir(exist_ok=True)
-    genotypes.save(
+    save_random(
       genotype,
       directory / "genotype.json",
-      search_space=config.space,
-      ops=list(op_names),
-      strategy="random",
-      seed=int(config.seed),
+      space=config.space,
+      op_names=op_names,
+      seed=config.seed,
       index=index,
     )
     if config.random.get("diagrams", True):

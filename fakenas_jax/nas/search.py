@@ -344,7 +344,6 @@ def finish(config, workdir, run: loop.RunState, state, op_names) -> dict[str, An
     )
     search_hooks.write_plots(config, workdir, run.history)
     cell_diagram.save_genotype_diagram(genotype, workdir / "genotype.png", title="searched")
-    (workdir / "history.json").write_text(json.dumps(run.history))
     arch_plots.save_history_plot(run.history, op_names, workdir / "arch_history.png")
   return {
     "genotype": genotype,

@@ -22,7 +22,6 @@ train step and validation). The loop owns the rest (WORKSPACE.md, Runs):
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 import shutil
 import signal
@@ -343,9 +342,3 @@ def best_record(workdir: str | pathlib.Path, best_metric: str, best_mode: str) -
   finally:
     ckpt.close()
   return {"step": step, "epoch": meta["epoch"], best_metric: meta["metrics"][best_metric]}
-
-
-def write_json(path: pathlib.Path, value: Any) -> None:
-  """Process 0 writes `value` as JSON to `path`."""
-  if jax.process_index() == 0:
-    path.write_text(json.dumps(value, indent=1))
