@@ -5,6 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= runs/demo
 PYTEST_ARGS ?=
+# Test files spread over two worker processes (pytest-xdist; a file's tests stay together, so
+# what a module compiles once is shared by its tests): the suite is compile-bound.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint format venv clean
 
@@ -20,7 +23,7 @@ demo: $(STAMP)
 	$(PY) -m fakenas_jax.demo --workdir=$(DEMO_DIR)
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # ruff (pyproject.toml): unused and undefined names, import order, formatting.
 lint: $(STAMP)

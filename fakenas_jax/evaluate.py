@@ -29,9 +29,12 @@ _WORKDIR = flags.DEFINE_list(
 
 def main(argv):
   del argv
-  if speech_evaluator.is_speech_run(_WORKDIR.value[0]):
-    return _evaluate_speech(_CONFIG.value, _WORKDIR.value)
-  result = evaluator.evaluate_run(_CONFIG.value, _WORKDIR.value)
+  modality = evaluator.run_modality(_WORKDIR.value[0])
+  return EVALUATIONS[modality.name](_CONFIG.value, _WORKDIR.value)
+
+
+def _evaluate_faces(config, workdirs) -> int:
+  result = evaluator.evaluate_run(config, workdirs)
   rows = report.summary_rows({name: run["corpora"] for name, run in result["runs"].items()})
   columns = ["frame auc", "frame accuracy", "frame eer", "video auc", "frames", "videos"]
   print(plots.markdown_table(rows, columns=columns, row_header="run → corpus"), end="")
@@ -46,6 +49,9 @@ def _evaluate_speech(config, workdirs) -> int:
   print(result["paths"]["markdown"].read_text(), end="")
   print(f"written to {result['paths']['json'].parent}")
   return 0
+
+
+EVALUATIONS = {"face": _evaluate_faces, "speech": _evaluate_speech}  # by the run's modality
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def test_sigterm_mid_epoch_checkpoints_and_the_resumed_search_ends_the_same(
 ):
   _, expected = uninterrupted
   config = tiny_config(tiny_corpus)
-  step, calls = search_steps.InDatasetSteps.step, []
+  step, calls = search.SearchTask.step, []
 
   def step_then_terminate(self, *args, **kwargs):
     calls.append(1)
@@ -78,7 +78,7 @@ def test_sigterm_mid_epoch_checkpoints_and_the_resumed_search_ends_the_same(
       os.kill(os.getpid(), signal.SIGTERM)
     return step(self, *args, **kwargs)
 
-  monkeypatch.setattr(search_steps.InDatasetSteps, "step", step_then_terminate)
+  monkeypatch.setattr(search.SearchTask, "step", step_then_terminate)
   with pytest.raises(search.Interrupted):
     search.run_search(config, tmp_path, devices=jax.devices()[:1])
   ckpt = checkpoints.Checkpointer(tmp_path / "checkpoints")
@@ -87,7 +87,7 @@ def test_sigterm_mid_epoch_checkpoints_and_the_resumed_search_ends_the_same(
   finally:
     ckpt.close()
   assert (meta["epoch"], meta["step_in_epoch"]) == (1, 1)
-  monkeypatch.setattr(search_steps.InDatasetSteps, "step", step)
+  monkeypatch.setattr(search.SearchTask, "step", step)
   resumed = search.run_search(config, tmp_path, devices=jax.devices()[:1])
   assert resumed["genotype"] == expected["genotype"]
   np.testing.assert_array_equal(resumed["alpha"], expected["alpha"])
@@ -163,8 +163,9 @@ def test_four_devices_find_what_one_finds(uninterrupted, tiny_corpus, tmp_path):
 
 def test_a_synthetic_corpus_is_built_on_first_use(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, data_dir=str(tmp_path / "fresh"), epochs=0)
-  sources = search_steps.corpus_sources(config.dataset, config)
-  assert len(sources[0]) > 0 and len(sources[1]) > 0
+  modality = search.search_modality(config)
+  feed = search_steps.in_dataset_feed(config, modality, parallel.make_data_mesh(jax.devices()[:1]))
+  assert all(pipe.steps_per_epoch > 0 for pipe in feed.pipelines.values())
 
 
 def test_unknown_operation_lists_the_known_ones(tiny_corpus, tmp_path):

@@ -17,7 +17,7 @@ from configs.search import pcdarts_synthetic_speech as search_speech
 from configs.train import pcdarts_synthetic_speech as train_speech
 from fakenas_jax import audio
 from fakenas_jax.data import preparation
-from fakenas_jax.eval import speech_evaluator
+from fakenas_jax.eval import evaluator, speech_evaluator
 from fakenas_jax.metrics import asvspoof as speech_metrics
 from fakenas_jax.metrics import score_files
 from fakenas_jax.models import darts_eval, factory
@@ -146,7 +146,7 @@ def _asv_file(path, cm):
 
 def test_evaluation_writes_cm_scores_eer_and_min_tdcf(trained, tmp_path):
   workdir, _ = trained
-  assert speech_evaluator.is_speech_run(workdir)
+  assert evaluator.run_modality(workdir).name == "speech"
   config = eval_speech.get_config()
   config.batch_size, config.progress, config.output_dir = 8, False, str(tmp_path / "plain")
   plain = speech_evaluator.evaluate_speech_run(config, workdir, devices=DEVICES)

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from configs.train import default
 from fakenas_jax import checkpoints, metrics_log
 from fakenas_jax.data import preprocess
-from fakenas_jax.training import inference, optimizer, trainer
+from fakenas_jax.training import inference, optimizer, trainer, validation
 
 DEVICES = jax.devices()[:1]
 
@@ -100,7 +100,7 @@ def test_validation_metrics_match_scikit_learn():
     method_names=("m",),
     samples={},
   )
-  result = trainer.validation_metrics(predictions)
+  result = validation.face_metrics(predictions)
   assert result["val/auc"] == pytest.approx(roc_auc_score(labels, scores))
   assert result["val/accuracy"] == pytest.approx(((scores > 0.5) == labels).mean())
   p_label = np.where(labels == 1, scores, 1 - scores)

@@ -8,7 +8,11 @@ operations per edge with a doubled channel-sampling rate every `prune_every` epo
 the weights. `fdnas_paper.py` has the paper's sizes.
 """
 
+import dataclasses
+
 import ml_collections
+
+from fakenas_jax import audio
 
 
 def get_config():
@@ -22,9 +26,18 @@ def get_config():
   config.batch_size = 32
   config.frames_per_video = 4
   config.data_threads = 2
-  # Speech searches only: samples a waveform is cut or repeated to, frequency masking.
+  config.held_out_split = "validation"  # Ê's batches (FD-NAS Eq. 4); speech corpora: 'dev'
+  # Speech searches only: samples a waveform is cut or repeated to, frequency masking, and the
+  # network's input: 'lfcc', or 'sinc' (Raw PC-DARTS: the sinc-filter front end of `sinc`,
+  # fields of audio.sinc.SincConfig, its initial bands fixed during the search). Sizes whose
+  # time axis stays even down to 1/32 suit the stem and reductions: 4 s, stride 10, pool 25 →
+  # 64 × 256.
   config.num_samples = 64000
   config.mask = False
+  config.frontend = "lfcc"
+  config.sinc = ml_collections.ConfigDict(
+    dataclasses.asdict(audio.sinc.SincConfig(stride=10, pool=25))
+  )
   # Search space and supernet.
   config.space = "fdnas"
   config.ops = ()  # an explicit list of operation names overrides `space`

@@ -25,12 +25,8 @@ def get_config():
   config.dataset = "asvspoof2019_la"
   config.num_samples = audio.FIXED_LENGTH  # 4 s at 16 kHz, cut or repeated
   config.mask = True  # frequency masking of the LFCC (width < 14) in every step
-  # 'sinc': search on the raw waveform (Raw PC-DARTS) through the sinc-filter front end of
-  # `sinc` (fields of audio.sinc.SincConfig; its initial bands fixed during the search). Sizes
-  # whose time axis stays even down to 1/32 suit the stem and reductions: 4 s, stride 10, pool
-  # 25 → 64 × 256.
-  config.frontend = "lfcc"
-  config.sinc = dict(filters=64, kernel_size=129, scale="mel", stride=10, pool=25)
+  config.held_out_split = "dev"
+  config.frontend = "lfcc"  # or 'sinc': the raw waveform (Raw PC-DARTS; default.py's `sinc`)
   config.stem = "imagenet"
   config.batch_size = 64
   config.space = "darts"

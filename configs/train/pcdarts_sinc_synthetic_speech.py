@@ -20,5 +20,5 @@ def get_config():
   config = pcdarts_synthetic_speech.get_config()
   config.mask = False
   config.model.frontend = "sinc"
-  config.model.sinc = dict(search_asvspoof.get_config().sinc, learnable=True)
+  config.model.sinc = dict(search_asvspoof.get_config().sinc.to_dict(), learnable=True)
   return config

@@ -43,9 +43,7 @@ from fakenas_jax.eval import plots, report
 from fakenas_jax.metrics import detection as metrics
 from fakenas_jax.metrics import video_level
 from fakenas_jax.models import factory
-from fakenas_jax.training import inference, optimizer, speech_data, steps, train_state
-
-BEST_METRIC = "val/auc"
+from fakenas_jax.training import inference, optimizer, steps, train_state, trainer
 
 
 def load_training_config(workdir: str | pathlib.Path) -> ml_collections.ConfigDict:
@@ -62,6 +60,11 @@ def load_training_config(workdir: str | pathlib.Path) -> ml_collections.ConfigDi
   if genotype and not pathlib.Path(genotype).exists() and (workdir / "genotype.json").is_file():
     config.model.genotype = str(workdir / "genotype.json")  # the workdir was moved
   return config
+
+
+def run_modality(workdir: str | pathlib.Path):
+  """The modality (`data.modality`: faces or speech) of the training run in `workdir`."""
+  return trainer.train_modality(load_training_config(workdir))
 
 
 def parse_corpus(entry: str, default_split: str) -> tuple[str, str]:
@@ -84,16 +87,15 @@ def restore_run(workdir: str | pathlib.Path, mesh, checkpoint: str | int = "best
   train_config = load_training_config(workdir)
   model = factory.build_model(train_config.model)
   tx, _ = optimizer.make_optimizer(train_config.optimizer, steps_per_epoch=1, epochs=1)
-  best_metric, best_mode, input_shape = BEST_METRIC, "max", train_config.image_size
-  if speech_data.is_speech(train_config):
-    best_metric, best_mode = speech_data.BEST_METRIC, speech_data.BEST_MODE
-    input_shape = speech_data.SpeechData.input_shape(train_config)
-  abstract_state = train_state.abstract_train_state(model, tx, image_size=input_shape)
+  modality = trainer.train_modality(train_config)
+  abstract_state = train_state.abstract_train_state(model, tx, image_size=modality.example_shape)
   abstract_rng = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
   replicated = parallel.replicated_sharding(mesh)
   target = checkpoints.abstract_like({"state": abstract_state, "rng": abstract_rng}, replicated)
   ckpt = checkpoints.Checkpointer(
-    pathlib.Path(workdir) / "checkpoints", best_metric=best_metric, best_mode=best_mode
+    pathlib.Path(workdir) / "checkpoints",
+    best_metric=modality.best_metric,
+    best_mode=modality.best_mode,
   )
   try:
     step = ckpt.resolve_step(checkpoint)

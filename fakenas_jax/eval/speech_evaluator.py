@@ -21,6 +21,7 @@ ASVspoof name; `config.split`, where 'test' means `eval`) of its own corpus (or
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from typing import Any
 
@@ -32,18 +33,13 @@ from fakenas_jax.data import corpus, speech_pipeline
 from fakenas_jax.eval import evaluator, plots, report
 from fakenas_jax.metrics import asvspoof as speech_metrics
 from fakenas_jax.metrics import score_files
-from fakenas_jax.training import speech_data, speech_scoring
+from fakenas_jax.training import speech_scoring, trainer
 
 NO_ASV_NOTE = (
   "min t-DCF not computed: it needs the organisers' ASV scores of the same "
   "protocol (e.g. ASVspoof2019.LA.asv.eval.gi.trl.scores.txt); give them with "
   "--config.asv_scores=FILE"
 )
-
-
-def is_speech_run(workdir: str | pathlib.Path) -> bool:
-  """Whether a training workdir holds a speech run."""
-  return speech_data.is_speech(evaluator.load_training_config(workdir))
 
 
 def parameter_count(variables: Any) -> int:
@@ -140,15 +136,12 @@ def evaluate_speech_run(
     spec, config.data_dir or train_config.data_dir, overrides, verbose=config.progress
   )
   source = corpus.split_source(builder, split)
-  pipe = speech_pipeline.make_speech_pipeline(
-    source=source,
-    global_batch_size=config.batch_size,
-    training=False,
-    num_samples=train_config.num_samples,
-    num_threads=config.data_threads,
+  modality = dataclasses.replace(
+    trainer.train_modality(train_config), num_threads=config.data_threads
   )
+  pipe = modality.pipeline(source, batch_size=config.batch_size, training=False)
   scores = speech_scoring.score_split(
-    jax.jit(speech_scoring.make_score_step(model, speech_data.frontend(train_config))),
+    jax.jit(speech_scoring.make_score_step(model, modality)),
     variables,
     pipe,
     mesh,

@@ -85,7 +85,7 @@ def cell_places(config) -> list[dict]:
   from fakenas_jax.nas import search  # the supernet a search builds
 
   network = search.build_network(config, 1)  # full channels: the derived network's widths
-  if config.get("modality", "face") != "face":
+  if config.modality != "face":
     raise ValueError("operation costs are computed for face searches only")
   size = config.image_size
   x = jax.ShapeDtypeStruct((1, size, size, 3), jnp.float32)

@@ -21,6 +21,7 @@ that epoch); a non-finite loss stops the run and keeps the last good checkpoint.
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import time
@@ -32,17 +33,18 @@ import ml_collections
 import numpy as np
 
 from fakenas_jax import errors, parallel
+from fakenas_jax.data import modality as modality_lib
 from fakenas_jax.nas import (
   arch_plots,
   bilevel,
   cell_diagram,
+  cost,
   estimation,
   network_loss,
   optimizers,
   pruning,
   search_hooks,
   search_steps,
-  speech_steps,
 )
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nn import genotypes, registry
@@ -123,8 +125,18 @@ class SearchTask(loop.StateTask):
     self.config, self.mesh = config, mesh
     self.replicated = parallel.replicated_sharding(mesh)
     self.op_names, _ = search_space(config)
-    self.steps = make_steps(config, mesh)
-    self.steps_per_epoch = self.steps.steps_per_epoch
+    self.modality = search_modality(config)
+    self.cross = bool(config.cross_dataset.datasets)
+    if self.cross:
+      self.corpora = tuple(config.cross_dataset.datasets)
+      self.feed = search_steps.cross_dataset_feed(config, self.modality, mesh)
+      self.steps_per_epoch = min(
+        max(1, config.cross_dataset.samples_per_epoch // config.batch_size),
+        self.feed.steps_per_epoch(*(f"train/{spec}" for spec in self.corpora)),
+      )
+    else:
+      self.feed = search_steps.in_dataset_feed(config, self.modality, mesh)
+      self.steps_per_epoch = self.feed.steps_per_epoch("weights", "arch")
     if config.steps_per_epoch:
       self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
     opt_config = optimizers.OptimizerConfig(**dict(config.optimizer))
@@ -146,7 +158,7 @@ class SearchTask(loop.StateTask):
 
   def fresh_state(self, k_now: int, seed: int):
     network = build_network(self.config, k_now)
-    x = jnp.zeros(self.steps.input_shape)  # what the steps feed the network (faces, LFCC, …)
+    x = modality_lib.zeros_input(self.modality, self.config.batch_size)  # faces, LFCC, …
     # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
     variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
     state = bilevel.init_state(
@@ -164,13 +176,38 @@ class SearchTask(loop.StateTask):
     if not run.extra:
       run.extra = self.initial_extra()
     self.place_state()
-    self.steps.start(run.positions)
+    self.feed.start(run.positions)
     self.compile()
 
   def compile(self) -> None:
     """The steps and the errors function of Eq. 4 for the current network."""
-    self.steps.compile(self.network, self.weight_tx, self.arch_tx)
-    network, chunk = self.network, self.config.estimation_chunk
+    config, network, chunk = self.config, self.network, self.config.estimation_chunk
+    loss = search_steps.make_search_loss(
+      network,
+      self.modality,
+      class_weights=config.class_weights,
+      penalty=functools.partial(cost.with_penalty, config),  # λ_cost·E_α[cost] when set
+    )
+    if self.cross:
+      settings = config.cross_dataset
+      self.meta_step = jax.jit(
+        search_steps.make_meta_step(
+          loss,
+          self.weight_tx,
+          self.arch_tx,
+          inner_learning_rate=settings.inner_learning_rate,
+          second_order=settings.second_order,
+        ),
+        static_argnames="update_arch",
+      )
+    else:
+      self.weight_step = jax.jit(search_steps.make_weight_step(loss, self.weight_tx))
+      self.arch_step = jax.jit(
+        search_steps.make_arch_step(
+          loss, self.arch_tx, self.weight_tx, second_order=config.second_order
+        )
+      )
+    self.network_batch = jax.jit(search_steps.make_network_batch(self.modality))
 
     @jax.jit
     def errors_fn(state, batch, search_inputs):
@@ -180,7 +217,18 @@ class SearchTask(loop.StateTask):
     self.errors_fn = errors_fn
 
   def positions(self) -> dict:
-    return self.steps.positions()
+    return self.feed.positions()
+
+  def estimation_batches(self) -> tuple[list, list]:
+    """Ē and Ê batches (FD-NAS Eq. 4) as network inputs: `estimation_batches` of the search
+    half (in-dataset) or of each corpus's training split (cross-dataset), and as many held out."""
+    count, batch = self.config.estimation_batches, self.feed.batch
+    names = [("arch", "held_out")]
+    if self.cross:
+      names = [(f"train/{spec}", f"held_out/{spec}") for spec in self.corpora]
+    search_batches = [self.network_batch(batch(s)) for s, _ in names for _ in range(count)]
+    held_out = [self.network_batch(batch(h)) for _, h in names for _ in range(count)]
+    return search_batches, held_out
 
   def search_inputs(self, run):
     return network_loss.SearchInputs(
@@ -195,13 +243,27 @@ class SearchTask(loop.StateTask):
     self.inputs = self.search_inputs(run)
 
   def step(self, run):
-    self.rng, step_rng = jax.random.split(self.rng)
-    self.state, metrics = self.steps.step(
-      self.state,
-      step_rng,
-      self.inputs,
-      update_arch=run.epoch >= self.config.warmup_epochs,
-      step_index=run.epoch * self.steps_per_epoch + run.step_in_epoch,
+    self.rng, rng = jax.random.split(self.rng)
+    update_arch = run.epoch >= self.config.warmup_epochs
+    if self.cross:  # Alg. 2: a random target corpus, the others are sources
+      step_index = run.epoch * self.steps_per_epoch + run.step_in_epoch
+      target = search_steps.cross_dataset_target(self.config.seed, step_index, len(self.corpora))
+      sources = tuple(
+        self.feed.batch(f"train/{spec}") for i, spec in enumerate(self.corpora) if i != target
+      )
+      target_batch = self.feed.batch(f"train/{self.corpora[target]}")
+      self.state, metrics = self.meta_step(
+        self.state, sources, target_batch, rng, self.inputs, update_arch=update_arch
+      )
+      return metrics
+    arch_rng, weight_rng = jax.random.split(rng)  # Alg. 1: α on D_S, then w on D_Eval
+    if update_arch:
+      train_batch = self.feed.batch("weights") if self.config.second_order else None
+      self.state, _ = self.arch_step(
+        self.state, self.feed.batch("arch"), train_batch, arch_rng, self.inputs
+      )
+    self.state, metrics = self.weight_step(
+      self.state, self.feed.batch("weights"), weight_rng, self.inputs
     )
     return metrics
 
@@ -209,7 +271,7 @@ class SearchTask(loop.StateTask):
     config, extra = self.config, run.extra
     estimation_start = time.perf_counter()
     if config.indicator and run.epoch >= config.warmup_epochs:
-      search_batches, held_out_batches = self.steps.estimation_batches()
+      search_batches, held_out_batches = self.estimation_batches()
       search_errors = [self.errors_fn(self.state, b, self.inputs) for b in search_batches]
       held_out_errors = [self.errors_fn(self.state, b, self.inputs) for b in held_out_batches]
       scores = estimation.estimation_scores(
@@ -240,7 +302,7 @@ class SearchTask(loop.StateTask):
       self.op_names,
       network=self.network,
       state=self.state,
-      steps=self.steps,
+      estimation_batches=self.estimation_batches,
       inputs=self.inputs,
       epoch=run.epoch,
     )
@@ -354,17 +416,9 @@ def finish(config, workdir, run: loop.RunState, state, op_names) -> dict[str, An
   }
 
 
-MODALITIES = ("face", "speech")
-
-
-def make_steps(config, mesh) -> search_steps.InDatasetSteps:
-  """Speech steps when `config.modality` is 'speech'; else cross-dataset steps when
-  `config.cross_dataset.datasets` names corpora, else in-dataset."""
-  modality = config.modality
-  if modality not in MODALITIES:
-    raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
-  if modality == "speech":
-    return speech_steps.SpeechSteps(config, mesh)
-  if config.cross_dataset.datasets:
-    return search_steps.CrossDatasetSteps(config, mesh)
-  return search_steps.InDatasetSteps(config, mesh)
+def search_modality(config) -> modality_lib.Modality:
+  """The modality of a search: faces, or speech with the LFCC or the fixed sinc front end
+  (`config.frontend`, Raw PC-DARTS) as the network's input."""
+  return modality_lib.modality_of(
+    config, speech_features=config.frontend, sinc=config.sinc.to_dict()
+  )

@@ -36,7 +36,7 @@ def end_of_epoch(
   *,
   network,
   state,
-  steps,
+  estimation_batches,
   inputs,
   epoch: int,
 ):
@@ -60,13 +60,15 @@ def end_of_epoch(
       )
   metrics[PARAMETER_FREE] = float(collapse.parameter_free_count(genotype.normal))
   if guards.get("hessian", False) and epoch > config.warmup_epochs:
-    metrics[EIGENVALUE] = hessian_eigenvalue(config, network, state, steps, inputs, epoch)
+    metrics[EIGENVALUE] = hessian_eigenvalue(
+      config, network, state, estimation_batches, inputs, epoch
+    )
   return genotype, metrics
 
 
-def hessian_eigenvalue(config, network, state, steps, inputs, epoch: int) -> float:
+def hessian_eigenvalue(config, network, state, estimation_batches, inputs, epoch: int) -> float:
   """RobustDARTS' dominant eigenvalue of ∇²_α L_val on a held-out batch (mean over
-  `guards.hessian_batches` batches)."""
+  `guards.hessian_batches` batches; `estimation_batches()` → (search, held-out) batches)."""
   guards = _guards(config)
   iterations = int(guards.get("hessian_iterations", 20))
   class_weights = tuple(config.class_weights or ())
@@ -87,7 +89,7 @@ def hessian_eigenvalue(config, network, state, steps, inputs, epoch: int) -> flo
     _EIGENVALUE_FNS.clear()
     cached = _EIGENVALUE_FNS[(id(network), iterations, class_weights)] = (network, eigenvalue)
   eigenvalue = cached[1]
-  _, held_out = steps.estimation_batches()
+  _, held_out = estimation_batches()
   values = []
   for index, batch in enumerate(held_out[: max(1, int(guards.get("hessian_batches", 1)))]):
     key = jax.random.key(config.seed * 1000 + epoch + index)

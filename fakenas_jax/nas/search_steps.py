@@ -1,20 +1,28 @@
 """What one search step reads and does: in-dataset (FD-NAS Alg. 1) or cross-dataset (Alg. 2).
 
-Both kinds own their input pipelines (so their positions are checkpointed), compile their steps
-for a supernet, run one step, and hand out the batches the estimation indicator is measured on
-(Ē on search batches, Ê on held-out validation batches, FD-NAS Eq. 4–5):
+    loss = make_search_loss(network, modality, class_weights=None)     # inputs → loss_fn
+    weight_step = jax.jit(make_weight_step(loss, weight_tx))           # Alg. 1 line 5
+    arch_step = jax.jit(make_arch_step(loss, arch_tx, weight_tx))      # Alg. 1 line 4
+    meta_step = jax.jit(make_meta_step(loss, weight_tx, arch_tx, …))   # Alg. 2 lines 5–9
+    feed = in_dataset_feed(config, modality, mesh)                     # the named pipelines
 
-* `InDatasetSteps` — the training split halved by video (Alg. 1 line 1): an architecture step
-  on a batch of D_S (after the warm-up), then a weight step on a batch of D_Eval (lines 4–5).
-* `speech_steps.SpeechSteps` — the in-dataset steps on a speech corpus (`modality='speech'`):
-  LFCC computed from the audio inside the compiled steps, the `dev` split held out.
-* `CrossDatasetSteps` — K corpora; each step a target drawn at random (seeded by the step
-  number, so a resumed run draws the same ones), the others are sources, and
-  `cross_dataset.meta_step` runs Alg. 2 lines 5–9. `samples_per_epoch` examples of every
-  corpus take part in an epoch (FD-NAS §4.1: 2,000).
+The steps are pure functions of (state, batches, rng, `SearchInputs`); the network's input is
+made from a batch by the modality inside the step (`data.modality`: the image of a face batch,
+the LFCC of a speech batch), so face and speech searches share every step. A `Feed` holds the
+pipelines by name, their iterators (checkpointed positions) and places batches on the mesh:
+
+* in-dataset — the training split halved by video or utterance (Alg. 1 line 1): 'arch' (D_S)
+  for the architecture step after the warm-up, 'weights' (D_Eval) for the weight step;
+  'held_out' the validation split (Ê of the estimation indicator, FD-NAS Eq. 4–5);
+* cross-dataset — 'train/<corpus>' and 'held_out/<corpus>' of K corpora; each step a target
+  drawn at random (`cross_dataset_target`, seeded by the step number, so a resumed run draws
+  the same ones), the others are sources. `samples_per_epoch` examples of every corpus take
+  part in an epoch (FD-NAS §4.1: 2,000).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -22,14 +30,11 @@ import numpy as np
 
 from fakenas_jax import parallel
 from fakenas_jax.data import corpus
-from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.nas import bilevel, cost, cross_dataset, network_loss
+from fakenas_jax.data import modality as modality_lib
+from fakenas_jax.nas import bilevel, cross_dataset, network_loss
 
-
-def corpus_sources(spec: str, config):
-  """Train and validation sources of `spec`; a corpus that needs no download is built first."""
-  builder = corpus.prepared_builder(spec, config.data_dir, dict(config.corpus_overrides))
-  return builder.as_data_source("train"), builder.as_data_source("validation")
+# inputs (network_loss.SearchInputs) → loss_fn(params, arch, batch_stats, batch, rng)
+SearchLoss = Callable[[network_loss.SearchInputs], Callable]
 
 
 def arch_entropy(arch) -> jax.Array:
@@ -38,33 +43,109 @@ def arch_entropy(arch) -> jax.Array:
   return -(p * jnp.log(p + 1e-12)).sum(-1).mean()
 
 
-class _Steps:
-  """Pipelines by name, their iterators and checkpointable positions, batches on the mesh."""
+def make_search_loss(
+  network, modality: modality_lib.Modality, *, class_weights=None, penalty=None
+) -> SearchLoss:
+  """The supernet's (class-weighted) cross-entropy of a batch of the modality, its network
+  input made in the step (`modality.network_input`, training augmentation on), plus
+  `penalty(loss_fn, inputs)` when given (λ_cost·E_α[cost], `cost.with_penalty`)."""
 
-  def __init__(self, config, mesh):
-    self.config, self.mesh = config, mesh
-    self.pipelines: dict[str, pipeline_lib.Pipeline] = {}
-    self.iterators: dict = {}
+  def search_loss(inputs: network_loss.SearchInputs):
+    loss_fn = network_loss.make_loss_fn(network, inputs, class_weights or None)
+    if penalty is not None:
+      loss_fn = penalty(loss_fn, inputs)
 
-  def _pipeline(self, source, seed, *, fold=None, table=None):
-    config = self.config
-    return pipeline_lib.make_pipeline(
-      source=source,
-      global_batch_size=config.batch_size,
-      image_size=config.image_size,
-      training=True,
-      seed=seed,
-      frames_per_video=config.frames_per_video,
-      table=table,
-      video_fold=fold,
-      num_threads=config.data_threads,
+    def modal_loss_fn(params, arch, batch_stats, batch, rng):
+      input_rng, rng = jax.random.split(rng)
+      images = modality.network_input(batch, input_rng, train=True)
+      return loss_fn(params, arch, batch_stats, {"image": images, "label": batch["label"]}, rng)
+
+    return modal_loss_fn
+
+  return search_loss
+
+
+def make_weight_step(search_loss: SearchLoss, weight_tx):
+  """weight_step(state, batch, rng, inputs) → (state, metrics): Alg. 1 line 5."""
+
+  def weight_step(state, batch, rng, inputs):
+    state, metrics = bilevel.weight_step(
+      state, batch, rng, loss_fn=search_loss(inputs), weight_tx=weight_tx
+    )
+    return state, {**metrics, "arch_entropy": arch_entropy(state.arch)}
+
+  return weight_step
+
+
+def make_arch_step(search_loss: SearchLoss, arch_tx, weight_tx, *, second_order: bool = False):
+  """arch_step(state, val_batch, train_batch, rng, inputs) → (state, metrics): Alg. 1 line 4
+  (DARTS' second-order gradient when `second_order`; `train_batch` None otherwise)."""
+
+  def arch_step(state, val_batch, train_batch, rng, inputs):
+    return bilevel.arch_step(
+      state,
+      val_batch,
+      rng,
+      loss_fn=search_loss(inputs),
+      arch_tx=arch_tx,
+      second_order=second_order,
+      train_batch=train_batch,
+      weight_tx=weight_tx,
     )
 
-  @property
-  def input_shape(self) -> tuple[int, ...]:
-    """The shape of the network's input batch (what the supernet is initialised on)."""
-    size = self.config.image_size
-    return (self.config.batch_size, size, size, 3)
+  return arch_step
+
+
+def make_meta_step(
+  search_loss: SearchLoss,
+  weight_tx,
+  arch_tx,
+  *,
+  inner_learning_rate: float,
+  second_order: bool = False,
+):
+  """meta_step(state, sources, target, rng, inputs, update_arch) → (state, metrics): Alg. 2
+  lines 5–9 with the source batches stacked (`update_arch` static)."""
+
+  def meta_step(state, sources, target, rng, inputs, update_arch):
+    sources = jax.tree.map(lambda *x: jnp.stack(x), *sources)
+    state, metrics = cross_dataset.meta_step(
+      state,
+      sources,
+      target,
+      rng,
+      loss_fn=search_loss(inputs),
+      weight_tx=weight_tx,
+      arch_tx=arch_tx,
+      inner_learning_rate=inner_learning_rate,
+      second_order=second_order,
+      update_arch=update_arch,
+    )
+    return state, {**metrics, "arch_entropy": arch_entropy(state.arch)}
+
+  return meta_step
+
+
+def make_network_batch(modality: modality_lib.Modality):
+  """batch → {'image', 'label'}: what the estimation and the Hessian read (no augmentation)."""
+
+  def network_batch(batch):
+    return {"image": modality.network_input(batch, train=False), "label": batch["label"]}
+
+  return network_batch
+
+
+def cross_dataset_target(seed: int, step_index: int, count: int) -> int:
+  """The target corpus of a step (Alg. 2 line 3): uniform, reproducible from the step."""
+  return int(np.random.default_rng((seed, step_index)).integers(count))
+
+
+class Feed:
+  """Pipelines by name, their iterators and checkpointable positions, batches on the mesh."""
+
+  def __init__(self, pipelines: dict, modality: modality_lib.Modality, mesh):
+    self.pipelines, self.modality, self.mesh = pipelines, modality, mesh
+    self.iterators: dict = {}
 
   def start(self, positions: dict) -> None:
     """Opens the iterators, at the checkpointed `positions` where given."""
@@ -76,138 +157,52 @@ class _Steps:
   def positions(self) -> dict:
     return {name: it.get_state() for name, it in self.iterators.items()}
 
-  def batch(self, name: str):
-    batch = next(self.iterators[name])
-    return parallel.shard_batch({"image": batch["image"], "label": batch["label"]}, self.mesh)
+  def batch(self, name: str) -> dict:
+    return parallel.shard_batch(self.modality.device_batch(next(self.iterators[name])), self.mesh)
 
-  def _loss_fn(self, network, inputs):
-    loss_fn = network_loss.make_loss_fn(network, inputs, self.config.class_weights or None)
-    return cost.with_penalty(self.config, loss_fn, inputs)  # λ_cost·E_α[cost] when configured
+  def steps_per_epoch(self, *names: str) -> int:
+    return min(self.pipelines[name].steps_per_epoch for name in names)
 
 
-class InDatasetSteps(_Steps):
-  """FD-NAS Alg. 1 (and DARTS / PC-DARTS): architecture on D_S, weights on D_Eval."""
+def _training_pipeline(config, modality, source, seed, fold=None, table=None):
+  return modality.pipeline(
+    source, batch_size=config.batch_size, training=True, seed=seed, fold=fold, table=table
+  )
 
-  def __init__(self, config, mesh):
-    super().__init__(config, mesh)
-    self.pipelines = self._open_pipelines()
-    self.steps_per_epoch = min(
-      self.pipelines["weights"].steps_per_epoch, self.pipelines["arch"].steps_per_epoch
+
+def _sources(spec: str, config, held_out_split: str):
+  builder = corpus.prepared_builder(spec, config.data_dir, dict(config.corpus_overrides))
+  return corpus.split_source(builder, "train"), corpus.split_source(builder, held_out_split)
+
+
+def in_dataset_feed(config, modality: modality_lib.Modality, mesh) -> Feed:
+  """'weights' (D_Eval) and 'arch' (D_S): the two halves of the training split (Alg. 1 line 1);
+  'held_out': `config.held_out_split` (a face corpus's `validation`, ASVspoof's `dev`)."""
+  train, held_out = _sources(config.dataset, config, config.held_out_split)
+  table = modality.fold_table(train)
+  return Feed(
+    {
+      "weights": _training_pipeline(config, modality, train, config.seed, (0, 2), table),
+      "arch": _training_pipeline(config, modality, train, config.seed + 1, (1, 2), table),
+      "held_out": _training_pipeline(config, modality, held_out, config.seed + 2),
+    },
+    modality,
+    mesh,
+  )
+
+
+def cross_dataset_feed(config, modality: modality_lib.Modality, mesh) -> Feed:
+  """'train/<corpus>' and 'held_out/<corpus>' of each of `config.cross_dataset.datasets`."""
+  corpora = tuple(config.cross_dataset.datasets)
+  if len(corpora) < 2 or len(set(corpora)) != len(corpora):
+    raise ValueError(f"cross-dataset search needs at least two distinct corpora, got {corpora}")
+  pipelines = {}
+  for index, spec in enumerate(corpora):
+    train, held_out = _sources(spec, config, config.held_out_split)
+    pipelines[f"train/{spec}"] = _training_pipeline(
+      config, modality, train, config.seed + 3 * index
     )
-
-  def _open_pipelines(self) -> dict:
-    """'weights' (D_Eval) and 'arch' (D_S): the two halves of the training split (by video);
-    'held_out': the validation split."""
-    config = self.config
-    train, validation = corpus_sources(config.dataset, config)
-    table = pipeline_lib.read_frame_table(train)
-    return {
-      "weights": self._pipeline(train, config.seed, fold=(0, 2), table=table),
-      "arch": self._pipeline(train, config.seed + 1, fold=(1, 2), table=table),
-      "held_out": self._pipeline(validation, config.seed + 2),
-    }
-
-  def compile(self, network, weight_tx, arch_tx) -> None:
-    config = self.config
-
-    @jax.jit
-    def weight_step(state, batch, rng, inputs):
-      loss_fn = self._loss_fn(network, inputs)
-      state, metrics = bilevel.weight_step(state, batch, rng, loss_fn=loss_fn, weight_tx=weight_tx)
-      return state, {**metrics, "arch_entropy": arch_entropy(state.arch)}
-
-    @jax.jit
-    def arch_step(state, val_batch, train_batch, rng, inputs):
-      return bilevel.arch_step(
-        state,
-        val_batch,
-        rng,
-        loss_fn=self._loss_fn(network, inputs),
-        arch_tx=arch_tx,
-        second_order=config.second_order,
-        train_batch=train_batch,
-        weight_tx=weight_tx,
-      )
-
-    self._weight_step, self._arch_step = weight_step, arch_step
-
-  def step(self, state, rng, inputs, *, update_arch: bool, step_index: int):
-    del step_index
-    arch_rng, weight_rng = jax.random.split(rng)
-    if update_arch:
-      train_batch = self.batch("weights") if self.config.second_order else None
-      state, _ = self._arch_step(state, self.batch("arch"), train_batch, arch_rng, inputs)
-    return self._weight_step(state, self.batch("weights"), weight_rng, inputs)
-
-  def estimation_batches(self):
-    count = self.config.estimation_batches
-    return (
-      [self.batch("arch") for _ in range(count)],
-      [self.batch("held_out") for _ in range(count)],
+    pipelines[f"held_out/{spec}"] = _training_pipeline(
+      config, modality, held_out, config.seed + 3 * index + 1
     )
-
-
-class CrossDatasetSteps(_Steps):
-  """FD-NAS Alg. 2 over the corpora of `config.cross_dataset.datasets`."""
-
-  def __init__(self, config, mesh):
-    super().__init__(config, mesh)
-    self.corpora = tuple(config.cross_dataset.datasets)
-    if len(self.corpora) < 2 or len(set(self.corpora)) != len(self.corpora):
-      raise ValueError(
-        f"cross-dataset search needs at least two distinct corpora, got {self.corpora}"
-      )
-    for index, spec in enumerate(self.corpora):
-      train, validation = corpus_sources(spec, config)
-      self.pipelines[f"train/{spec}"] = self._pipeline(train, config.seed + 3 * index)
-      self.pipelines[f"held_out/{spec}"] = self._pipeline(validation, config.seed + 3 * index + 1)
-    batches = max(1, config.cross_dataset.samples_per_epoch // config.batch_size)
-    self.steps_per_epoch = min(
-      [batches] + [self.pipelines[f"train/{spec}"].steps_per_epoch for spec in self.corpora]
-    )
-
-  def compile(self, network, weight_tx, arch_tx) -> None:
-    settings = self.config.cross_dataset
-
-    def meta_step(state, sources, target, rng, inputs, update_arch):
-      sources = jax.tree.map(lambda *x: jnp.stack(x), *sources)
-      state, metrics = cross_dataset.meta_step(
-        state,
-        sources,
-        target,
-        rng,
-        loss_fn=self._loss_fn(network, inputs),
-        weight_tx=weight_tx,
-        arch_tx=arch_tx,
-        inner_learning_rate=settings.inner_learning_rate,
-        second_order=settings.second_order,
-        update_arch=update_arch,
-      )
-      return state, {**metrics, "arch_entropy": arch_entropy(state.arch)}
-
-    self._meta_step = jax.jit(meta_step, static_argnames="update_arch")
-
-  def target_of(self, step_index: int) -> int:
-    """The target corpus of a step (Alg. 2 line 3): uniform, reproducible from the step."""
-    return int(np.random.default_rng((self.config.seed, step_index)).integers(len(self.corpora)))
-
-  def step(self, state, rng, inputs, *, update_arch: bool, step_index: int):
-    target = self.target_of(step_index)
-    sources = tuple(
-      self.batch(f"train/{spec}") for i, spec in enumerate(self.corpora) if i != target
-    )
-    return self._meta_step(
-      state,
-      sources,
-      self.batch(f"train/{self.corpora[target]}"),
-      rng,
-      inputs,
-      update_arch=update_arch,
-    )
-
-  def estimation_batches(self):
-    count = self.config.estimation_batches
-    return (
-      [self.batch(f"train/{spec}") for spec in self.corpora for _ in range(count)],
-      [self.batch(f"held_out/{spec}") for spec in self.corpora for _ in range(count)],
-    )
+  return Feed(pipelines, modality, mesh)

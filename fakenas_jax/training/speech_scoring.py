@@ -1,14 +1,14 @@
 """Countermeasure scores of a speech detector: the bona fide logit of every utterance of a split.
 
-    score = jax.jit(make_score_step(model))
+    score = jax.jit(make_score_step(model, modality))
     scores = score_split(score, variables, pipeline, mesh)     # SplitScores, one per utterance
     scores.cm_scores()                                         # score_files.CMScores
     validation_metrics(scores)                                 # {'val/eer', 'val/accuracy', …}
 
 The score of an utterance is the logit of the bona fide class (label 0): higher = more bona fide
 (WORKSPACE.md, Speech: "Scores: the bona fide logit"; a network with
-one fake logit scores its negation). The LFCC is computed from the audio inside the compiled
-step (no masking). The pipeline is an evaluation pipeline (`training=False`): every utterance
+one fake logit scores its negation). The network's input (the LFCC, or the waveform for a sinc front end)
+is made from the audio inside the compiled step (no masking). The pipeline is an evaluation pipeline (`training=False`): every utterance
 once, the last batch padded; padding rows (`valid` False) are dropped here.
 """
 
@@ -23,7 +23,8 @@ import numpy as np
 import tqdm
 from jax.experimental import multihost_utils
 
-from fakenas_jax import audio, parallel
+from fakenas_jax import parallel
+from fakenas_jax.data import modality as modality_lib
 from fakenas_jax.data import speech_pipeline
 from fakenas_jax.metrics import asvspoof as speech_metrics
 from fakenas_jax.metrics import score_files
@@ -38,16 +39,16 @@ def bonafide_score(logits: jax.Array) -> jax.Array:
 
 
 def make_score_step(
-  model, frontend: str = "lfcc"
+  model, modality: modality_lib.Speech
 ) -> Callable[[Any, jax.Array], dict[str, jax.Array]]:
   """score(variables, audio (B, N)) → {'score': bona fide logit [B], 'p_fake': P(spoof) [B]}.
 
-  `frontend` 'sinc': the network takes the waveform itself (its first layer is the sinc front
-  end, `models.sinc_frontend`); 'lfcc': the LFCC image is computed here.
+  The network's input is made by `modality` (no augmentation): the LFCC image, or the waveform
+  itself for a network whose first layer is the sinc front end (`models.sinc_frontend`).
   """
 
   def score(variables, waveforms):
-    inputs = waveforms if frontend == "sinc" else audio.features(waveforms)
+    inputs = modality.network_input({"audio": waveforms}, train=False)
     logits = model.apply(variables, inputs, train=False)["logits"]
     return {
       "score": bonafide_score(logits.astype(np.float32)),

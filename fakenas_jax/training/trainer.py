@@ -9,10 +9,10 @@ update on a global batch sharded over the `data` mesh (state replicated; batch s
 gradients over the global batch). After each epoch the validation split is predicted (frame
 and video AUC, accuracy; FD-NAS §4.1 reports AUC) and a checkpoint is written.
 
-What is read comes from a data adapter: `FaceData` (frames of a face corpus) or, with
-`config.modality = 'speech'`, `speech_data.SpeechData` (utterances of a speech corpus, the LFCC
-computed inside the step, validation by EER and the best checkpoint the one of lowest
-`val/eer`).
+What is read and how it is validated comes from the run's modality (`train_modality`,
+`data.modality`): frames of a face corpus, validated by AUC, or with `config.modality =
+'speech'` utterances of a speech corpus (the LFCC computed inside the step, validation by EER
+and the best checkpoint the one of lowest `val/eer`; `training.validation`).
 
 Checkpoints (Orbax, `<workdir>/checkpoints`, step = optimiser steps done): the `TrainState`
 (weights, batch statistics, optimiser state) and the RNG as arrays; the epoch, the position in
@@ -32,6 +32,7 @@ schedule changes values, not the compiled program.
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import shutil
@@ -45,13 +46,11 @@ from jax.experimental import multihost_utils
 
 from fakenas_jax import errors, parallel
 from fakenas_jax.data import corpus, degradations, forgery_augmentation, preprocess
-from fakenas_jax.data import pipeline as pipeline_lib
-from fakenas_jax.metrics import detection as eval_metrics
-from fakenas_jax.metrics import video_level
+from fakenas_jax.data import modality as modality_lib
 from fakenas_jax.models import factory
 from fakenas_jax.run import loop
 from fakenas_jax.run import workdir as workdir_lib
-from fakenas_jax.training import curves, inference, losses, optimizer, speech_data, steps
+from fakenas_jax.training import curves, losses, optimizer, steps, validation
 from fakenas_jax.training import train_state as train_state_lib
 
 BEST_METRIC = "val/auc"
@@ -71,10 +70,6 @@ Interrupted = errors.Interrupted
 def resolved_model_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """`config.model` with every field of the network (its defaults filled in)."""
   return factory.resolve_config(config.model.to_dict())
-
-
-def _frames(value) -> int | None:
-  return int(value) if value else None
 
 
 def _check_config(config, mesh) -> None:
@@ -103,79 +98,13 @@ def _copy_genotype(model_config, workdir: pathlib.Path) -> None:
     model_config.genotype = str(target.resolve())
 
 
-def validation_metrics(predictions: inference.SplitPredictions) -> dict[str, float]:
-  """Frame AUC, accuracy and cross-entropy of P(fake), and video AUC, of a validation split."""
-  labels, scores = predictions.labels, predictions.p_fake
-  both_classes = 0 < labels.sum() < len(labels)
-  result = {"val/accuracy": eval_metrics.accuracy(labels, scores)}
-  p_label = np.clip(np.where(labels == 1, scores, 1.0 - scores), 1e-7, 1.0)
-  result["val/loss"] = float(-np.log(p_label).mean())
-  if both_classes:
-    result["val/auc"] = eval_metrics.auc(labels, scores)
-    videos = video_level.video_scores(predictions.frame_video_ids, labels, scores)
-    if 0 < videos.labels.sum() < len(videos.labels):
-      result["val/video_auc"] = eval_metrics.auc(videos.labels, videos.scores)
-  return result
-
-
-class FaceData:
-  """Pipelines, device batches and validation of a face run (frames; the input is the image)."""
-
-  best_metric, best_mode = BEST_METRIC, "max"
-  network_input = None  # the step reads batch['image']
-
-  @staticmethod
-  def input_shape(config) -> int:
-    return config.image_size
-
-  def __init__(self, config, builder, model, masks: tuple[str, ...]):
-    self.masks = masks
-    train_source = corpus.split_source(builder, "train")
-    # BiG-Arts §3.3: (Real, Real) / (Fake, Real) composites in every batch.
-    sampler = (
-      forgery_augmentation.ForgerySampler.from_config(train_source, config.forgery)
-      if config.forgery_augmentation
-      else None
-    )
-    self.train = pipeline_lib.make_pipeline(
-      source=train_source,
-      global_batch_size=config.batch_size,
-      image_size=config.image_size,
-      training=True,
-      seed=config.seed,
-      frames_per_video=_frames(config.frames_per_video),
-      masks=masks,
-      augment=AUGMENTATIONS[config.augment],
-      num_threads=config.data_threads,
-      sampler=sampler,
-    )
-    self.validation = pipeline_lib.make_pipeline(
-      source=corpus.split_source(builder, config.validation_split),
-      global_batch_size=config.eval_batch_size,
-      image_size=config.image_size,
-      training=False,
-      frames_per_video=_frames(config.eval_frames_per_video),
-      num_threads=config.data_threads,
-    )
-    self._predict = jax.jit(steps.make_predict_step(model))
-
-  def device_batch(self, batch: dict[str, Any]) -> dict[str, Any]:
-    return {name: batch[name] for name in ("image", "label") + self.masks}
-
-  def validate(
-    self, variables, mesh, *, max_batches: int | None = None, progress: bool = False
-  ) -> dict[str, float]:
-    return validation_metrics(
-      inference.predict_split(
-        self._predict,
-        variables,
-        self.validation,
-        mesh,
-        max_batches=max_batches,
-        progress=progress,
-        description="validation",
-      )
-    )
+def train_modality(config: ml_collections.ConfigDict) -> modality_lib.Modality:
+  """The modality of a training config; a speech network with the sinc front end
+  (`model.frontend = 'sinc'`) takes the waveform itself, others the LFCC."""
+  frontend = resolved_model_config(config).frontend
+  return modality_lib.modality_of(
+    config, speech_features="waveform" if frontend == "sinc" else "lfcc"
+  )
 
 
 def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
@@ -206,20 +135,38 @@ class TrainTask(loop.StateTask):
     self.config, self.workdir, self.mesh = config, workdir, mesh
     self.replicated = parallel.replicated_sharding(mesh)
     self.model = factory.build_model(model_config)
-    speech = speech_data.is_speech(config)
-    input_shape = (speech_data.SpeechData if speech else FaceData).input_shape(config)
-    variables = train_state_lib.init_variables(self.model, input_shape, config.seed)
-    self.names = train_state_lib.output_names(self.model, variables, input_shape)
+    self.modality = modality = train_modality(config)
+    variables = train_state_lib.init_variables(self.model, modality.example_shape, config.seed)
+    self.names = train_state_lib.output_names(self.model, variables, modality.example_shape)
     self.loss = losses.loss_for(config, self.names)
     builder = corpus.prepared_builder(
       config.dataset, config.data_dir, config.corpus_overrides.to_dict()
     )
-    self.data = (
-      speech_data.SpeechData(config, builder, self.model)
-      if speech
-      else FaceData(config, builder, self.model, self.loss.masks)
+    train_source = corpus.split_source(builder, "train")
+    # BiG-Arts §3.3: (Real, Real) / (Fake, Real) composites in every batch.
+    sampler = (
+      forgery_augmentation.ForgerySampler.from_config(train_source, config.forgery)
+      if config.forgery_augmentation
+      else None
     )
-    self.steps_per_epoch = self.data.train.steps_per_epoch
+    self.train_pipeline = modality.pipeline(
+      train_source,
+      batch_size=config.batch_size,
+      training=True,
+      seed=config.seed,
+      masks=self.loss.masks,
+      augment=AUGMENTATIONS[config.augment],
+      sampler=sampler,
+    )
+    self.validation_pipeline = modality.with_frames_per_video(
+      config.eval_frames_per_video
+    ).pipeline(
+      corpus.split_source(builder, config.validation_split),
+      batch_size=config.eval_batch_size,
+      training=False,
+    )
+    self.validate = validation.make_validator(modality, self.model)
+    self.steps_per_epoch = self.train_pipeline.steps_per_epoch
     if config.steps_per_epoch:
       self.steps_per_epoch = min(self.steps_per_epoch, config.steps_per_epoch)
     self.tx, self.schedule = optimizer.make_optimizer(
@@ -229,13 +176,18 @@ class TrainTask(loop.StateTask):
     self.rng = jax.random.key(config.seed + 1)
     self.max_drop_path = float(model_config.get("drop_path_prob", 0.0) or 0.0)
     self.train_step = jax.jit(
-      steps.make_train_step(self.model, self.loss, self.tx, network_input=self.data.network_input),
+      steps.make_train_step(
+        self.model,
+        self.loss,
+        self.tx,
+        network_input=functools.partial(modality.network_input, train=True),
+      ),
       donate_argnums=_donated(mesh),
     )
 
   def start(self, run) -> None:
     self.place_state()
-    self.iterator = iter(self.data.train)
+    self.iterator = iter(self.train_pipeline)
     if run.positions:
       self.iterator.set_state(run.positions["train"])
 
@@ -246,7 +198,8 @@ class TrainTask(loop.StateTask):
     self.drop_path_prob = np.float32(self.max_drop_path * run.epoch / self.config.epochs)
 
   def step(self, run):
-    batch = parallel.shard_batch(self.data.device_batch(next(self.iterator)), self.mesh)
+    batch = next(self.iterator)
+    batch = parallel.shard_batch(self.modality.device_batch(batch, self.loss.masks), self.mesh)
     self.state, metrics = self.train_step(self.state, batch, self.rng, self.drop_path_prob)
     return metrics
 
@@ -259,8 +212,9 @@ class TrainTask(loop.StateTask):
       record["time/images_per_s"] = record.pop("time/steps_per_s") * config.batch_size
     val_start = time.perf_counter()
     record.update(
-      self.data.validate(
+      self.validate(
         self.state.variables,
+        self.validation_pipeline,
         self.mesh,
         max_batches=config.validation_batches or None,
         progress=config.progress,
@@ -273,7 +227,8 @@ class TrainTask(loop.StateTask):
     return False
 
   def checkpoint_metrics(self, record):
-    return {self.data.best_metric: record.get(self.data.best_metric, float("nan"))}
+    best = self.modality.best_metric
+    return {best: record.get(best, float("nan"))}
 
   def write_results(self, run) -> None:
     _write_history(self.workdir, run.history, self.config)
@@ -314,7 +269,7 @@ def train_and_evaluate(
     if jax.process_count() > 1:  # the others build the model from process 0's copy
       multihost_utils.sync_global_devices("genotype copied")
     task = TrainTask(config, model_config, workdir, mesh)
-    best_metric, best_mode = task.data.best_metric, task.data.best_mode
+    best_metric, best_mode = task.modality.best_metric, task.modality.best_mode
     run = loop.run_epochs(
       task,
       workdir,
