@@ -56,8 +56,12 @@ def get_config(variant: str = ""):
   search = search_default.get_config()
   search.ops = DEMO_OPS
   search.layout, search.channels, search.k = "NNR", 8, 4
-  search.epochs, search.warmup_epochs, search.prune_every = 4, 1, 2
-  search.steps_per_epoch = 10
+  # Settings under which the supernet learns within the budget (WORKSPACE.md, Does the search
+  # beat chance?): 30 steps an epoch, two warm-up epochs, weights at 1e-2 and α at 5e-2.
+  search.epochs, search.warmup_epochs, search.prune_every = 5, 2, 3
+  search.steps_per_epoch = 30
+  search.optimizer.learning_rate = 1e-2
+  search.optimizer.arch_learning_rate = 5e-2
   config.search = search
 
   c2pn = c2pn_fdnas.get_config("quick")
