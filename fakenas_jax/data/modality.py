@@ -45,7 +45,6 @@ class Faces:
   num_threads: int | None = None
 
   name = "face"
-  input_key = "image"
   best_metric, best_mode = "val/auc", "max"
 
   @property
@@ -111,7 +110,6 @@ class Speech:
   num_threads: int | None = None
 
   name = "speech"
-  input_key = "audio"
   best_metric, best_mode = "val/eer", "min"
 
   def __post_init__(self):
