@@ -3,6 +3,8 @@
     python -m fakenas_jax.demo --workdir=runs/demo
     python -m fakenas_jax.demo --config=configs/demo.py:tiny --workdir=/tmp/demo   # seconds-scale
     python -m fakenas_jax.demo --config=configs/demo.py:speech --workdir=runs/demo_speech
+    python -m fakenas_jax.search --config=configs/demo.py:search --config.seeds=0,1,2 \
+        --config.data_dir=runs/demo/tfds --workdir=runs/demo_seeds   # the demo's search alone
 
 The four synthetic corpora are built at their default size (64×64 faces; 160/16/16 identities,
 10 frames a video); to fit the demo's budget the detectors train on 3 of each video's frames.
@@ -37,13 +39,14 @@ DEMO_OPS = (
   "SepCDC_3x3_0.7",
   "DilCDC_3x3_0.7",
 )
-VARIANTS = ("", "tiny", "speech", "speech_tiny")
+VARIANTS = ("", "tiny", "search", "speech", "speech_tiny")
 
 
 def get_config(variant: str = ""):
   if variant not in VARIANTS:
     raise ValueError(
-      f"unknown variant {variant!r}; use FILE, FILE:tiny, FILE:speech or FILE:speech_tiny"
+      f"unknown variant {variant!r}; use FILE, FILE:tiny, FILE:search, FILE:speech or "
+      "FILE:speech_tiny"
     )
   if variant.startswith("speech"):  # the speech demo: configs/demo_speech.py
     return demo_speech.get_config(tiny=variant == "speech_tiny")
@@ -63,6 +66,9 @@ def get_config(variant: str = ""):
   search.optimizer.learning_rate = 1e-2
   search.optimizer.arch_learning_rate = 5e-2
   config.search = search
+  if variant == "search":  # the search config alone, for `python -m fakenas_jax.search`
+    search.dataset, search.data_dir = config.training_corpus, "runs/demo/tfds"
+    return search
 
   c2pn = c2pn_fdnas.get_config("quick")
   c2pn.model.layout = "NNRNNR"
