@@ -3,10 +3,12 @@
 import json
 import os
 import signal
+import threading
 
 import jax
 import numpy as np
 import pytest
+from jax._src import dispatch, monitoring
 
 from configs.search import default
 from fakenas_jax import checkpoints, parallel
@@ -172,3 +174,42 @@ def test_unknown_operation_lists_the_known_ones(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, ops=("sep_conv_3x3", "wavelet_3x3"))
   with pytest.raises(ValueError, match="unknown operation 'wavelet_3x3'.*known names"):
     search.run_search(config, tmp_path)
+
+
+def test_compiled_ahead_programs_give_the_synchronous_search_without_compiling_at_pruning(
+  tiny_corpus, tmp_path
+):
+  """compile_ahead (the default): the steps not needed yet and the next k's programs compile
+  in the background thread, so after the first step the main thread lowers nothing, the
+  pruning switch included; on 4 devices (shardings in the specs), as the synchronous search."""
+  lowered = []
+
+  def listener(event, duration, **kwargs):
+    if event == dispatch.JAXPR_TO_MLIR_MODULE_EVENT:
+      lowered.append((threading.current_thread().name, kwargs.get("fun_name")))
+
+  programs = {"jit(init)", "jit(weight_step)", "jit(arch_step)", "jit(errors)"}
+  monitoring.register_event_duration_secs_listener(listener)
+  try:
+    ahead = search.run_search(tiny_config(tiny_corpus), tmp_path / "a", devices=jax.devices()[:4])
+  finally:
+    monitoring.unregister_event_duration_listener(listener)
+  in_main = sorted(fun for thread, fun in lowered if thread == "MainThread" and fun in programs)
+  in_worker = [fun for thread, fun in lowered if thread != "MainThread" and fun in programs]
+  assert in_main == ["jit(init)", "jit(weight_step)"]  # the first k's, at the first step
+  assert sorted(in_worker) == sorted(
+    ["jit(arch_step)", "jit(errors)", "jit(init)", "jit(weight_step)", "jit(arch_step)"]
+    + ["jit(errors)"]
+  )  # k = 2: arch step, estimation; k = 1: all four, compiled while epoch 2 runs
+  assert ahead["history"][2]["time/switch_s"] > 0
+
+  synchronous = search.run_search(
+    tiny_config(tiny_corpus, compile_ahead=False), tmp_path / "s", devices=jax.devices()[:4]
+  )
+  assert ahead["genotype"] == synchronous["genotype"]
+  np.testing.assert_array_equal(ahead["alpha"], synchronous["alpha"])
+  np.testing.assert_array_equal(ahead["beta"], synchronous["beta"])
+  for a, s in zip(ahead["history"], synchronous["history"], strict=True):
+    assert {k: v for k, v in a.items() if not k.startswith("time/")} == {
+      k: v for k, v in s.items() if not k.startswith("time/")
+    }

@@ -102,4 +102,7 @@ def get_config():
   config.seeds = ()  # several seeds, e.g. `--config.seeds=0,1,2`: one run each in seed_<s>/
   config.progress = True
   config.log_every = 10  # steps between fetches of the step metrics (NaN check, progress)
+  # Compile the steps not needed yet (and the next k's, before a pruning) in a background
+  # thread (run/compile_ahead.py); False: each program compiles at its first use.
+  config.compile_ahead = True
   return config

@@ -21,6 +21,7 @@ that epoch); a non-finite loss stops the run and keeps the last good checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import pathlib
@@ -48,7 +49,7 @@ from fakenas_jax.nas import (
 )
 from fakenas_jax.nas.supernet import SearchNetwork
 from fakenas_jax.nn import genotypes, registry
-from fakenas_jax.run import loop
+from fakenas_jax.run import compile_ahead, loop
 from fakenas_jax.run import workdir as workdir_lib
 
 NonFiniteLossError = errors.NonFiniteLossError
@@ -115,6 +116,22 @@ def search_record(config: ml_collections.ConfigDict) -> dict:
   return workdir_lib.as_dict(config)
 
 
+@dataclasses.dataclass
+class Programs:
+  """The programs of the supernet at one k (only a new k recompiles; WORKSPACE.md, Compile
+  ahead): its initialisation (key → SearchState), its steps by name ('weight' and 'arch', or
+  'meta') and the estimation errors of one batch (Eq. 4)."""
+
+  k: int
+  network: SearchNetwork
+  init: compile_ahead.Program
+  steps: dict[str, compile_ahead.Program]
+  errors: compile_ahead.Program
+
+  def all(self) -> list[compile_ahead.Program]:
+    return [self.init, *self.steps.values(), self.errors]
+
+
 class SearchTask(loop.StateTask):
   """FD-NAS Alg. 1 / 2 as a `loop.Task`: the bilevel (or meta) step, then at the end of an
   epoch estimate (Eq. 4–5) → importance (Eq. 8) → genotype (Eq. 9) → prune and regrow."""
@@ -143,10 +160,13 @@ class SearchTask(loop.StateTask):
     self.weight_tx, self.arch_tx = optimizers.bilevel_optimizers(
       opt_config, self.steps_per_epoch * config.epochs
     )
-    self.k = config.k
-    self.network, self.state = self.fresh_state(self.k, config.seed)
+    self.network_batch = jax.jit(search_steps.make_network_batch(self.modality))
+    self.use(self.make_programs(config.k))
+    self.state = self.fresh_state(config.seed)
     self.rng = jax.random.key(config.seed + 17)
-    self.errors_fn = None
+    self.next_programs: Programs | None = None  # the next k's, compiled during the epoch
+    self.specs: dict | None = None  # abstract step arguments, from the first step
+    self.switch_start = self.switch_seconds = None
 
   def initial_extra(self) -> dict:
     n_ops = len(self.op_names)
@@ -156,32 +176,22 @@ class SearchTask(loop.StateTask):
       "estimation": np.zeros((2, genotypes.edges_per_cell(), n_ops)).tolist(),
     }
 
-  def fresh_state(self, k_now: int, seed: int):
-    network = build_network(self.config, k_now)
-    x = modality_lib.zeros_input(self.modality, self.config.batch_size)  # faces, LFCC, …
-    # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
-    variables = jax.jit(lambda key: network.init(key, x))(jax.random.key(seed, impl="rbg"))
-    state = bilevel.init_state(
-      variables["params"], variables["arch"], variables["batch_stats"], self.weight_tx, self.arch_tx
-    )
-    return network, state
+  def make_programs(self, k: int) -> Programs:
+    """The jitted programs of the supernet at `k` (compiled on first use or ahead)."""
+    config, chunk = self.config, self.config.estimation_chunk
+    network = build_network(config, k)
+    x = modality_lib.zeros_input(self.modality, config.batch_size)  # faces, LFCC, …
 
-  # The loop's Task interface.
-  def restore_target(self, meta: dict):
-    self.k = pruning.channel_divisor(self.config.k, meta["extra"]["prunings"])
-    self.network, self.state = self.fresh_state(self.k, self.config.seed)
-    return super().restore_target(meta)
+    def init(key):
+      variables = network.init(key, x)
+      return bilevel.init_state(
+        variables["params"],
+        variables["arch"],
+        variables["batch_stats"],
+        self.weight_tx,
+        self.arch_tx,
+      )
 
-  def start(self, run) -> None:
-    if not run.extra:
-      run.extra = self.initial_extra()
-    self.place_state()
-    self.feed.start(run.positions)
-    self.compile()
-
-  def compile(self) -> None:
-    """The steps and the errors function of Eq. 4 for the current network."""
-    config, network, chunk = self.config, self.network, self.config.estimation_chunk
     loss = search_steps.make_search_loss(
       network,
       self.modality,
@@ -190,31 +200,124 @@ class SearchTask(loop.StateTask):
     )
     if self.cross:
       settings = config.cross_dataset
-      self.meta_step = jax.jit(
-        search_steps.make_meta_step(
-          loss,
-          self.weight_tx,
-          self.arch_tx,
-          inner_learning_rate=settings.inner_learning_rate,
-          second_order=settings.second_order,
-        ),
-        static_argnames="update_arch",
-      )
-    else:
-      self.weight_step = jax.jit(search_steps.make_weight_step(loss, self.weight_tx))
-      self.arch_step = jax.jit(
-        search_steps.make_arch_step(
-          loss, self.arch_tx, self.weight_tx, second_order=config.second_order
+      steps = {
+        "meta": jax.jit(
+          search_steps.make_meta_step(
+            loss,
+            self.weight_tx,
+            self.arch_tx,
+            inner_learning_rate=settings.inner_learning_rate,
+            second_order=settings.second_order,
+          ),
+          static_argnames="update_arch",
         )
-      )
-    self.network_batch = jax.jit(search_steps.make_network_batch(self.modality))
+      }
+    else:
+      steps = {
+        "weight": jax.jit(search_steps.make_weight_step(loss, self.weight_tx)),
+        "arch": jax.jit(
+          search_steps.make_arch_step(
+            loss, self.arch_tx, self.weight_tx, second_order=config.second_order
+          )
+        ),
+      }
 
-    @jax.jit
-    def errors_fn(state, batch, search_inputs):
+    def errors(state, batch, search_inputs):
       variables = {"params": state.params, "arch": state.arch, "batch_stats": state.model_state}
       return network_loss.override_errors(network, variables, search_inputs, batch, chunk=chunk)
 
-    self.errors_fn = errors_fn
+    program = lambda fn, name: compile_ahead.Program(fn, f"{name} (k={k})")
+    return Programs(
+      k=k,
+      network=network,
+      # The rbg generator compiles far faster than threefry for the hundreds of parameter leaves.
+      init=program(jax.jit(init), "initialisation"),
+      steps={name: program(fn, f"{name} step") for name, fn in steps.items()},
+      errors=program(jax.jit(errors), "estimation"),
+    )
+
+  def use(self, programs: Programs) -> None:
+    self.programs, self.k, self.network = programs, programs.k, programs.network
+
+  def fresh_state(self, seed: int, programs: Programs | None = None):
+    return (programs or self.programs).init(jax.random.key(seed, impl="rbg"))
+
+  # The loop's Task interface.
+  def restore_target(self, meta: dict):
+    k = pruning.channel_divisor(self.config.k, meta["extra"]["prunings"])
+    if k != self.k:
+      self.use(self.make_programs(k))
+    self.state = self.fresh_state(self.config.seed)
+    return super().restore_target(meta)
+
+  def start(self, run) -> None:
+    if not run.extra:
+      run.extra = self.initial_extra()
+    self.place_state()
+    self.feed.start(run.positions)
+
+  def new_k_after(self, epoch: int, prunings: int) -> int | None:
+    """The k after epoch `epoch` (epochs done) when that epoch ends in a pruning that changes
+    k (Alg. 1 line 9), else None."""
+    config = self.config
+    if not (
+      config.warmup_epochs < epoch < config.epochs
+      and pruning.is_pruning_epoch(epoch, config.prune_every)
+    ):
+      return None
+    k = pruning.channel_divisor(config.k, prunings + 1)
+    return k if k != self.k else None
+
+  def step_specs(self, programs: Programs, state_spec) -> dict[str, tuple[tuple, dict]]:
+    """Abstract arguments (and static ones) of every program of `programs`."""
+    s = self.specs
+    batch, rng, inputs = s["batch"], s["rng"], s["inputs"]
+    specs = {"errors": ((state_spec, s["network_batch"], inputs), {})}
+    if self.cross:
+      sources = (batch,) * (len(self.corpora) - 1)
+      specs["meta"] = ((state_spec, sources, batch, rng, inputs), {"update_arch": True})
+    else:
+      train_batch = batch if self.config.second_order else None
+      specs["weight"] = ((state_spec, batch, rng, inputs), {})
+      specs["arch"] = ((state_spec, batch, train_batch, rng, inputs), {})
+    return specs
+
+  def compile_programs_ahead(self, run, batch, rng, now: str) -> None:
+    """At the first step: the programs the main thread does not compile now (`now`) start
+    compiling in the background, and the next k's if this epoch ends in a pruning."""
+    if self.specs is None:
+      self.specs = compile_ahead.spec_of(
+        dict(batch=batch, rng=rng, inputs=self.inputs, network_batch=self.network_batch(batch))
+      )
+      for name, (specs, static) in self.step_specs(
+        self.programs, compile_ahead.spec_of(self.state)
+      ).items():
+        program = self.programs.errors if name == "errors" else self.programs.steps[name]
+        if name != now:
+          program.compile_ahead(*specs, **static)
+    self.compile_next_ahead(run)
+
+  def compile_next_ahead(self, run) -> None:
+    """The next k's initialisation and steps, compiled while this epoch runs (no stall at the
+    pruning that ends it)."""
+    new_k = self.new_k_after(run.epoch + 1, run.extra["prunings"])
+    if new_k is None or self.specs is None or self.next_programs is not None:
+      return
+    programs = self.make_programs(new_k)
+    key = jax.random.key(0, impl="rbg")
+    programs.init.compile_ahead(compile_ahead.spec_of(key))
+    state_spec = compile_ahead.with_sharding(
+      jax.eval_shape(programs.init.jitted, key), self.replicated
+    )
+    for name, (specs, static) in self.step_specs(programs, state_spec).items():
+      program = programs.errors if name == "errors" else programs.steps[name]
+      program.compile_ahead(*specs, **static)
+    self.next_programs = programs
+
+  def cancel_compiles(self) -> None:
+    for programs in (self.programs, self.next_programs):
+      for program in programs.all() if programs else []:
+        program.cancel()
 
   def positions(self) -> dict:
     return self.feed.positions()
@@ -231,20 +334,32 @@ class SearchTask(loop.StateTask):
     return search_batches, held_out
 
   def search_inputs(self, run):
-    return network_loss.SearchInputs(
-      active=jnp.asarray(run.extra["active"]),
-      estimation=jnp.asarray(run.extra["estimation"], jnp.float32),
-      use_estimation=jnp.asarray(
+    inputs = network_loss.SearchInputs(
+      active=np.asarray(run.extra["active"]),
+      estimation=np.asarray(run.extra["estimation"], np.float32),
+      use_estimation=np.asarray(
         bool(self.config.indicator) and run.epoch > self.config.warmup_epochs
       ),
     )
+    return jax.device_put(inputs, self.replicated)
 
   def begin_epoch(self, run) -> None:
     self.inputs = self.search_inputs(run)
+    if self.config.compile_ahead:
+      self.compile_next_ahead(run)
 
   def step(self, run):
+    metrics = self.search_step(run)
+    if self.switch_start is not None:  # the first step after a new k: the switch's end
+      jax.block_until_ready(metrics)
+      self.switch_seconds = time.perf_counter() - self.switch_start
+      self.switch_start = None
+    return metrics
+
+  def search_step(self, run):
     self.rng, rng = jax.random.split(self.rng)
     update_arch = run.epoch >= self.config.warmup_epochs
+    steps, ahead = self.programs.steps, self.config.compile_ahead and self.specs is None
     if self.cross:  # Alg. 2: a random target corpus, the others are sources
       step_index = run.epoch * self.steps_per_epoch + run.step_in_epoch
       target = search_steps.cross_dataset_target(self.config.seed, step_index, len(self.corpora))
@@ -252,19 +367,23 @@ class SearchTask(loop.StateTask):
         self.feed.batch(f"train/{spec}") for i, spec in enumerate(self.corpora) if i != target
       )
       target_batch = self.feed.batch(f"train/{self.corpora[target]}")
-      self.state, metrics = self.meta_step(
+      if ahead:
+        self.compile_programs_ahead(run, target_batch, rng, now="meta" if update_arch else "")
+      self.state, metrics = steps["meta"](
         self.state, sources, target_batch, rng, self.inputs, update_arch=update_arch
       )
       return metrics
     arch_rng, weight_rng = jax.random.split(rng)  # Alg. 1: α on D_S, then w on D_Eval
     if update_arch:
       train_batch = self.feed.batch("weights") if self.config.second_order else None
-      self.state, _ = self.arch_step(
-        self.state, self.feed.batch("arch"), train_batch, arch_rng, self.inputs
-      )
-    self.state, metrics = self.weight_step(
-      self.state, self.feed.batch("weights"), weight_rng, self.inputs
-    )
+      arch_batch = self.feed.batch("arch")
+      if ahead:
+        self.compile_programs_ahead(run, arch_batch, arch_rng, now="arch")
+      self.state, _ = steps["arch"](self.state, arch_batch, train_batch, arch_rng, self.inputs)
+    batch = self.feed.batch("weights")
+    if ahead and self.specs is None:
+      self.compile_programs_ahead(run, batch, weight_rng, now="weight")
+    self.state, metrics = steps["weight"](self.state, batch, weight_rng, self.inputs)
     return metrics
 
   def end_epoch(self, run, metrics: dict) -> dict:
@@ -272,8 +391,9 @@ class SearchTask(loop.StateTask):
     estimation_start = time.perf_counter()
     if config.indicator and run.epoch >= config.warmup_epochs:
       search_batches, held_out_batches = self.estimation_batches()
-      search_errors = [self.errors_fn(self.state, b, self.inputs) for b in search_batches]
-      held_out_errors = [self.errors_fn(self.state, b, self.inputs) for b in held_out_batches]
+      errors_fn = self.programs.errors
+      search_errors = [errors_fn(self.state, b, self.inputs) for b in search_batches]
+      held_out_errors = [errors_fn(self.state, b, self.inputs) for b in held_out_batches]
       scores = estimation.estimation_scores(
         jnp.stack(search_errors, -1), jnp.stack(held_out_errors, -1), jnp.asarray(extra["active"])
       )
@@ -307,6 +427,8 @@ class SearchTask(loop.StateTask):
       epoch=run.epoch,
     )
     metrics.update(guard_metrics)
+    if self.switch_seconds is not None:  # prune → grown state → first step at the new k
+      metrics["time/switch_s"], self.switch_seconds = self.switch_seconds, None
     record = {
       "k": self.k,
       "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
@@ -337,12 +459,19 @@ class SearchTask(loop.StateTask):
     extra["prunings"] += 1
     new_k = pruning.channel_divisor(self.config.k, extra["prunings"])
     if new_k != self.k:
-      self.k = new_k
-      self.network, fresh = self.fresh_state(self.k, self.config.seed + extra["prunings"])
+      self.switch_start = time.perf_counter()
+      programs = self.next_programs
+      if programs is None or programs.k != new_k:
+        programs = self.make_programs(new_k)
+      self.next_programs = None
+      fresh = self.fresh_state(self.config.seed + extra["prunings"], programs)
       self.state = jax.device_put(
         grow_like(jax.device_get(self.state), jax.device_get(fresh)), self.replicated
       )
-      self.compile()
+      self.use(programs)
+      if self.config.compile_ahead and self.specs is not None:  # its estimation, meanwhile
+        specs, static = self.step_specs(programs, compile_ahead.spec_of(self.state))["errors"]
+        programs.errors.compile_ahead(*specs, **static)
 
   def should_stop(self, run) -> bool:
     """DARTS+ early stopping and the other guards' stop rules (`search_hooks.stop_reason`)."""
@@ -379,16 +508,19 @@ def run_search(
   with workdir_lib.claim(workdir, search_record(config)):
     task = SearchTask(config, parallel.make_data_mesh(devices))
     task.workdir = workdir
-    run = loop.run_epochs(
-      task,
-      workdir,
-      name="search",
-      epochs=config.epochs,
-      steps_per_epoch=task.steps_per_epoch,
-      progress=config.progress,
-      log_every=config.log_every,
-      stop_after_epochs=stop_after_epochs,
-    )
+    try:
+      run = loop.run_epochs(
+        task,
+        workdir,
+        name="search",
+        epochs=config.epochs,
+        steps_per_epoch=task.steps_per_epoch,
+        progress=config.progress,
+        log_every=config.log_every,
+        stop_after_epochs=stop_after_epochs,
+      )
+    finally:
+      task.cancel_compiles()
     return finish(config, workdir, run, task.state, task.op_names)
 
 
