@@ -11,7 +11,8 @@ The four synthetic corpora are built at their default size (64×64 faces; 160/16
 An FD-NAS search (Alg. 1: warm-up, bilevel steps, the estimation indicator, one pruning; six
 CDC-space operations, one N N R group) runs on `studio` at 32×32; a C2PN of two groups built
 from the searched cells and the Meso-4 baseline are trained on `studio`; both are evaluated on
-the test splits of all four corpora (in-corpus and cross-corpus). Every part starts from the
+the test splits of all four corpora (in-corpus and cross-corpus), beside a C2PN of random cells
+trained the same way. Every part starts from the
 config its own command uses (configs/search/default.py, configs/train/*.py,
 configs/eval/default.py) and overrides only its size; `<workdir>/tfds` holds the corpora.
 """
@@ -79,6 +80,9 @@ def get_config(variant: str = ""):
   for detector in config.detectors.values():
     detector.frames_per_video = 3
 
+  # Random cells of the same space trained exactly as the searched C2PN (nas/random_search.py),
+  # for the report's "Searched vs random" section; scripts/search_vs_random.py measures more.
+  config.random_cells = ml_collections.ConfigDict(dict(count=1, seed=1000, detector="c2pn"))
   config.eval = eval_default.get_config()
 
   if variant == "tiny":

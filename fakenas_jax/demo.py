@@ -9,7 +9,9 @@
   2. searches cells with FD-NAS on the training corpus (`<workdir>/search/`: genotype.json,
      the cell diagrams genotype.png, α/β/H over the epochs arch_history.png);
   3. trains every detector of `config.detectors` on the training corpus — C2PN from the
-     searched genotype, and the Meso-4 baseline (`<workdir>/train/<name>/`);
+     searched genotype, and the Meso-4 baseline (`<workdir>/train/<name>/`) — and the same
+     C2PN from `config.random_cells.count` random genotypes of the search space
+     (`<workdir>/random/`, `<workdir>/train/c2pn_random_<i>/`);
   4. evaluates every detector on the test split of every corpus (`<workdir>/eval/`: the
      metrics table, ROC curves, the cross-corpus AUC matrix, sample predictions);
   5. writes `<workdir>/report.md` and `report.html`, which show all of the above on one page.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import pathlib
 import time
 from typing import Any
@@ -28,8 +31,8 @@ from absl import flags
 
 from fakenas_jax import cli, demo_speech
 from fakenas_jax.data import corpora, corpus_report, preparation
-from fakenas_jax.eval import evaluator, report
-from fakenas_jax.nas import search
+from fakenas_jax.eval import evaluator, genotype_trials, report
+from fakenas_jax.nas import random_search, search
 from fakenas_jax.training import trainer
 
 _CONFIG = cli.define_config("configs/demo.py", "The demo's config file.")
@@ -83,14 +86,28 @@ def run_demo(
     searched = search.run_search(search_config, workdir / "search", devices=devices)
     print(f"genotype: {searched['genotype']}", flush=True)
 
-  run_dirs = {}
-  for name, detector in config.detectors.items():
+  trainings = [
+    (name, detector, workdir / "search" / "genotype.json")
+    for name, detector in config.detectors.items()
+  ]
+  cells = config.random_cells
+  if cells.count:
+    random_config = ml_collections.ConfigDict(config.search.to_dict())
+    random_config.seed, random_config.progress = cells.seed, False
+    random_config.random = ml_collections.ConfigDict(dict(num_genotypes=cells.count))
+    for index, path in enumerate(
+      random_search.run_random(random_config, workdir / "random")["paths"]
+    ):
+      trainings.append((f"{cells.detector}_random_{index}", config.detectors[cells.detector], path))
+  run_dirs, parameters = {}, {}
+  for name, detector, genotype in trainings:
     with _timed(f"train {name}", timings):
       train_config = _with_data(detector, config.training_corpus, data_dir, config.corpus_overrides)
       if "genotype" in train_config.model:
-        train_config.model.genotype = str(workdir / "search" / "genotype.json")
+        train_config.model.genotype = str(genotype)
       run_dirs[name] = workdir / "train" / name
-      trainer.train_and_evaluate(train_config, run_dirs[name], devices=devices)
+      trained = trainer.train_and_evaluate(train_config, run_dirs[name], devices=devices)
+      parameters[name] = genotype_trials.parameter_count(trained["state"].params)
 
   with _timed("evaluate", timings):
     eval_config = ml_collections.ConfigDict(config.eval.to_dict())
@@ -100,12 +117,68 @@ def run_demo(
       eval_config, list(run_dirs.values()), corpora=list(config.corpora), devices=devices
     )
 
-  paths = write_report(workdir, config, corpus_paths, run_dirs, evaluation, timings)
+  paths = write_report(workdir, config, corpus_paths, run_dirs, evaluation, timings, parameters)
   print(f"\nreport: {paths['html']}\n        {paths['markdown']}", flush=True)
   return {"paths": paths, "search": searched, "evaluation": evaluation, "timings": timings}
 
 
-def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings):
+def search_learning(history: list[dict], op_names) -> str:
+  """One sentence on whether α learned: the entropy of softmax(α) over the epochs against
+  ln(#operations) (uniform), and the largest weight per edge at the end."""
+  entropies = [record["train/arch_entropy"] for record in history if "train/arch_entropy" in record]
+  uniform = math.log(len(op_names))
+  largest = [max(edge) for cell in history[-1]["alpha"] for edge in cell]
+  figures = (
+    f"the entropy of softmax(α) went {' → '.join(f'{e:.3f}' for e in entropies)} over the "
+    f"epochs (uniform: ln {len(op_names)} = {uniform:.3f}); at the end the largest weight of an "
+    f"edge is {sum(largest) / len(largest):.3f} on average (uniform: {1 / len(op_names):.3f})"
+  )
+  if entropies and entropies[-1] < uniform - 0.01:
+    return f"The architecture learned: {figures}."
+  return f"The architecture did NOT learn (the genotype is drawn from noise): {figures}."
+
+
+def searched_vs_random(config, evaluation, parameters) -> list:
+  """The report's "Searched vs random" paragraphs: the searched C2PN against the same C2PN of
+  random cells, same training (eval.genotype_trials.corpus_aucs)."""
+  searched = config.random_cells.detector
+  by_run = {pathlib.Path(run["workdir"]).name: run for run in evaluation["runs"].values()}
+  names = [searched] + [name for name in by_run if name.startswith(f"{searched}_random_")]
+  rows = {}
+  for name in names:
+    own, cross = genotype_trials.corpus_aucs(by_run[name])
+    rows[name] = {
+      "cells": "searched" if name == searched else "random",
+      "in-corpus AUC": own,
+      "cross-corpus AUC (mean)": cross,
+      "parameters": parameters.get(name, ""),
+    }
+  randoms = [row["cross-corpus AUC (mean)"] for name, row in rows.items() if name != searched]
+  mine = rows[searched]["cross-corpus AUC (mean)"]
+  count = f"{len(randoms)} random cell{'s' if len(randoms) != 1 else ''}"
+  if mine > max(randoms):
+    sentence = f"Here the searched cells score above {count} on cross-corpus AUC"
+  else:
+    sentence = (
+      f"Here the searched cells do NOT beat {count} on cross-corpus AUC ({mine:.3f} against "
+      f"{max(randoms):.3f})"
+    )
+  sentence += (
+    f"; {count} trained once {'are' if len(randoms) != 1 else 'is'} no evidence either way. "
+    "`scripts/search_vs_random.py` compares several search seeds with several random cells; "
+    "WORKSPACE.md (Does the search beat chance?) records that measurement."
+  )
+  return [
+    f"`{searched}` from the searched genotype and from random genotypes of the same space "
+    "(two inputs per node, no `none`), trained and evaluated alike.",
+    report.Table(rows, row_header="run"),
+    sentence,
+  ]
+
+
+def _report_sections(
+  workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings, parameters
+):
   """The report as (heading, [paragraphs and tables], [image paths]) sections, paths relative
   to workdir (`eval.report.render_markdown` / `render_html`)."""
   rel = lambda path: str(pathlib.Path(path).resolve().relative_to(workdir.resolve()))
@@ -132,16 +205,20 @@ def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, eval
     )
   )
   genotype = json.loads((workdir / "search" / "genotype.json").read_text())
+  history = json.loads((workdir / "search" / "history.json").read_text())
   sections.append(
     (
       "Searched cells (FD-NAS)",
       [
         "`search/genotype.json`: each node adds two operations of earlier states.",
+        search_learning(history, genotype["ops"]),
         report.Table(report.genotype_rows(genotype), row_header="cell node"),
       ],
       [rel(workdir / "search" / "genotype.png"), rel(workdir / "search" / "arch_history.png")],
     )
   )
+  if config.random_cells.count:
+    sections.append(("Searched vs random", searched_vs_random(config, evaluation, parameters), []))
   sections.append(
     (
       "Training curves",
@@ -184,9 +261,13 @@ def _report_sections(workdir: pathlib.Path, config, corpus_paths, run_dirs, eval
   return sections
 
 
-def write_report(workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings):
+def write_report(
+  workdir: pathlib.Path, config, corpus_paths, run_dirs, evaluation, timings, parameters
+):
   """Writes report.md and report.html (the same sections; images linked, not copied)."""
-  sections = _report_sections(workdir, config, corpus_paths, run_dirs, evaluation, timings)
+  sections = _report_sections(
+    workdir, config, corpus_paths, run_dirs, evaluation, timings, parameters
+  )
   title = "fakenas_jax demo: search → train → evaluate"
   paths = {"markdown": workdir / "report.md", "html": workdir / "report.html"}
   paths["markdown"].write_text(report.render_markdown(title, sections))

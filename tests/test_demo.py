@@ -21,7 +21,8 @@ def tiny_demo(tmp_path_factory):
 def test_the_demo_searches_trains_and_evaluates_every_detector_on_every_corpus(tiny_demo):
   workdir, config, result = tiny_demo
   report = json.loads((workdir / "eval" / "eval_report.json").read_text())
-  assert len(report["runs"]) == len(config.detectors)
+  trained = {run["workdir"].rsplit("/", 1)[-1] for run in report["runs"].values()}
+  assert trained == set(config.detectors) | {"c2pn_random_0"}
   for run in report["runs"].values():
     assert set(run["corpora"]) == set(config.corpora)
     for scores in run["corpora"].values():
@@ -39,6 +40,7 @@ def test_the_report_shows_every_part_and_links_only_existing_pictures(tiny_demo)
   for heading in (
     "Cross-corpus frame AUC",
     "Searched cells",
+    "Searched vs random",
     "Training curves",
     "Sample predictions",
     "Corpora",
@@ -53,6 +55,23 @@ def test_the_report_shows_every_part_and_links_only_existing_pictures(tiny_demo)
   page = result["paths"]["html"].read_text()
   assert "<img src=" in page and "<table>" in page and "<pre>" not in page
   assert "normal node 0" in page  # the genotype as a table
+  assert "The architecture learned" in markdown or "did NOT learn" in markdown
+  assert "random cell trained once is no evidence" in markdown
+
+
+def test_the_random_cells_are_drawn_from_the_space_and_trained_like_the_searched(tiny_demo):
+  workdir, config, _ = tiny_demo
+  drawn = json.loads((workdir / "random" / "random_000" / "genotype.json").read_text())
+  assert drawn["strategy"] == "random" and drawn["seed"] == config.random_cells.seed
+  assert all(op != "none" for op, _ in drawn["normal"] + drawn["reduce"])
+  searched = json.loads((workdir / "train" / "c2pn" / "config.json").read_text())
+  random = json.loads((workdir / "train" / "c2pn_random_0" / "config.json").read_text())
+  assert (workdir / "train" / "c2pn_random_0" / "genotype.json").read_text() == (
+    workdir / "random" / "random_000" / "genotype.json"
+  ).read_text()
+  for record in (searched, random):
+    del record["model"]["genotype"]
+  assert searched == random  # the same network, budget and data
 
 
 def test_a_second_run_reuses_what_is_done(tiny_demo):

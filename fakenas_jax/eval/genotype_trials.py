@@ -40,6 +40,19 @@ class TrialSetup:
   devices: Any = None
 
 
+def parameter_count(params) -> int:
+  return sum(int(np.size(leaf)) for leaf in jax.tree.leaves(params))
+
+
+def corpus_aucs(run: dict) -> tuple[float, float]:
+  """(in-corpus frame AUC, mean frame AUC over the other test corpora) of one evaluated run
+  (`evaluator.evaluate_run`'s `runs` entry); NaN where that corpus was not tested."""
+  aucs = {corpus: result["frame"]["auc"] for corpus, result in run["corpora"].items()}
+  own = run["training_corpus"]
+  others = [value for corpus, value in aucs.items() if corpus != own]
+  return float(aucs.get(own, np.nan)), float(np.mean(others)) if others else float("nan")
+
+
 def run_trial(
   genotype_path: str | pathlib.Path, group: str, setup: TrialSetup, workdir: str | pathlib.Path
 ) -> dict:
@@ -58,7 +71,7 @@ def run_trial(
     config.model.genotype = str(genotype_path.resolve())
     run_dir = workdir / spec.replace("/", "_")
     result = trainer.train_and_evaluate(config, run_dir, devices=setup.devices)
-    params = sum(int(np.size(leaf)) for leaf in jax.tree.leaves(result["state"].params))
+    params = parameter_count(result["state"].params)
     run_dirs.append(run_dir)
   eval_config = ml_collections.ConfigDict(setup.eval.to_dict())
   eval_config.output_dir, eval_config.data_dir = str(workdir / "eval"), str(setup.data_dir)
@@ -66,16 +79,9 @@ def run_trial(
   evaluation = evaluator.evaluate_run(
     eval_config, run_dirs, corpora=list(setup.test_corpora), devices=setup.devices
   )
-  runs = list(evaluation["runs"].values())
-  in_corpus, cross = [], []
-  for run in runs:
-    aucs = {corpus: result["frame"]["auc"] for corpus, result in run["corpora"].items()}
-    own = run["training_corpus"]
-    if own in aucs:
-      in_corpus.append(aucs[own])
-    others = [value for corpus, value in aucs.items() if corpus != own]
-    if others:
-      cross.append(float(np.mean(others)))
+  pairs = [corpus_aucs(run) for run in evaluation["runs"].values()]
+  in_corpus = [own for own, _ in pairs if np.isfinite(own)]
+  cross = [other for _, other in pairs if np.isfinite(other)]
   metadata = json.loads(genotype_path.read_text())
   trial = {
     "name": workdir.name,
