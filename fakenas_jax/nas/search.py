@@ -131,6 +131,9 @@ class Programs:
   def all(self) -> list[compile_ahead.Program]:
     return [self.init, *self.steps.values(), self.errors]
 
+  def by_name(self, name: str) -> compile_ahead.Program:
+    return self.errors if name == "errors" else self.steps[name]
+
 
 class SearchTask(loop.StateTask):
   """FD-NAS Alg. 1 / 2 as a `loop.Task`: the bilevel (or meta) step, then at the end of an
@@ -256,16 +259,19 @@ class SearchTask(loop.StateTask):
     self.place_state()
     self.feed.start(run.positions)
 
+  def prunes_after(self, epoch: int) -> bool:
+    """Whether epoch `epoch` (epochs done) ends in a pruning (Alg. 1 line 9)."""
+    config = self.config
+    return config.warmup_epochs < epoch < config.epochs and pruning.is_pruning_epoch(
+      epoch, config.prune_every
+    )
+
   def new_k_after(self, epoch: int, prunings: int) -> int | None:
     """The k after epoch `epoch` (epochs done) when that epoch ends in a pruning that changes
     k (Alg. 1 line 9), else None."""
-    config = self.config
-    if not (
-      config.warmup_epochs < epoch < config.epochs
-      and pruning.is_pruning_epoch(epoch, config.prune_every)
-    ):
+    if not self.prunes_after(epoch):
       return None
-    k = pruning.channel_divisor(config.k, prunings + 1)
+    k = pruning.channel_divisor(self.config.k, prunings + 1)
     return k if k != self.k else None
 
   def step_specs(self, programs: Programs, state_spec) -> dict[str, tuple[tuple, dict]]:
@@ -292,9 +298,8 @@ class SearchTask(loop.StateTask):
       for name, (specs, static) in self.step_specs(
         self.programs, compile_ahead.spec_of(self.state)
       ).items():
-        program = self.programs.errors if name == "errors" else self.programs.steps[name]
         if name != now:
-          program.compile_ahead(*specs, **static)
+          self.programs.by_name(name).compile_ahead(*specs, **static)
     self.compile_next_ahead(run)
 
   def compile_next_ahead(self, run) -> None:
@@ -310,8 +315,7 @@ class SearchTask(loop.StateTask):
       jax.eval_shape(programs.init.jitted, key), self.replicated
     )
     for name, (specs, static) in self.step_specs(programs, state_spec).items():
-      program = programs.errors if name == "errors" else programs.steps[name]
-      program.compile_ahead(*specs, **static)
+      programs.by_name(name).compile_ahead(*specs, **static)
     self.next_programs = programs
 
   def cancel_compiles(self) -> None:
@@ -437,11 +441,7 @@ class SearchTask(loop.StateTask):
       "genotype": genotype.to_json(),
       **metrics,
     }
-    if (
-      run.epoch > config.warmup_epochs
-      and run.epoch < config.epochs
-      and pruning.is_pruning_epoch(run.epoch, config.prune_every)
-    ):
+    if self.prunes_after(run.epoch):
       self.prune(extra, importance)
     return record
 
