@@ -4,6 +4,7 @@ r"""Searched cells against random cells of the same space, network, budget and d
     python scripts/search_vs_random.py --searched=runs/s0/genotype.json,runs/s1/genotype.json \
         --random=runs/random --train_corpora=studio --epochs=6
     python scripts/search_vs_random.py --config=configs/demo.py:tiny --searched=... --num_random=2
+    python scripts/search_vs_random.py --searched=runs/seeds --train_seeds=0,1 --workdir=runs/svr
 
 The network, its training and the evaluation are the demo's (`--config`, configs/demo.py: the
 `c2pn` detector, its evaluation config and corpora); `--epochs` overrides the training budget.
@@ -11,9 +12,11 @@ Every genotype — each searched one (`--searched`: genotype JSON files, search 
 directories of `seed_*` runs) and each random one (`--random`: a directory written by
 `--config=configs/search/random.py`, or `--num_random` drawn here from the search space of the
 config's `search` with `--random_seed`) — is trained on every `--train_corpora` and evaluated on
-every `--test_corpora` (eval/genotype_trials.py). Written to `--workdir`: `search_vs_random.md`
+every `--test_corpora` (eval/genotype_trials.py), once per `--train_seeds` (AUCs averaged over
+the seeds; the table adds the spread between them, the training noise). Written to `--workdir`: `search_vs_random.md`
 (mean ± std per group, every genotype, a one-line verdict), `search_vs_random.json`,
-`search_vs_random.png`. Re-running resumes every training run.
+`search_vs_random.png`. Re-running resumes every training run, so the random baseline can be
+trained first (no `--searched`) while the searches run, and compared once they are done.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ _TRAIN = flags.DEFINE_list(
 )
 _TEST = flags.DEFINE_list("test_corpora", [], "Test corpora by name (default: all the config's).")
 _EPOCHS = flags.DEFINE_integer("epochs", 0, "Training epochs (0 = the config's).")
+_TRAIN_SEEDS = flags.DEFINE_list(
+  "train_seeds", [], "Training seeds per genotype (default: the training config's seed)."
+)
 _DETECTOR = flags.DEFINE_string("detector", "c2pn", "The config's detector built from genotypes.")
 
 
@@ -112,6 +118,7 @@ def compare(
   epochs: int = 0,
   detector: str = "c2pn",
   devices=None,
+  train_seeds=(),
 ) -> dict:
   """Runs every trial; writes the markdown, JSON and plot; returns the summary and verdict."""
   train = config.detectors[detector]
@@ -128,6 +135,7 @@ def compare(
     data_dir=str(data_dir),
     corpus_overrides=config.corpus_overrides.to_dict(),
     devices=devices,
+    seeds=tuple(int(seed) for seed in train_seeds),
   )
   trials = []
   for group, files in (("searched", searched), ("random", random_files)):
@@ -142,7 +150,8 @@ def compare(
   summary = genotype_trials.summarize(trials)
   text = (
     f"# Searched vs random cells\n\nNetwork `{detector}` ({train.model.layout}, C = "
-    f"{train.model.channels}), {train.epochs} epochs; trained on "
+    f"{train.model.channels}), {train.epochs} epochs, training seeds "
+    f"{', '.join(map(str, setup.seeds or [train.seed]))}; trained on "
     f"{', '.join(train_corpora)}; tested on {', '.join(test_corpora)}.\n\n"
     + genotype_trials.to_markdown(trials, summary)
   )
@@ -168,8 +177,8 @@ def main(argv):
   workdir = pathlib.Path(_WORKDIR.value)
   workdir.mkdir(parents=True, exist_ok=True)
   searched = searched_genotype_files(_SEARCHED.value)
-  if not searched:
-    raise app.UsageError("--searched names no genotype (run a search first)")
+  if not searched:  # the random baseline alone; a later run with --searched resumes it
+    print("--searched is empty: training the random genotypes only", flush=True)
   train_corpora = resolve_corpora(config, _TRAIN.value, [config.training_corpus])
   test_corpora = resolve_corpora(config, _TEST.value, config.corpora)
   result = compare(
@@ -182,6 +191,7 @@ def main(argv):
     test_corpora,
     _EPOCHS.value,
     _DETECTOR.value,
+    train_seeds=_TRAIN_SEEDS.value,
   )
   print(result["markdown"])
 

@@ -3,6 +3,7 @@ the search end to end on two tiny corpora with kill-and-resume equality."""
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
@@ -183,6 +184,15 @@ def test_cross_dataset_needs_two_distinct_corpora(tiny_corpus, tmp_path):
   config.cross_dataset.datasets = (CORPORA[0], CORPORA[0])
   with pytest.raises(ValueError, match="two distinct corpora"):
     search.run_search(config, tmp_path, devices=jax.devices()[:1])
+
+
+def test_corpora_given_as_one_comma_separated_string_are_split():
+  config = ml_collections.ConfigDict(dict(cross_dataset=dict(datasets=("a/x, b/y",))))
+  assert search_steps.cross_dataset_corpora(config) == ("a/x", "b/y")
+  config.cross_dataset.datasets = ("a/x", "b/y")
+  assert search_steps.cross_dataset_corpora(config) == ("a/x", "b/y")
+  config.cross_dataset.datasets = ()
+  assert search_steps.cross_dataset_corpora(config) == ()
 
 
 @pytest.mark.slow

@@ -73,6 +73,7 @@ def test_search_vs_random_end_to_end_at_tiny_size(tmp_path):
       "--num_random=2",
       f"--workdir={tmp_path / 'svr'}",
       "--epochs=1",
+      "--train_seeds=0,1",
     ],
     cwd=ROOT,
     capture_output=True,
@@ -85,9 +86,29 @@ def test_search_vs_random_end_to_end_at_tiny_size(tmp_path):
   for trial in report["trials"]:
     assert 0.0 <= trial["in_corpus_auc"] <= 1.0 and 0.0 <= trial["cross_corpus_auc"] <= 1.0
     assert trial["params"] > 0
-    assert set(trial["auc_matrix"]) == {"synthetic_faces/studio"}
+    assert set(trial["auc_matrix"]) == {
+      "synthetic_faces/studio (synthetic_faces_studio)",
+      "synthetic_faces/studio (synthetic_faces_studio_seed1)",
+    }
   assert report["trials"][1]["genotype"] != report["trials"][2]["genotype"]
   assert report["summary"]["random"]["cross_corpus_auc"]["n"] == 2
+  for trial in report["trials"]:  # one training per seed, the trial's AUC their mean
+    seeds = trial["seeds"]
+    assert set(seeds) == {"0", "1"}
+    assert trial["in_corpus_auc"] == pytest.approx(
+      np.mean([seeds[s]["in_corpus_auc"] for s in seeds])
+    )
+    assert trial["training_std"]["in_corpus_auc"] == pytest.approx(
+      np.std([seeds[s]["in_corpus_auc"] for s in seeds], ddof=1)
+    )
+    run_dirs = tmp_path / "svr" / "trials" / trial["name"]
+    assert (run_dirs / "synthetic_faces_studio_seed1" / "config.json").is_file()
+    assert (
+      json.loads((run_dirs / "synthetic_faces_studio_seed1" / "config.json").read_text())["seed"]
+      == 1
+    )
+  assert "training_std" in report["summary"]["random"]
   markdown = (tmp_path / "svr" / "search_vs_random.md").read_text()
   assert "Searched vs random (mean ± std)" in markdown and report["verdict"] in markdown
+  assert "spread between training seeds" in markdown
   assert (tmp_path / "svr" / "search_vs_random.png").stat().st_size > 1000

@@ -7,7 +7,9 @@ A trial trains the network of `setup.train` (e.g. C2PN of the demo) built from o
 every training corpus with the same budget, data and seed (training.trainer), then evaluates
 each run on the test split of every test corpus (eval.evaluator): in-corpus AUC is the frame
 AUC on the training corpus's own test split, cross-corpus AUC the mean frame AUC over the
-other test corpora; both are averaged over the training corpora. The comparison is that of
+other test corpora; both are averaged over the training corpora. With several training seeds
+(`setup.seeds`) each genotype is trained once per seed and its AUCs are the means over seeds;
+the spread between seeds (`training_std`) is the training noise a single training carries. The comparison is that of
 Li & Talwalkar (2019) and Yang et al. (2020): the cells a search finds against cells drawn at
 random from the same space (nas/random_search.py), same network, same size, same training.
 """
@@ -38,6 +40,7 @@ class TrialSetup:
   data_dir: str
   corpus_overrides: dict = dataclasses.field(default_factory=dict)
   devices: Any = None
+  seeds: Sequence[int] = ()  # training seeds (empty: the training config's own)
 
 
 def parameter_count(params) -> int:
@@ -53,6 +56,15 @@ def corpus_aucs(run: dict) -> tuple[float, float]:
   return float(aucs.get(own, np.nan)), float(np.mean(others)) if others else float("nan")
 
 
+def _finite_mean(values) -> float:
+  values = [v for v in values if np.isfinite(v)]
+  return float(np.mean(values)) if values else float("nan")
+
+
+def _sample_std(values) -> float:
+  return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def run_trial(
   genotype_path: str | pathlib.Path, group: str, setup: TrialSetup, workdir: str | pathlib.Path
 ) -> dict:
@@ -63,25 +75,37 @@ def run_trial(
     raise FileNotFoundError(f"no genotype file {genotype_path}")
   if "genotype" not in setup.train.model:
     raise ValueError(f"model {setup.train.model.name!r} is not built from a genotype")
-  run_dirs, params = [], None
-  for spec in setup.train_corpora:
-    config = ml_collections.ConfigDict(setup.train.to_dict())
-    config.dataset, config.data_dir = spec, str(setup.data_dir)
-    config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
-    config.model.genotype = str(genotype_path.resolve())
-    run_dir = workdir / spec.replace("/", "_")
-    result = trainer.train_and_evaluate(config, run_dir, devices=setup.devices)
-    params = parameter_count(result["state"].params)
-    run_dirs.append(run_dir)
+  seeds = list(setup.seeds) or [setup.train.seed]
+  run_dirs, seed_of_run, params = [], {}, None
+  for seed in seeds:
+    for spec in setup.train_corpora:
+      config = ml_collections.ConfigDict(setup.train.to_dict())
+      config.dataset, config.data_dir, config.seed = spec, str(setup.data_dir), int(seed)
+      config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
+      config.model.genotype = str(genotype_path.resolve())
+      name = spec.replace("/", "_")
+      run_dir = workdir / (name if seed == setup.train.seed else f"{name}_seed{seed}")
+      result = trainer.train_and_evaluate(config, run_dir, devices=setup.devices)
+      params = parameter_count(result["state"].params)
+      run_dirs.append(run_dir)
+      seed_of_run[str(run_dir.resolve())] = int(seed)
   eval_config = ml_collections.ConfigDict(setup.eval.to_dict())
   eval_config.output_dir, eval_config.data_dir = str(workdir / "eval"), str(setup.data_dir)
   eval_config.corpus_overrides = ml_collections.ConfigDict(dict(setup.corpus_overrides))
   evaluation = evaluator.evaluate_run(
     eval_config, run_dirs, corpora=list(setup.test_corpora), devices=setup.devices
   )
-  pairs = [corpus_aucs(run) for run in evaluation["runs"].values()]
-  in_corpus = [own for own, _ in pairs if np.isfinite(own)]
-  cross = [other for _, other in pairs if np.isfinite(other)]
+  by_seed: dict[int, list[tuple[float, float]]] = {}
+  for run in evaluation["runs"].values():
+    seed = seed_of_run[str(pathlib.Path(run["workdir"]).resolve())]
+    by_seed.setdefault(seed, []).append(corpus_aucs(run))
+  per_seed = {
+    seed: {
+      "in_corpus_auc": _finite_mean([own for own, _ in pairs]),
+      "cross_corpus_auc": _finite_mean([other for _, other in pairs]),
+    }
+    for seed, pairs in sorted(by_seed.items())
+  }
   metadata = json.loads(genotype_path.read_text())
   trial = {
     "name": workdir.name,
@@ -91,8 +115,15 @@ def run_trial(
       key: metadata[key] for key in ("normal", "normal_concat", "reduce", "reduce_concat")
     },
     "params": params,
-    "in_corpus_auc": float(np.mean(in_corpus)) if in_corpus else float("nan"),
-    "cross_corpus_auc": float(np.mean(cross)) if cross else float("nan"),
+    **{
+      metric: _finite_mean([values[metric] for values in per_seed.values()])
+      for metric in ("in_corpus_auc", "cross_corpus_auc")
+    },
+    "seeds": {str(seed): values for seed, values in per_seed.items()},
+    "training_std": {
+      metric: _sample_std([values[metric] for values in per_seed.values()])
+      for metric in ("in_corpus_auc", "cross_corpus_auc")
+    },
     "auc_matrix": evaluation["cross_dataset"]["auc"],
   }
   (workdir / "trial.json").write_text(json.dumps(trial, indent=2))
@@ -103,7 +134,8 @@ METRICS = ("in_corpus_auc", "cross_corpus_auc", "params")
 
 
 def summarize(trials: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
-  """{group: {metric: {'mean', 'std' (sample, 0 for one trial), 'n'}}}."""
+  """{group: {metric: {'mean', 'std' (sample, 0 for one trial), 'n'}}}; with several training
+  seeds also 'training_std': {metric: the pooled spread between seeds, √(mean of variances)}."""
   groups: dict[str, list[dict]] = {}
   for trial in trials:
     groups.setdefault(trial["group"], []).append(trial)
@@ -116,6 +148,11 @@ def summarize(trials: Sequence[dict]) -> dict[str, dict[str, dict[str, float]]]:
         "mean": float(values.mean()),
         "n": int(len(values)),
         "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+      }
+    if any(len(m.get("seeds", {})) > 1 for m in members):
+      out[group]["training_std"] = {
+        metric: float(np.sqrt(np.mean([m["training_std"][metric] ** 2 for m in members])))
+        for metric in ("in_corpus_auc", "cross_corpus_auc")
       }
   return out
 
@@ -141,12 +178,22 @@ def verdict(summary: dict, metric: str = "cross_corpus_auc") -> str:
 
 
 def to_markdown(trials: Sequence[dict], summary: dict) -> str:
+  several_seeds = any(len(t.get("seeds", {})) > 1 for t in trials)
   per_trial = plots.markdown_table(
     {
       t["name"]: {
         "group": t["group"],
         "in-corpus AUC": t["in_corpus_auc"],
         "cross-corpus AUC": t["cross_corpus_auc"],
+        **(
+          {
+            "cross-corpus by seed": " ".join(
+              f"{v['cross_corpus_auc']:.3f}" for v in t["seeds"].values()
+            )
+          }
+          if several_seeds
+          else {}
+        ),
         "parameters": t["params"],
       }
       for t in trials
@@ -166,6 +213,10 @@ def to_markdown(trials: Sequence[dict], summary: dict) -> str:
       },
       "parameters": f"{metrics['params']['mean']:.0f} ± {metrics['params']['std']:.0f}",
     }
+    if "training_std" in metrics:
+      rows[group]["cross-corpus spread between training seeds"] = (
+        f"{metrics['training_std']['cross_corpus_auc']:.4f}"
+      )
   return (
     "## Searched vs random (mean ± std)\n\n"
     + plots.markdown_table(rows, row_header="cells")

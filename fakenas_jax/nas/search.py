@@ -146,9 +146,9 @@ class SearchTask(loop.StateTask):
     self.replicated = parallel.replicated_sharding(mesh)
     self.op_names, _ = search_space(config)
     self.modality = search_modality(config)
-    self.cross = bool(config.cross_dataset.datasets)
+    self.corpora = search_steps.cross_dataset_corpora(config)
+    self.cross = bool(self.corpora)
     if self.cross:
-      self.corpora = tuple(config.cross_dataset.datasets)
       self.feed = search_steps.cross_dataset_feed(config, self.modality, mesh)
       self.steps_per_epoch = min(
         max(1, config.cross_dataset.samples_per_epoch // config.batch_size),
@@ -290,16 +290,16 @@ class SearchTask(loop.StateTask):
 
   def compile_programs_ahead(self, run, batch, rng, now: str) -> None:
     """At the first step: the programs the main thread does not compile now (`now`) start
-    compiling in the background, and the next k's if this epoch ends in a pruning."""
-    if self.specs is None:
-      self.specs = compile_ahead.spec_of(
-        dict(batch=batch, rng=rng, inputs=self.inputs, network_batch=self.network_batch(batch))
-      )
-      for name, (specs, static) in self.step_specs(
-        self.programs, compile_ahead.spec_of(self.state)
-      ).items():
-        if name != now:
-          self.programs.by_name(name).compile_ahead(*specs, **static)
+    compiling in the background, and the next k's if this epoch ends in a pruning. Called
+    once: `self.specs` is None until then."""
+    self.specs = compile_ahead.spec_of(
+      dict(batch=batch, rng=rng, inputs=self.inputs, network_batch=self.network_batch(batch))
+    )
+    for name, (specs, static) in self.step_specs(
+      self.programs, compile_ahead.spec_of(self.state)
+    ).items():
+      if name != now:
+        self.programs.by_name(name).compile_ahead(*specs, **static)
     self.compile_next_ahead(run)
 
   def compile_next_ahead(self, run) -> None:

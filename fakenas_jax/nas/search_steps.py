@@ -191,9 +191,20 @@ def in_dataset_feed(config, modality: modality_lib.Modality, mesh) -> Feed:
   )
 
 
+def cross_dataset_corpora(config) -> tuple[str, ...]:
+  """`config.cross_dataset.datasets` as corpus names; a command line's 'a,b' (one string in the
+  tuple) is split at its commas."""
+  return tuple(
+    name.strip()
+    for entry in config.cross_dataset.datasets
+    for name in str(entry).split(",")
+    if name.strip()
+  )
+
+
 def cross_dataset_feed(config, modality: modality_lib.Modality, mesh) -> Feed:
   """'train/<corpus>' and 'held_out/<corpus>' of each of `config.cross_dataset.datasets`."""
-  corpora = tuple(config.cross_dataset.datasets)
+  corpora = cross_dataset_corpora(config)
   if len(corpora) < 2 or len(set(corpora)) != len(corpora):
     raise ValueError(f"cross-dataset search needs at least two distinct corpora, got {corpora}")
   pipelines = {}
