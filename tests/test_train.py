@@ -382,3 +382,38 @@ def test_one_step_on_four_devices_equals_one_device():
   np.testing.assert_allclose(metrics_one["loss"], metrics_four["loss"], rtol=1e-5)
   for one, four in zip(jax.tree.leaves(state_one), jax.tree.leaves(state_four)):
     np.testing.assert_allclose(one, four, rtol=1e-4, atol=1e-6)
+
+
+def test_a_copied_workdir_resumes_with_its_genotype_copy(tmp_path):
+  """config.json names the workdir's genotype copy by its absolute path; a workdir moved or
+  copied elsewhere holds the same cells there, so its resume is not refused — unless the
+  genotype given now differs from the copy."""
+  import shutil
+
+  from configs.train import c2pn_fdnas
+  from fakenas_jax.nas import random_search
+  from fakenas_jax.nn import genotypes
+  from fakenas_jax.run import workdir as workdir_lib
+
+  ops = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7")
+  source = tmp_path / "search" / "genotype.json"
+  source.parent.mkdir()
+  genotypes.save(random_search.sample_genotypes(3, 1, ops)[0], source, search_space="fdnas")
+  config = c2pn_fdnas.get_config("quick")
+  config.model.genotype = str(source)
+  first = tmp_path / "a"
+  first.mkdir()
+  record, _ = trainer.saved_config(config, first)
+  assert record.model.genotype == str((first / "genotype.json").resolve())
+  (first / workdir_lib.CONFIG_FILE).write_text(json.dumps(workdir_lib.as_dict(record)))
+  shutil.copyfile(source, first / "genotype.json")
+
+  copy = tmp_path / "b"
+  shutil.copytree(first, copy)
+  again, _ = trainer.saved_config(config, copy)
+  assert workdir_lib.check_resume(copy, workdir_lib.as_dict(again), ()) == []
+
+  genotypes.save(random_search.sample_genotypes(4, 1, ops)[0], source, search_space="fdnas")
+  other, _ = trainer.saved_config(config, copy)
+  with pytest.raises(workdir_lib.ResumeMismatchError, match="model.genotype"):
+    workdir_lib.check_resume(copy, workdir_lib.as_dict(other), ())

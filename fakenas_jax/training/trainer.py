@@ -107,6 +107,20 @@ def train_modality(config: ml_collections.ConfigDict) -> modality_lib.Modality:
   )
 
 
+def _stored_copy_name(workdir: pathlib.Path) -> str:
+  """How this workdir's `config.json` names its genotype copy, when it names one at another
+  place (the workdir was moved or copied): the same cells, so a resume is not refused."""
+  path = workdir / workdir_lib.CONFIG_FILE
+  if not path.is_file():
+    return ""
+  try:
+    stored = json.loads(path.read_text()).get("model", {}).get("genotype", "")
+  except (json.JSONDecodeError, AttributeError):
+    return ""  # check_resume reports a damaged record
+  moved = stored and pathlib.Path(stored).name == "genotype.json"
+  return stored if moved and pathlib.Path(stored) != (workdir / "genotype.json").resolve() else ""
+
+
 def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
   """The config as `config.json` stores it: the model's fields resolved, a genotype file named
   by its copy in the workdir when that copy holds the same cells (`_copy_genotype`)."""
@@ -119,7 +133,7 @@ def saved_config(config: ml_collections.ConfigDict, workdir: pathlib.Path):
     and pathlib.Path(genotype).is_file()
     and (not target.exists() or target.read_bytes() == pathlib.Path(genotype).read_bytes())
   ):
-    saved_model.genotype = str(target.resolve())
+    saved_model.genotype = _stored_copy_name(workdir) or str(target.resolve())
   saved = ml_collections.ConfigDict(config.to_dict())
   saved.model = saved_model
   # `model_config` still names the source file, which `_copy_genotype` copies into the workdir.
