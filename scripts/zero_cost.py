@@ -2,6 +2,7 @@ r"""Zero-cost proxies of random genotypes, and how well they rank trained detect
 
     python scripts/zero_cost.py --num=20 --train_subset=6 --workdir=runs/zero_cost
     python scripts/zero_cost.py --config=configs/demo.py:tiny --num=3 --train_subset=2 --epochs=1
+    python scripts/zero_cost.py --trained=runs/search_vs_random/search_vs_random.json
 
 `--num` genotypes are drawn uniformly from the search space of the config's `search`
 (nas/random_search.py, `--seed`); for each, the network of the config's `c2pn` detector is
@@ -10,7 +11,9 @@ built and initialised, and grad-norm, SNIP, synflow and the NASWOT Jacobian scor
 corpus. The first `--train_subset` genotypes are then trained and evaluated like
 scripts/search_vs_random.py does (eval/genotype_trials.py), and Kendall's τ between each proxy
 and the trained in-corpus / cross-corpus AUC says whether the proxy could pre-filter the random
-baseline. Written to `--workdir`: zero_cost.md, zero_cost.json.
+baseline. With `--trained` (a search_vs_random.json), its genotypes — searched and random — are
+scored instead and ranked against the AUCs trained there; nothing is trained. Written to
+`--workdir`: zero_cost.md, zero_cost.json.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ _SEED = flags.DEFINE_integer("seed", 2000, "Seed of the random genotypes.")
 _BATCH = flags.DEFINE_integer("batch", 16, "Frames of the minibatch the proxies see.")
 _SUBSET = flags.DEFINE_integer("train_subset", 5, "How many of them to train (the first ones).")
 _EPOCHS = flags.DEFINE_integer("epochs", 0, "Training epochs (0 = the config's).")
+_TRAINED = flags.DEFINE_string(
+  "trained", "", "A search_vs_random.json: score its genotypes against its trained AUCs."
+)
 
 
 def minibatch(config, data_dir: pathlib.Path, size: int, image_size: int) -> dict:
@@ -61,13 +67,12 @@ def minibatch(config, data_dir: pathlib.Path, size: int, image_size: int) -> dic
   return {"image": np.asarray(batch["image"]), "label": np.asarray(batch["label"])}
 
 
-def score_genotypes(config, workdir: pathlib.Path, data_dir: pathlib.Path) -> list[dict]:
-  train = config.detectors.c2pn
+def random_genotype_files(config, workdir: pathlib.Path) -> list[tuple[str, str]]:
+  """`--num` genotypes drawn from the search's space, saved as genotype JSON (name, path)."""
   op_names, _ = search.search_space(config.search)
-  batch = minibatch(config, data_dir, _BATCH.value, train.image_size)
   directory = workdir / "genotypes"
   directory.mkdir(parents=True, exist_ok=True)
-  rows = []
+  files = []
   for index, genotype in enumerate(
     random_search.sample_genotypes(_SEED.value, _NUM.value, op_names)
   ):
@@ -75,20 +80,33 @@ def score_genotypes(config, workdir: pathlib.Path, data_dir: pathlib.Path) -> li
     random_search.save_random(
       genotype, path, space=config.search.space, op_names=op_names, seed=_SEED.value, index=index
     )
-    model = factory.build_model({**train.model.to_dict(), "genotype": str(path)})
+    files.append((path.stem, str(path)))
+  return files
+
+
+def score_genotypes(config, files: list[tuple[str, str]], data_dir: pathlib.Path) -> list[dict]:
+  train = config.detectors.c2pn
+  batch = minibatch(config, data_dir, _BATCH.value, train.image_size)
+  rows = []
+  for name, path in files:
+    model = factory.build_model({**train.model.to_dict(), "genotype": path})
     variables = train_state.init_variables(model, train.image_size, train.seed)
     start = time.perf_counter()
     scores = zero_cost.network_proxies(model, variables, batch)
     rows.append(
-      {
-        "name": path.stem,
-        "genotype_file": str(path),
-        **scores,
-        "seconds": time.perf_counter() - start,
-      }
+      {"name": name, "genotype_file": path, **scores, "seconds": time.perf_counter() - start}
     )
-    print(f"{path.stem}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
+    print(f"{name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)
   return rows
+
+
+def trained_trials(path: pathlib.Path) -> list[dict]:
+  """The trials of a search_vs_random.json: name, genotype file and trained AUCs."""
+  keys = ("name", "genotype_file", "in_corpus_auc", "cross_corpus_auc", "params")
+  try:
+    return [{k: t[k] for k in keys} for t in json.loads(path.read_text())["trials"]]
+  except (OSError, ValueError, KeyError, TypeError) as error:
+    raise app.UsageError(f"--trained={path}: not a search_vs_random.json ({error!r})") from None
 
 
 def rank_correlations(rows: list[dict], metric: str) -> dict[str, float]:
@@ -108,8 +126,15 @@ def main(argv):
   workdir = pathlib.Path(_WORKDIR.value)
   workdir.mkdir(parents=True, exist_ok=True)
   data_dir = pathlib.Path(_DATA_DIR.value or workdir / "tfds")
-  rows = score_genotypes(config, workdir, data_dir)
   train = config.detectors.c2pn
+  if _TRAINED.value:
+    trained = trained_trials(pathlib.Path(_TRAINED.value))
+    rows = score_genotypes(config, [(t["name"], t["genotype_file"]) for t in trained], data_dir)
+    for row, trial in zip(rows, trained):
+      row.update({k: trial[k] for k in ("in_corpus_auc", "cross_corpus_auc", "params")})
+    write_report(rows, taus_of(rows), workdir, f"{len(rows)} genotypes of {_TRAINED.value}")
+    return
+  rows = score_genotypes(config, random_genotype_files(config, workdir), data_dir)
   train.progress = False
   if _EPOCHS.value:
     train.epochs = _EPOCHS.value
@@ -131,9 +156,22 @@ def main(argv):
       cross_corpus_auc=trial["cross_corpus_auc"],
       params=trial["params"],
     )
-  taus = {
+  trained_with = (
+    f"C2PN {train.model.layout}, C = {train.model.channels}, {train.epochs} epochs on "
+    f"{config.training_corpus}"
+  )
+  write_report(rows, taus_of(rows), workdir, f"{len(rows)} random genotypes", trained_with)
+
+
+def taus_of(rows: list[dict]) -> dict:
+  return {
     metric: rank_correlations(rows, metric) for metric in ("in_corpus_auc", "cross_corpus_auc")
   }
+
+
+def write_report(rows, taus, workdir, what: str, trained_with: str = "") -> None:
+  trained = sum("cross_corpus_auc" in r for r in rows)
+  how = f" ({trained_with})" if trained_with else ""
   table = plots.markdown_table(
     {
       r["name"]: {k: v for k, v in r.items() if k not in ("name", "genotype_file")}
@@ -142,10 +180,8 @@ def main(argv):
     row_header="genotype (by synflow)",
   )
   text = (
-    f"# Zero-cost proxies of {len(rows)} random genotypes\n\n"
-    f"Kendall τ between each proxy and the trained AUC of the first "
-    f"{min(_SUBSET.value, len(rows))} (C2PN {train.model.layout}, C = "
-    f"{train.model.channels}, {train.epochs} epochs on {config.training_corpus}):\n\n"
+    f"# Zero-cost proxies of {what}\n\n"
+    f"Kendall τ between each proxy and the trained AUC of the {trained} trained{how}:\n\n"
     + plots.markdown_table(taus, row_header="AUC")
     + "\n## Every genotype\n\n"
     + table

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fakenas_jax.eval import genotype_trials
-from fakenas_jax.nas import random_search
+from fakenas_jax.nas import random_search, zero_cost
 from fakenas_jax.nn import genotypes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -21,6 +21,17 @@ DEMO_TINY_OPS = (
   "SepCDC_3x3_0.7",
   "DilCDC_3x3_0.5",
 )
+
+
+def _script(name, *args):
+  """Runs scripts/<name> with `args` in a fresh process from the repository root."""
+  return subprocess.run(
+    [sys.executable, f"scripts/{name}", *args],
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=900,
+  )
 
 
 def _trial(group, cross, in_corpus=0.9, params=100):
@@ -64,21 +75,14 @@ def test_search_vs_random_end_to_end_at_tiny_size(tmp_path):
     search_space="fdnas",
     ops=list(DEMO_TINY_OPS),
   )
-  result = subprocess.run(
-    [
-      sys.executable,
-      "scripts/search_vs_random.py",
-      "--config=configs/demo.py:tiny",
-      f"--searched={searched.parent}",
-      "--num_random=2",
-      f"--workdir={tmp_path / 'svr'}",
-      "--epochs=1",
-      "--train_seeds=0,1",
-    ],
-    cwd=ROOT,
-    capture_output=True,
-    text=True,
-    timeout=900,
+  result = _script(
+    "search_vs_random.py",
+    "--config=configs/demo.py:tiny",
+    f"--searched={searched.parent}",
+    "--num_random=2",
+    f"--workdir={tmp_path / 'svr'}",
+    "--epochs=1",
+    "--train_seeds=0,1",
   )
   assert result.returncode == 0, result.stderr[-3000:]
   report = json.loads((tmp_path / "svr" / "search_vs_random.json").read_text())
@@ -112,3 +116,27 @@ def test_search_vs_random_end_to_end_at_tiny_size(tmp_path):
   assert "Searched vs random (mean ± std)" in markdown and report["verdict"] in markdown
   assert "spread between training seeds" in markdown
   assert (tmp_path / "svr" / "search_vs_random.png").stat().st_size > 1000
+  # The zero-cost proxies of the same genotypes, ranked against the AUCs trained above.
+  scored = _script(
+    "zero_cost.py",
+    "--config=configs/demo.py:tiny",
+    f"--trained={tmp_path / 'svr' / 'search_vs_random.json'}",
+    f"--data_dir={tmp_path / 'svr' / 'tfds'}",
+    "--batch=4",
+    f"--workdir={tmp_path / 'zc'}",
+  )
+  assert scored.returncode == 0, scored.stderr[-3000:]
+  proxies = json.loads((tmp_path / "zc" / "zero_cost.json").read_text())
+  assert [r["name"] for r in proxies["rows"]] == [t["name"] for t in report["trials"]]
+  for row, trial in zip(proxies["rows"], report["trials"]):
+    assert row["cross_corpus_auc"] == trial["cross_corpus_auc"] and np.isfinite(row["synflow"])
+  assert set(proxies["kendall_tau"]["cross_corpus_auc"]) == set(zero_cost.PROXIES)
+  assert not (tmp_path / "zc" / "trials").exists()  # nothing trained
+
+
+def test_zero_cost_refuses_a_file_that_is_not_a_search_vs_random_report(tmp_path):
+  bad = tmp_path / "report.json"
+  bad.write_text('{"rows": []}')
+  result = _script("zero_cost.py", f"--trained={bad}", f"--workdir={tmp_path}")
+  assert result.returncode != 0
+  assert "not a search_vs_random.json" in result.stderr and "Traceback" not in result.stderr
