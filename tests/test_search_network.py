@@ -94,6 +94,29 @@ def test_reducing_edges_halve_the_resolution():
     assert out.shape == (2, 4, 2, 5, 5, 4)
 
 
+def test_the_bypass_pool_is_pytorchs_on_even_sizes_and_ceil_mode_on_odd_ones():
+  x = jax.random.normal(jax.random.key(0), (2, 7, 6, 3))
+  pooled = np.asarray(search_network.max_pool_2x2(x))
+  assert pooled.shape == (2, 4, 3, 3)
+  x = np.asarray(x)
+  for i in range(4):
+    for j in range(3):
+      np.testing.assert_array_equal(
+        pooled[:, i, j], x[:, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2].max((1, 2))
+      )
+  even = np.asarray(search_network.max_pool_2x2(jnp.asarray(x[:, :6])))
+  np.testing.assert_array_equal(even, pooled[:, :3])
+
+
+def test_a_supernet_on_an_odd_sized_input():
+  """A 1-channel (F, T) map with odd T (speech LFCC, CIFAR stem) through a reducing cell."""
+  net = search_network.SearchNetwork(OPS, layout="NR", channels=8, k=4, num_classes=2)
+  x = jax.random.normal(jax.random.key(0), (2, 12, 15, 1))
+  variables = jax.jit(lambda key: net.init(key, x))(jax.random.key(1, impl="rbg"))
+  logits, _ = jax.jit(lambda v: net.apply(v, x, mutable=["batch_stats"]))(variables)
+  assert logits.shape == (2, 2) and np.isfinite(np.asarray(logits)).all()
+
+
 def test_channel_shuffle_follows_its_definition():
   x = jnp.arange(8.0).reshape(1, 1, 1, 8)
   # groups=4: channel g·2 + i → position i·4 + g.

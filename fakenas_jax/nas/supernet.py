@@ -48,8 +48,11 @@ def channel_shuffle(x: jax.Array, groups: int) -> jax.Array:
 
 
 def max_pool_2x2(x: jax.Array) -> jax.Array:
-  """PyTorch's `MaxPool2d(2, 2)` (no padding, floor) on NHWC: the bypass of reducing edges."""
-  return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+  """PyTorch's `MaxPool2d(2, 2)` on NHWC: the bypass of reducing edges. On odd sizes, where
+  PyTorch's floor leaves the bypass a row short of the operations' ⌈H/2⌉, the last window
+  takes the one remaining row/column (ceil mode), as `ops.FactorizedReduce` does."""
+  padding = ((0, 0), (0, x.shape[1] % 2), (0, x.shape[2] % 2), (0, 0))
+  return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), padding)
 
 
 class ReLUConvBN(nn.Module):
