@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import pathlib
 import time
 from typing import Any
@@ -32,7 +31,7 @@ from absl import flags
 from fakenas_jax import cli, demo_speech
 from fakenas_jax.data import corpora, corpus_report, preparation
 from fakenas_jax.eval import evaluator, genotype_trials, report
-from fakenas_jax.nas import random_search, search
+from fakenas_jax.nas import random_search, search, stability
 from fakenas_jax.training import trainer
 
 _CONFIG = cli.define_config("configs/demo.py", "The demo's config file.")
@@ -122,22 +121,6 @@ def run_demo(
   return {"paths": paths, "search": searched, "evaluation": evaluation, "timings": timings}
 
 
-def search_learning(history: list[dict], op_names) -> str:
-  """One sentence on whether α learned: the entropy of softmax(α) over the epochs against
-  ln(#operations) (uniform), and the largest weight per edge at the end."""
-  entropies = [record["train/arch_entropy"] for record in history if "train/arch_entropy" in record]
-  uniform = math.log(len(op_names))
-  largest = [max(edge) for cell in history[-1]["alpha"] for edge in cell]
-  figures = (
-    f"the entropy of softmax(α) went {' → '.join(f'{e:.3f}' for e in entropies)} over the "
-    f"epochs (uniform: ln {len(op_names)} = {uniform:.3f}); at the end the largest weight of an "
-    f"edge is {sum(largest) / len(largest):.3f} on average (uniform: {1 / len(op_names):.3f})"
-  )
-  if entropies and entropies[-1] < uniform - 0.01:
-    return f"The architecture learned: {figures}."
-  return f"The architecture did NOT learn (the genotype is drawn from noise): {figures}."
-
-
 def searched_vs_random(config, evaluation, parameters) -> list:
   """The report's "Searched vs random" paragraphs: the searched C2PN against the same C2PN of
   random cells, same training (eval.genotype_trials.corpus_aucs)."""
@@ -211,7 +194,7 @@ def _report_sections(
       "Searched cells (FD-NAS)",
       [
         "`search/genotype.json`: each node adds two operations of earlier states.",
-        search_learning(history, genotype["ops"]),
+        stability.search_learning(history, genotype["ops"]),
         report.Table(report.genotype_rows(genotype), row_header="cell node"),
       ],
       [rel(workdir / "search" / "genotype.png"), rel(workdir / "search" / "arch_history.png")],

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import json
 import pathlib
 import time
 from typing import Any
@@ -28,7 +29,7 @@ import ml_collections
 
 from fakenas_jax.data import preparation
 from fakenas_jax.eval import plots, speech_evaluator, speech_plots
-from fakenas_jax.nas import search
+from fakenas_jax.nas import search, stability
 from fakenas_jax.training import trainer
 
 
@@ -112,6 +113,8 @@ def _sections(workdir: pathlib.Path, config, reports, timings, det_path):
     for name, r in reports.items()
   }
   genotype = (workdir / "search" / "genotype.json").read_text().strip()
+  history = json.loads((workdir / "search" / "history.json").read_text())
+  learned = stability.search_learning(history, json.loads(genotype)["ops"])
   return [
     (
       "Countermeasures on eval",
@@ -129,7 +132,7 @@ def _sections(workdir: pathlib.Path, config, reports, timings, det_path):
     ),
     (
       "Searched cells (PC-DARTS)",
-      f"`search/genotype.json`:\n\n```\n{genotype}\n```",
+      f"{learned}\n\n`search/genotype.json`:\n\n```\n{genotype}\n```",
       [
         rel(p)
         for p in (workdir / "search" / "genotype.png", workdir / "search" / "arch_history.png")

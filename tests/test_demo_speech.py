@@ -23,5 +23,7 @@ def test_the_speech_demo_runs_end_to_end(tmp_path):
     assert set(saved["per_attack_eer"]) == {f"A{i:02d}" for i in range(7, 13)}
   text = result["paths"]["markdown"].read_text()
   assert "![det.png](det.png)" in text and "EER per attack" in text and "A07" in text
+  assert "The architecture learned" in text or "did NOT learn" in text
+  assert "softmax(α) went 1.386 → " in text  # ln 4: the tiny search's four operations
   assert result["paths"]["det"].stat().st_size > 1000
   assert set(result["timings"]) == {"corpus", "search", "train pcdarts", "train lcnn", "evaluate"}

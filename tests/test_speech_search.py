@@ -43,6 +43,9 @@ def search_config(data_dir, **changes):
   config = search_speech.get_config()
   config.dataset, config.data_dir = SPEC, data_dir
   config.ops, config.layout, config.channels = OPS, "NR", 8
+  # The ASVspoof recipe's strided stem (tests/test_demo_speech.py runs the synthetic corpus's
+  # CIFAR stem end to end).
+  config.stem = "imagenet"
   config.batch_size, config.num_samples = 4, NUM_SAMPLES
   config.epochs, config.warmup_epochs, config.steps_per_epoch = 2, 1, 2
   config.progress = False
@@ -61,7 +64,9 @@ def trained(data_dir, searched, tmp_path_factory):
   search_dir, _ = searched
   config = train_speech.get_config()
   config.dataset, config.data_dir = SPEC, data_dir
-  config.model.update(dict(genotype=str(search_dir / "genotype.json"), channels=8, layers=3))
+  config.model.update(
+    dict(genotype=str(search_dir / "genotype.json"), channels=8, layers=3, stem="imagenet")
+  )
   config.batch_size, config.eval_batch_size, config.num_samples = 4, 8, NUM_SAMPLES
   config.epochs, config.steps_per_epoch, config.progress = 2, 2, False
   workdir = tmp_path_factory.mktemp("train")

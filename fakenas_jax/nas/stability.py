@@ -13,13 +13,15 @@ and `history.json` of nas/search.py) this reports:
     pair of seeds, and its mean over the pairs;
   * per seed, the final entropy of softmax(α) per edge, averaged over edges (ln(#ops) is a
     uniform α, 0 a one-hot one).
-Written as `stability.json` and `stability.md` in `out_dir`.
+Written as `stability.json` and `stability.md` in `out_dir`. `search_learning` says in one
+sentence whether one search's α learned at all (the demos' reports).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import pathlib
 from typing import Sequence
 
@@ -146,3 +148,19 @@ def write_report(run_dirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.
   (out_dir / "stability.json").write_text(json.dumps(report, indent=2))
   (out_dir / "stability.md").write_text(to_markdown(report))
   return report
+
+
+def search_learning(history: list[dict], op_names) -> str:
+  """One sentence on whether α learned: the entropy of softmax(α) over the epochs against
+  ln(#operations) (uniform), and the largest weight per edge at the end."""
+  entropies = [record["train/arch_entropy"] for record in history if "train/arch_entropy" in record]
+  uniform = math.log(len(op_names))
+  largest = [max(edge) for cell in history[-1]["alpha"] for edge in cell]
+  figures = (
+    f"the entropy of softmax(α) went {' → '.join(f'{e:.3f}' for e in entropies)} over the "
+    f"epochs (uniform: ln {len(op_names)} = {uniform:.3f}); at the end the largest weight of an "
+    f"edge is {sum(largest) / len(largest):.3f} on average (uniform: {1 / len(op_names):.3f})"
+  )
+  if entropies and entropies[-1] < uniform - 0.01:
+    return f"The architecture learned: {figures}."
+  return f"The architecture did NOT learn (the genotype is drawn from noise): {figures}."
