@@ -4,10 +4,10 @@ PC-DARTS search → training → evaluation on the built-in synthetic spoofing c
 `synthetic_speech` at its default (calibrated) size; a PC-DARTS search on LFCC (DARTS space,
 four operations, one N R pair of cells, C = 8, k = 4, 2 s of audio, 8 epochs of 12 steps, α at
 5e-2) on its training split; the searched cell (DARTS evaluation network, 5 cells, C = 8) and
-the LFCC-LCNN baseline trained on the training attacks, scored by dev EER each epoch; both evaluated on `eval` (unseen speakers,
-unseen attack families A07–A10): CM score files, EER, minDCF, per-attack EER, DET curves and the
-parameter counts in `<workdir>/report.md` / `report.html`. Sizes are chosen for 15 minutes on a
-2-core CPU. `:speech_tiny` is the seconds-scale configuration of the test.
+the LFCC-LCNN baseline trained on the training attacks, scored by dev EER each epoch; both
+evaluated on `eval` (unseen speakers, unseen attack families A07–A10): CM score files, EER,
+minDCF, per-attack EER, DET curves and the parameter counts in `<workdir>/report.md` /
+`report.html`. Sizes are chosen for 15 minutes on a 2-core CPU (10 min measured, WORKSPACE.md). `:speech_tiny` is the seconds-scale configuration of the test.
 """
 
 import ml_collections

@@ -104,9 +104,13 @@ def trained_trials(path: pathlib.Path) -> list[dict]:
   """The trials of a search_vs_random.json: name, genotype file and trained AUCs."""
   keys = ("name", "genotype_file", "in_corpus_auc", "cross_corpus_auc", "params")
   try:
-    return [{k: t[k] for k in keys} for t in json.loads(path.read_text())["trials"]]
+    trials = [{k: t[k] for k in keys} for t in json.loads(path.read_text())["trials"]]
   except (OSError, ValueError, KeyError, TypeError) as error:
     raise app.UsageError(f"--trained={path}: not a search_vs_random.json ({error!r})") from None
+  missing = [t["genotype_file"] for t in trials if not pathlib.Path(t["genotype_file"]).is_file()]
+  if missing:
+    raise app.UsageError(f"--trained={path}: genotype files not found: {', '.join(missing[:3])}")
+  return trials
 
 
 def rank_correlations(rows: list[dict], metric: str) -> dict[str, float]:
@@ -132,7 +136,7 @@ def main(argv):
     rows = score_genotypes(config, [(t["name"], t["genotype_file"]) for t in trained], data_dir)
     for row, trial in zip(rows, trained):
       row.update({k: trial[k] for k in ("in_corpus_auc", "cross_corpus_auc", "params")})
-    write_report(rows, taus_of(rows), workdir, f"{len(rows)} genotypes of {_TRAINED.value}")
+    write_report(rows, workdir, f"{len(rows)} genotypes of {_TRAINED.value}")
     return
   rows = score_genotypes(config, random_genotype_files(config, workdir), data_dir)
   train.progress = False
@@ -160,16 +164,14 @@ def main(argv):
     f"C2PN {train.model.layout}, C = {train.model.channels}, {train.epochs} epochs on "
     f"{config.training_corpus}"
   )
-  write_report(rows, taus_of(rows), workdir, f"{len(rows)} random genotypes", trained_with)
+  write_report(rows, workdir, f"{len(rows)} random genotypes", trained_with)
 
 
-def taus_of(rows: list[dict]) -> dict:
-  return {
+def write_report(rows, workdir, what: str, trained_with: str = "") -> None:
+  """zero_cost.{md,json}: Kendall τ of every proxy against the trained AUCs, and every row."""
+  taus = {
     metric: rank_correlations(rows, metric) for metric in ("in_corpus_auc", "cross_corpus_auc")
   }
-
-
-def write_report(rows, taus, workdir, what: str, trained_with: str = "") -> None:
   trained = sum("cross_corpus_auc" in r for r in rows)
   how = f" ({trained_with})" if trained_with else ""
   table = plots.markdown_table(

@@ -140,3 +140,8 @@ def test_zero_cost_refuses_a_file_that_is_not_a_search_vs_random_report(tmp_path
   result = _script("zero_cost.py", f"--trained={bad}", f"--workdir={tmp_path}")
   assert result.returncode != 0
   assert "not a search_vs_random.json" in result.stderr and "Traceback" not in result.stderr
+  trial = dict(_trial("random", 0.5), genotype_file=str(tmp_path / "gone" / "genotype.json"))
+  bad.write_text(json.dumps({"trials": [trial]}))
+  result = _script("zero_cost.py", f"--trained={bad}", f"--workdir={tmp_path}")
+  assert result.returncode != 0 and "Traceback" not in result.stderr
+  assert "genotype files not found" in result.stderr and "gone" in result.stderr
