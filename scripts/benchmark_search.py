@@ -3,6 +3,7 @@ r"""End-to-end benchmark of the search supernet's bilevel steps on this machine.
     python scripts/benchmark_search.py                           # the default FD-NAS supernet
     python scripts/benchmark_search.py --layout=NR --steps=5     # a small net, quick
     python scripts/benchmark_search.py --noprune                 # skip the pruning-step row
+    python scripts/benchmark_search.py --noprune --profile       # + where the steps' time goes
 
 Builds the supernet exactly as ``fakenas_jax/nas/search.py`` does (``SearchNetwork`` with the
 space's operations and reducing skip, rbg initialisation, ``network_loss.make_loss_fn``,
@@ -19,6 +20,8 @@ the weights as in ``configs/search/default.py``) and measures, on random data:
   (``network_loss.override_errors``, every (cell type, edge, operation) override; ``--pruned``
   operations pruned from every edge), steady, and ``estimation_compile_s``; also as a multiple
   of the weight step (``estimation_weight_steps``);
+* ``weight_profile`` / ``arch_profile`` (``--profile``) — a profiler trace of the steady steps
+  summed per HLO instruction, by kind, Flax module and pass (``fakenas_jax/profiling.py``);
 * ``prune_s`` — cost of a pruning step: rebuild with k/2 and initialise it, ``search.grow_like``,
   and compile + first run of the new weight step.
 
@@ -41,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import app, flags
 
+from fakenas_jax import profiling
 from fakenas_jax.nas import bilevel, network_loss, optimizers
 from fakenas_jax.nas import search as search_lib
 from fakenas_jax.nas.supernet import SearchNetwork
@@ -60,6 +64,9 @@ _ESTIMATION = flags.DEFINE_boolean(
 )
 _CHUNK = flags.DEFINE_integer("estimation_chunk", 8, "Overrides vmapped together (estimation).")
 _PRUNED = flags.DEFINE_integer("pruned", 0, "Operations pruned from every edge (estimation).")
+_PROFILE = flags.DEFINE_boolean(
+  "profile", False, "Also trace the steady steps and print where their time goes."
+)
 _OUT = flags.DEFINE_string("out", "runs/benchmark_search", "Directory of the JSON results.")
 _TAG = flags.DEFINE_string("tag", "", "Free text stored with the results.")
 
@@ -140,6 +147,15 @@ def _steady(compiled, state, args, steps, threads_state):
   return statistics.median(times), min(times)
 
 
+def _profile(kind, compiled, args):
+  """Where one step of `compiled` spends its time (fakenas_jax/profiling.py), printed."""
+  figures = profiling.breakdown(
+    compiled, args, steps=3, trace_dir=pathlib.Path(_OUT.value) / f"trace_{kind}"
+  )
+  print(f"{kind} step — " + profiling.format_breakdown(figures), flush=True)
+  return figures
+
+
 def main(argv):
   del argv
   op_names = registry.SEARCH_SPACES[_SPACE.value]
@@ -200,6 +216,8 @@ def main(argv):
     weight_img_s=_BATCH.value / median,
     weight_img_s_best=_BATCH.value / best,
   )
+  if _PROFILE.value:
+    result["weight_profile"] = _profile("weight", weight_compiled, (state, batch, key, inputs))
 
   if _ARCH.value:
     a_lower, a_compile, a_run, a_ops, arch_compiled, _ = _first_step(
@@ -212,6 +230,8 @@ def main(argv):
       arch_img_s=_BATCH.value / median,
       arch_img_s_best=_BATCH.value / best,
     )
+    if _PROFILE.value:
+      result["arch_profile"] = _profile("arch", arch_compiled, (state, batch, key, inputs))
 
   if _ESTIMATION.value:
     active = np.ones((2, edges, n_ops), bool)

@@ -3,6 +3,7 @@ r"""Benchmark of the detectors' training step on this machine: compile time, spe
     python scripts/benchmark_train.py                          # every model, quick variants
     python scripts/benchmark_train.py --models=meso4,c2pn --steps=3
     python scripts/benchmark_train.py --variant=paper --batch=8   # the papers' input sizes
+    python scripts/benchmark_train.py --models=meso4 --profile     # + where the step's time goes
 
 Each model is measured in its own process (so peak memory is its own), with the training step
 the trainer compiles (`training.steps.make_train_step`: the config's loss and optimiser, the
@@ -14,7 +15,9 @@ of the config's size. Reported per model:
 * `img_s` — steady images per second (median of `--steps` timed steps after one warm-up);
 * `predict_img_s` — images per second of the evaluation forward pass (`make_predict_step`);
 * `peak_rss_mib` — peak resident memory of the model's process;
-* `params` — trainable parameters.
+* `params` — trainable parameters;
+* `profile` (`--profile`) — a profiler trace of the steady step summed per HLO instruction, by
+  kind, Flax module and pass (`fakenas_jax/profiling.py`), printed after the model's row.
 
 The configs are `configs/train/<config>.py` (`:quick` unless `--variant=paper`); networks built
 from a genotype use `DARTS_V2` when the config names none. Results: a table on stdout and JSON
@@ -53,6 +56,7 @@ _VARIANT = flags.DEFINE_enum(
 )
 _BATCH = flags.DEFINE_integer("batch", 0, "Batch size (0 = the config's).")
 _STEPS = flags.DEFINE_integer("steps", 5, "Timed steady steps after one warm-up step.")
+_PROFILE = flags.DEFINE_boolean("profile", False, "Also trace the steady step (per model).")
 _OUT = flags.DEFINE_string("out", "runs/benchmark_train", "Directory of the JSON results.")
 _ONE = flags.DEFINE_string("one", "", "Internal: measure this model in this process.")
 
@@ -78,7 +82,7 @@ def _median_seconds(run, steps: int) -> float:
   return statistics.median(times)
 
 
-def measure(model: str, variant: str, batch: int, steps: int) -> dict:
+def measure(model: str, variant: str, batch: int, steps: int, profile: bool = False) -> dict:
   """Figures of one model's training step (run in a fresh process)."""
   import jax
   import numpy as np
@@ -120,6 +124,16 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
     jax.block_until_ready(metrics)
 
   median = _median_seconds(train_step, steps)
+  figures = {}
+  if profile:
+    from fakenas_jax import profiling
+
+    compiled = step.lower(state, batch_data, key, drop_path).compile()
+    figures["profile"] = profiling.breakdown(
+      compiled,
+      (state, batch_data, key, drop_path),
+      trace_dir=pathlib.Path(_OUT.value) / f"trace_{model}",
+    )
   predict = jax.jit(steps_lib.make_predict_step(network))
   predict_s = _median_seconds(
     lambda: jax.block_until_ready(predict(state.variables, batch_data["image"])), steps
@@ -138,13 +152,16 @@ def measure(model: str, variant: str, batch: int, steps: int) -> dict:
     "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     "loss": float(metrics["loss"]),
     "backend": jax.default_backend(),
+    **figures,
   }
 
 
 def main(argv):
   del argv
   if _ONE.value:
-    print(json.dumps(measure(_ONE.value, _VARIANT.value, _BATCH.value, _STEPS.value)))
+    print(
+      json.dumps(measure(_ONE.value, _VARIANT.value, _BATCH.value, _STEPS.value, _PROFILE.value))
+    )
     return 0
   unknown = sorted(set(_MODELS.value) - set(MODELS))
   if unknown:
@@ -164,6 +181,8 @@ def main(argv):
       f"--variant={_VARIANT.value}",
       f"--batch={_BATCH.value}",
       f"--steps={_STEPS.value}",
+      f"--profile={_PROFILE.value}",
+      f"--out={_OUT.value}",
     ]
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if done.returncode:
@@ -178,6 +197,10 @@ def main(argv):
       f"peak {row['peak_rss_mib']:7.0f} MiB  {row['params']:>9,d} params",
       flush=True,
     )
+    if "profile" in row:
+      from fakenas_jax import profiling
+
+      print(profiling.format_breakdown(row["profile"], rows=8), flush=True)
   out = pathlib.Path(_OUT.value)
   out.mkdir(parents=True, exist_ok=True)
   path = out / f"benchmark_train_{_VARIANT.value}_{time.strftime('%Y%m%d_%H%M%S')}.json"
