@@ -64,6 +64,29 @@ def test_max_pool_same_matches_keras(size, window):
   )
 
 
+@pytest.mark.parametrize("size, window", [(8, 2), (9, 4)])
+def test_max_pool_same_gradient_goes_to_the_first_maximum(size, window):
+  """Against lax.reduce_window (select-and-scatter), on a ReLU-ed input full of ties."""
+  x = jax.nn.relu(jax.random.normal(jax.random.key(size), (2, size, size + 1, 3)))
+  pads = []
+  for n in x.shape[1:3]:
+    total = max(-(-n // window) * window - n, 0)
+    pads.append((total // 2, total - total // 2))
+  reference = lambda x: jax.lax.reduce_window(
+    x,
+    -jnp.inf,
+    jax.lax.max,
+    (1, window, window, 1),
+    (1, window, window, 1),
+    [(0, 0), *pads, (0, 0)],
+  )
+  got, got_vjp = jax.vjp(lambda x: meso.max_pool_same(x, window), x)
+  want, want_vjp = jax.vjp(reference, x)
+  cotangent = jax.random.normal(jax.random.key(0), want.shape)
+  np.testing.assert_array_equal(got, want)
+  np.testing.assert_array_equal(got_vjp(cotangent)[0], want_vjp(cotangent)[0])
+
+
 def _conv_same(x, kernel, bias, dilation=1):
   """Stride-1 'same' convolution (odd kernel) by explicit loops over the kernel taps."""
   k = kernel.shape[0]

@@ -179,3 +179,19 @@ def test_every_search_space_runs_in_the_fused_edges(space):
     jax.random.key(0, impl="rbg")
   )
   assert out.shape == (2, 2, 2, 4, 4, 4) and np.isfinite(np.asarray(out)).all()
+
+
+def test_the_bypass_pool_gradient_goes_to_the_first_maximum_as_reduce_window_does():
+  """The bypass pool (shifted slices) against lax.reduce_window, values and gradients, with
+  ties (a ReLU-ed input) and an odd size (ceil mode)."""
+  x = jax.nn.relu(jax.random.normal(jax.random.key(3), (2, 7, 6, 5)))
+  cotangent = jax.random.normal(jax.random.key(4), (2, 4, 3, 5))
+
+  def reference(x):
+    padding = ((0, 0), (0, 1), (0, 0), (0, 0))
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), padding)
+
+  got, got_vjp = jax.vjp(search_network.max_pool_2x2, x)
+  want, want_vjp = jax.vjp(reference, x)
+  np.testing.assert_array_equal(got, want)
+  np.testing.assert_array_equal(got_vjp(cotangent)[0], want_vjp(cotangent)[0])

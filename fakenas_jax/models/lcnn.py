@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from fakenas_jax.nn import batch_norm, conv
+from fakenas_jax.nn import batch_norm, conv, pooling
 
 # (kernel, output channels before MFM, max pool after, BN after) of the nine convolutions.
 LAYERS = (
@@ -52,8 +52,9 @@ def max_feature_map(x: jax.Array) -> jax.Array:
 
 
 def max_pool_2x2(x: jax.Array) -> jax.Array:
-  """``MaxPool2d(2, 2)`` on NHWC (no padding; odd sizes floored)."""
-  return lax.reduce_window(x, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+  """``MaxPool2d(2, 2)`` on NHWC (no padding; odd sizes floored), as `pooling.max_pool`'s
+  shifted slices (a cheaper gradient on XLA:CPU than reduce-window's select-and-scatter)."""
+  return pooling.max_pool(x, window=2, stride=2, pad=((0, 0), (0, 0)))
 
 
 class LSTM(nn.Module):

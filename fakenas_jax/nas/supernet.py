@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from fakenas_jax.models.darts_eval import ImageNetStem
 from fakenas_jax.nas import estimation
 from fakenas_jax.nas.mixed_edges import MixedEdges
-from fakenas_jax.nn import batch_norm, conv, genotypes
+from fakenas_jax.nn import batch_norm, conv, genotypes, pooling
 from fakenas_jax.nn import ops as ops_lib
 
 NORMAL, REDUCE = 0, 1
@@ -50,9 +50,10 @@ def channel_shuffle(x: jax.Array, groups: int) -> jax.Array:
 def max_pool_2x2(x: jax.Array) -> jax.Array:
   """PyTorch's `MaxPool2d(2, 2)` on NHWC: the bypass of reducing edges. On odd sizes, where
   PyTorch's floor leaves the bypass a row short of the operations' ⌈H/2⌉, the last window
-  takes the one remaining row/column (ceil mode), as `ops.FactorizedReduce` does."""
-  padding = ((0, 0), (0, x.shape[1] % 2), (0, x.shape[2] % 2), (0, 0))
-  return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), padding)
+  takes the one remaining row/column (ceil mode), as `ops.FactorizedReduce` does. The four
+  shifted slices of `pooling.max_pool`: XLA:CPU's reduce-window gradient (select-and-scatter)
+  materialised four index arrays of the input's size every step."""
+  return pooling.max_pool(x, window=2, stride=2, pad=((0, x.shape[1] % 2), (0, x.shape[2] % 2)))
 
 
 class ReLUConvBN(nn.Module):

@@ -58,13 +58,20 @@ def valid_counts(height: int, width: int, window: int = 3, stride: int = 1) -> n
 
 
 def max_pool(
-  x: jax.Array, *, window: int = 3, stride: int = 1, impl: PoolImpl = "taps"
+  x: jax.Array,
+  *,
+  window: int = 3,
+  stride: int = 1,
+  impl: PoolImpl = "taps",
+  pad: padding_lib.SpatialPadding | None = None,
 ) -> jax.Array:
   """``MaxPool2d(window, stride, padding=(window − 1) / 2)`` on NHWC.
 
-  The gradient goes, as in PyTorch, to the first maximum of each window (row-major).
+  `pad` ((top, bottom), (left, right)) replaces the symmetric padding, e.g. ((0, H % 2),
+  (0, W % 2)) for a 2×2 pool in ceil mode. The gradient goes, as in PyTorch, to the first
+  maximum of each window (row-major).
   """
-  pad = padding_lib.spatial_padding(window)
+  pad = padding_lib.spatial_padding(window) if pad is None else tuple(map(tuple, pad))
   if impl == "xla":
     return lax.reduce_window(
       x,
@@ -76,27 +83,33 @@ def max_pool(
     )
   if impl != "taps":
     raise ValueError(f"pool impl must be 'taps' or 'xla', got {impl!r}")
-  return _max_pool_taps(x, window, stride)
+  return _max_pool_taps(x, window, stride, pad)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
-def _max_pool_taps(x: jax.Array, window: int, stride: int) -> jax.Array:
-  padded = padding_lib.pad_spatial(x, padding_lib.spatial_padding(window), -jnp.inf)
+def _padded_out_hw(x: jax.Array, window: int, stride: int, pad) -> tuple[int, int]:
+  return tuple(
+    padding_lib.conv_output_size(x.shape[1 + axis], window, stride, 1, pad[axis])
+    for axis in range(2)
+  )
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _max_pool_taps(x: jax.Array, window: int, stride: int, pad) -> jax.Array:
+  padded = padding_lib.pad_spatial(x, pad, -jnp.inf)
   out = None
-  for slice_ in _windows(padded, window, stride, _out_hw(x, window, stride)):
+  for slice_ in _windows(padded, window, stride, _padded_out_hw(x, window, stride, pad)):
     out = slice_ if out is None else jnp.maximum(out, slice_)
   return out
 
 
 @_max_pool_taps.defjvp
-def _max_pool_taps_jvp(window, stride, primals, tangents):
+def _max_pool_taps_jvp(window, stride, pad, primals, tangents):
   # Differentiating the maximum chain directly is ~30× slower than the forward on XLA:CPU.
   # The tangent of each output is the tangent of the first tap (row-major) that attains the
   # maximum — PyTorch's gradient routing; its transpose (the VJP) is one fused loop, and a
   # JVP rule (not a VJP) keeps forward-mode and higher-order differentiation available.
   (x,), (x_dot,) = primals, tangents
-  pad = padding_lib.spatial_padding(window)
-  out = _max_pool_taps(x, window, stride)
+  out = _max_pool_taps(x, window, stride, pad)
   out_hw = out.shape[1:3]
   windows = _windows(padding_lib.pad_spatial(x, pad, -jnp.inf), window, stride, out_hw)
   tangent_windows = _windows(padding_lib.pad_spatial(x_dot, pad), window, stride, out_hw)
