@@ -51,6 +51,29 @@ def test_pruned_operations_are_not_brought_back():
   assert [r["score"] for r in replaced] == [0.7, 0.8, 0.9]  # weakest first
 
 
+def test_the_parameter_free_cap_replaces_pools_and_skips_by_weighted_operations():
+  # Node 0: skip (0.9) and pool (0.5); node 1: pool (0.8) and skip (0.6); the rest sep_conv.
+  scores = _scores_with_skips({0: 0.9, 3: 0.6})
+  scores[1, 1], scores[2, 1] = 0.5, 0.8
+  pairs = genotypes.derive_cell(scores, OPS)
+  assert collapse.parameter_free_count(pairs) == 4
+  capped, replaced = collapse.cap_parameter_free(pairs, scores, OPS, max_parameter_free=2)
+  assert collapse.parameter_free_count(capped) == 2
+  assert [(r["replaced"], r["score"], r["replaced_by"]) for r in replaced] == [
+    ("max_pool_3x3", 0.5, "sep_conv_3x3"),
+    ("skip_connect", 0.6, "sep_conv_3x3"),
+  ]  # weakest first; never by another parameter-free operation
+  assert [source for _, source in capped] == [source for _, source in pairs]
+  # the skip cap alone would have turned no pool into a weighted operation
+  assert collapse.parameter_free_count(collapse.cap_skips(pairs, scores, OPS, 0)[0]) == 2
+  # an edge with only parameter-free operations left keeps its own
+  scores[0, 3:] = -np.inf
+  capped, _ = collapse.cap_parameter_free(pairs, scores, OPS, max_parameter_free=0)
+  assert [op for op, _ in capped] == ["skip_connect"] + ["sep_conv_3x3"] * 7
+  with pytest.raises(ValueError, match="max_parameter_free"):
+    collapse.cap_parameter_free(pairs, scores, OPS, max_parameter_free=-1)
+
+
 def test_early_stop_rule_on_hand_made_histories():
   assert collapse.early_stop_reason([2, 3], patience=3).startswith(
     "parameter-free operations in the normal cell grew from 2 to 3"

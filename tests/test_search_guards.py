@@ -28,7 +28,14 @@ def guarded_config(tiny_corpus, **changes):
   config.indicator = False  # the estimation indicator is not what this test is about
   config.steps_per_epoch, config.progress = 2, False
   config.guards.update(
-    dict(max_skips=1, early_stop=True, early_stop_patience=1, hessian=True, hessian_iterations=3)
+    dict(
+      max_skips=1,
+      max_parameter_free=3,
+      early_stop=True,
+      early_stop_patience=1,
+      hessian=True,
+      hessian_iterations=3,
+    )
   )
   config.cost.penalty = 0.5
   config.network.update(dict(channels=8, layout="NR", image_size=16))
@@ -54,6 +61,8 @@ def test_every_guard_is_recorded(guarded):
     assert [op for op, _ in genotype.normal].count("skip_connect") <= 1
     guards = data["guards"]
     assert guards["max_skips"] == 1 and guards["early_stop"] is True
+    assert guards["max_parameter_free"] == 3
+    assert collapse.parameter_free_count(genotype.normal) <= 3
     counts = [int(e[search_hooks.PARAMETER_FREE]) for e in history]
     assert guards["parameter_free_ops"] == counts
     assert counts[-1] == collapse.parameter_free_count(genotype.normal)

@@ -6,7 +6,9 @@ DARTS' bilevel search drifts towards skip connections and pools as it trains lon
 * `cap_skips` — P-DARTS §3.3 ("search space regularization"): the normal cell keeps at most
   `max_skips` (P-DARTS: 2) skip connections; while there are more, the skip with the lowest
   score on its edge is replaced by the best other operation of that edge (not `none`, not
-  pruned). Applied to the derived genotype.
+  pruned). Applied to the derived genotype. `cap_parameter_free` is the same rule over all
+  parameter-free operations (skips and pools; `max_parameter_free`): capping skips alone moves
+  the collapse to pools (WORKSPACE.md, "Does the search beat chance?").
 * `early_stop_reason` — DARTS+ §3.2: stop searching when the architecture stops changing or
   starts to collapse, read here as a pure rule on the per-epoch number of parameter-free
   operations of the derived normal cell: it grew since the previous epoch, or it stayed the
@@ -39,49 +41,80 @@ def parameter_free_count(pairs: Sequence[tuple[str, int]]) -> int:
   return sum(is_parameter_free(op) for op, _ in pairs)
 
 
-def cap_skips(
-  pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Sequence[str], max_skips: int
+def cap_operations(
+  pairs: Sequence[tuple[str, int]],
+  scores: np.ndarray,
+  op_names: Sequence[str],
+  limit: int,
+  capped: Sequence[str],
 ) -> tuple[tuple[tuple[str, int], ...], list[dict]]:
-  """P-DARTS' cap on the skips of a derived (normal) cell.
+  """At most `limit` of the operations `capped` in a derived (normal) cell (P-DARTS §3.3).
 
   pairs: the cell's (operation, input) pairs, two per node; scores: (edges, ops) the scores it
-  was derived from (-inf = pruned). Returns the new pairs and one record per replacement
-  ({'node', 'input', 'score', 'replaced_by'}).
+  was derived from (-inf = pruned). While there are more, the capped operation with the lowest
+  score on its edge becomes the best operation of that edge that is neither capped nor `none`
+  nor pruned (an edge without one keeps its operation). Returns the new pairs and one record
+  per replacement ({'node', 'input', 'replaced', 'score', 'replaced_by'}), weakest first.
   """
-  if max_skips < 0:
-    raise ValueError(f"max_skips must be >= 0, got {max_skips}")
+  if limit < 0:
+    raise ValueError(f"the cap must be >= 0, got {limit}")
   scores = np.asarray(scores, np.float64)
-  op_names = list(op_names)
-  if SKIP not in op_names:
-    return tuple(pairs), []
-  skip = op_names.index(SKIP)
+  op_names, capped = list(op_names), set(capped)
   pairs = [tuple(p) for p in pairs]
   replaced = []
   while True:
-    skips = [
-      (scores[genotypes.edge_index(position // 2, source), skip], position)
-      for position, (op, source) in enumerate(pairs)
-      if op == SKIP
-    ]
-    if len(skips) <= max_skips:
+    held = [position for position, (op, _) in enumerate(pairs) if op in capped]
+    if len(held) <= limit:
       break
     candidates = []
-    for score, position in skips:
-      row = scores[genotypes.edge_index(position // 2, pairs[position][1])]
+    for position in held:
+      op, source = pairs[position]
+      row = scores[genotypes.edge_index(position // 2, source)]
       others = [
-        o for o, name in enumerate(op_names) if name not in ("none", SKIP) and np.isfinite(row[o])
+        o
+        for o, name in enumerate(op_names)
+        if name not in capped and name != "none" and np.isfinite(row[o])
       ]
       if others:
-        candidates.append((score, position, max(others, key=lambda o: row[o])))
+        best = max(others, key=lambda o: row[o])
+        candidates.append((row[op_names.index(op)], position, best))
     if not candidates:
-      break  # no edge has another operation left: keep the skips
+      break  # no capped edge has another operation left: keep them
     score, position, best = min(candidates)
-    node, source = position // 2, pairs[position][1]
+    op, source = pairs[position]
     pairs[position] = (op_names[best], source)
     replaced.append(
-      {"node": node, "input": source, "score": float(score), "replaced_by": op_names[best]}
+      {
+        "node": position // 2,
+        "input": source,
+        "replaced": op,
+        "score": float(score),
+        "replaced_by": op_names[best],
+      }
     )
   return tuple(pairs), replaced
+
+
+def cap_skips(
+  pairs: Sequence[tuple[str, int]], scores: np.ndarray, op_names: Sequence[str], max_skips: int
+) -> tuple[tuple[tuple[str, int], ...], list[dict]]:
+  """P-DARTS' cap: at most `max_skips` skip connections (`cap_operations`)."""
+  if max_skips < 0:
+    raise ValueError(f"max_skips must be >= 0, got {max_skips}")
+  return cap_operations(pairs, scores, op_names, max_skips, [SKIP])
+
+
+def cap_parameter_free(
+  pairs: Sequence[tuple[str, int]],
+  scores: np.ndarray,
+  op_names: Sequence[str],
+  max_parameter_free: int,
+) -> tuple[tuple[tuple[str, int], ...], list[dict]]:
+  """At most `max_parameter_free` skips and pools together (`cap_operations`)."""
+  if max_parameter_free < 0:
+    raise ValueError(f"max_parameter_free must be >= 0, got {max_parameter_free}")
+  free = [name for name in op_names if is_parameter_free(name)]
+  return cap_operations(pairs, scores, op_names, max_parameter_free, free)
 
 
 def early_stop_reason(counts: Sequence[int], patience: int) -> str | None:

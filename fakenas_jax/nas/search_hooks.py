@@ -1,6 +1,6 @@
 """What the search loop asks of the collapse guards and the cost model, at a few fixed points.
 
-nas/search.py calls, per epoch after deriving the genotype, `end_of_epoch` (the skip cap, the
+nas/search.py calls, per epoch after deriving the genotype, `end_of_epoch` (the caps, the
 parameter-free count, the dominant Hessian eigenvalue: nas/collapse.py), before each epoch
 `stop_reason` (DARTS+ early stop, a pure rule on the history, so a resumed run stops where an
 uninterrupted one does), and at the end `genotype_metadata` (the guards' record and the size
@@ -21,6 +21,7 @@ from fakenas_jax.nn import genotypes
 EIGENVALUE = "guards/hessian_eigenvalue"
 PARAMETER_FREE = "guards/parameter_free_ops"
 REPLACED = "guards/skips_replaced"
+FREE_REPLACED = "guards/parameter_free_replaced"
 
 
 def _guards(config) -> dict:
@@ -40,21 +41,32 @@ def end_of_epoch(
   inputs,
   epoch: int,
 ):
-  """(the genotype after the skip cap, guard metrics of the epoch for the log and history)."""
+  """(the genotype after the caps, guard metrics of the epoch for the log and history)."""
   guards = _guards(config)
   metrics = {}
-  max_skips = int(guards.get("max_skips", 0) or 0)
-  if max_skips > 0:
-    normal, replaced = collapse.cap_skips(genotype.normal, importance[0], op_names, max_skips)
+  caps = (
+    (REPLACED, "skip cap (P-DARTS)", collapse.cap_skips, int(guards.get("max_skips", 0) or 0)),
+    (
+      FREE_REPLACED,
+      "parameter-free cap",
+      collapse.cap_parameter_free,
+      int(guards.get("max_parameter_free", 0) or 0),
+    ),
+  )
+  for key, title, cap, limit in caps:
+    if limit <= 0:
+      continue
+    normal, replaced = cap(genotype.normal, importance[0], op_names, limit)
     genotype = genotypes.Genotype(
       normal, genotype.normal_concat, genotype.reduce, genotype.reduce_concat
     )
-    metrics[REPLACED] = float(len(replaced))
+    metrics[key] = float(len(replaced))
     if replaced and config.progress:
       print(
-        "skip cap (P-DARTS): "
+        f"{title}: "
         + "; ".join(
-          f"node {r['node']} <- {r['input']}: skip_connect -> {r['replaced_by']}" for r in replaced
+          f"node {r['node']} <- {r['input']}: {r['replaced']} -> {r['replaced_by']}"
+          for r in replaced
         ),
         flush=True,
       )
@@ -126,11 +138,14 @@ def genotype_metadata(config, history, genotype: genotypes.Genotype) -> dict:
   guards = _guards(config)
   record = {
     "max_skips": int(guards.get("max_skips", 0) or 0),
+    "max_parameter_free": int(guards.get("max_parameter_free", 0) or 0),
     "early_stop": bool(guards.get("early_stop", False)),
     "parameter_free_ops": [int(e[PARAMETER_FREE]) for e in history if PARAMETER_FREE in e],
   }
   if history and REPLACED in history[-1]:
     record["skips_replaced"] = int(history[-1][REPLACED])
+  if history and FREE_REPLACED in history[-1]:
+    record["parameter_free_replaced"] = int(history[-1][FREE_REPLACED])
   if record["early_stop"]:
     reason = collapse.early_stop_reason(
       _parameter_free_counts(config, history), int(guards.get("early_stop_patience", 3))
