@@ -14,8 +14,9 @@ while loops too) three ways:
   XLA made itself (copies, layout changes) carry no ``op_name``.
 
 Times are per step, on all threads together (XLA:CPU runs independent thunks in parallel, so
-their sum can exceed the wall time). Used by ``scripts/benchmark_search.py --profile`` and
-``scripts/benchmark_train.py --profile``; WORKSPACE.md ("The search engine", Speed) reads them.
+their sum can exceed the wall time; ``wall_ms`` includes the profiler's own overhead). Used
+by ``scripts/benchmark_search.py --profile`` and ``scripts/benchmark_train.py --profile``;
+WORKSPACE.md ("The search engine", Speed) reads them.
 """
 
 from __future__ import annotations

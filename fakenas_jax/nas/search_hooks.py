@@ -24,6 +24,11 @@ REPLACED = "guards/skips_replaced"
 FREE_REPLACED = "guards/parameter_free_replaced"
 
 
+def _cap(guards: dict, name: str) -> int:
+  """A cap's limit from the guards (0 or absent = no cap)."""
+  return int(guards.get(name, 0) or 0)
+
+
 def _guards(config) -> dict:
   guards = config.guards
   return {} if guards is None else dict(guards.to_dict() if hasattr(guards, "to_dict") else guards)
@@ -45,12 +50,12 @@ def end_of_epoch(
   guards = _guards(config)
   metrics = {}
   caps = (
-    (REPLACED, "skip cap (P-DARTS)", collapse.cap_skips, int(guards.get("max_skips", 0) or 0)),
+    (REPLACED, "skip cap (P-DARTS)", collapse.cap_skips, _cap(guards, "max_skips")),
     (
       FREE_REPLACED,
       "parameter-free cap",
       collapse.cap_parameter_free,
-      int(guards.get("max_parameter_free", 0) or 0),
+      _cap(guards, "max_parameter_free"),
     ),
   )
   for key, title, cap, limit in caps:
@@ -137,8 +142,8 @@ def genotype_metadata(config, history, genotype: genotypes.Genotype) -> dict:
   """What the genotype's JSON records beside it: the guards and the network's cost."""
   guards = _guards(config)
   record = {
-    "max_skips": int(guards.get("max_skips", 0) or 0),
-    "max_parameter_free": int(guards.get("max_parameter_free", 0) or 0),
+    "max_skips": _cap(guards, "max_skips"),
+    "max_parameter_free": _cap(guards, "max_parameter_free"),
     "early_stop": bool(guards.get("early_stop", False)),
     "parameter_free_ops": [int(e[PARAMETER_FREE]) for e in history if PARAMETER_FREE in e],
   }

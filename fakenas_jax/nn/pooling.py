@@ -25,13 +25,6 @@ from fakenas_jax.nn import padding as padding_lib
 PoolImpl = Literal["taps", "xla"]
 
 
-def _out_hw(x: jax.Array, window: int, stride: int) -> tuple[int, int]:
-  pad = padding_lib.symmetric_padding(window)
-  return tuple(
-    padding_lib.conv_output_size(x.shape[axis], window, stride, 1, pad) for axis in (1, 2)
-  )
-
-
 def _windows(padded: jax.Array, window: int, stride: int, out_hw: tuple[int, int]):
   """The window·window strided slices of the padded input, tap by tap (row-major)."""
   batch, _, _, channels = padded.shape
@@ -86,7 +79,7 @@ def max_pool(
   return _max_pool_taps(x, window, stride, pad)
 
 
-def _padded_out_hw(x: jax.Array, window: int, stride: int, pad) -> tuple[int, int]:
+def _out_hw(x: jax.Array, window: int, stride: int, pad) -> tuple[int, int]:
   return tuple(
     padding_lib.conv_output_size(x.shape[1 + axis], window, stride, 1, pad[axis])
     for axis in range(2)
@@ -97,7 +90,7 @@ def _padded_out_hw(x: jax.Array, window: int, stride: int, pad) -> tuple[int, in
 def _max_pool_taps(x: jax.Array, window: int, stride: int, pad) -> jax.Array:
   padded = padding_lib.pad_spatial(x, pad, -jnp.inf)
   out = None
-  for slice_ in _windows(padded, window, stride, _padded_out_hw(x, window, stride, pad)):
+  for slice_ in _windows(padded, window, stride, _out_hw(x, window, stride, pad)):
     out = slice_ if out is None else jnp.maximum(out, slice_)
   return out
 
@@ -136,7 +129,7 @@ def avg_pool(
   elif impl == "taps":
     padded = padding_lib.pad_spatial(x, pad)
     total = None
-    for slice_ in _windows(padded, window, stride, _out_hw(x, window, stride)):
+    for slice_ in _windows(padded, window, stride, _out_hw(x, window, stride, pad)):
       total = slice_ if total is None else total + slice_
   else:
     raise ValueError(f"pool impl must be 'taps' or 'xla', got {impl!r}")
