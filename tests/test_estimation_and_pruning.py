@@ -23,6 +23,28 @@ def test_eq4_on_hand_made_errors():
   np.testing.assert_allclose(estimation.estimation_scores(search, held_out), expected, rtol=1e-5)
 
 
+def test_standardised_gap_ranks_instead_of_picking():
+  search = jnp.array([[0.30, 0.20], [0.10, 0.40], [0.50, 0.50], [0.2, 0.2]])
+  held_out = jnp.array([[0.10, 0.25], [0.30, 0.10], [0.45, 0.60], [0.0, 0.0]])
+  active = jnp.array([True, True, True, False])
+  gaps = np.array([0.05, 0.20, 0.05])  # the inactive fourth takes no part in the statistics
+  z = (gaps - gaps.mean()) / gaps.std()
+  expected = np.exp(-z) / np.exp(-z).sum()
+  got = estimation.estimation_scores(search, held_out, active, form="standardised_gap")
+  np.testing.assert_allclose(got[:3], expected, rtol=1e-5)
+  assert float(got[3]) == 0.0
+  # Scale-free: the same gaps in other units give the same E; Eq. 4's would not.
+  scaled = estimation.estimation_scores(10 * search, 10 * held_out, active, form="standardised_gap")
+  np.testing.assert_allclose(scaled, got, rtol=1e-5)
+  paper = estimation.estimation_scores(search[:3], held_out[:3])
+  assert float(paper[1]) < 1e-3 < 0.05 < float(got[1])  # Eq. 4 all but drops the larger gap
+  # Equal gaps: uniform over the active operations.
+  flat = estimation.estimation_scores(search[:3], search[:3] + 0.1, form="standardised_gap")
+  np.testing.assert_allclose(flat, np.full(3, 1 / 3), rtol=1e-3)
+  with pytest.raises(ValueError, match="estimation form"):
+    estimation.estimation_scores(search, held_out, form="inverse")
+
+
 def test_eq5_and_inactive_operations():
   alpha = jnp.array([[0.1, 0.7, -0.3]])
   e = jnp.array([[0.2, 0.5, 0.3]])

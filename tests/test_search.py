@@ -12,7 +12,7 @@ from jax._src import dispatch, monitoring
 
 from configs.search import default
 from fakenas_jax import checkpoints, parallel
-from fakenas_jax.nas import network_loss, search, search_steps
+from fakenas_jax.nas import estimation, network_loss, search, search_steps
 from fakenas_jax.nn import genotypes
 
 OPS = ("none", "max_pool_3x3", "skip_connect", "SepCDC_3x3_0.0", "SepCDC_3x3_0.7", "DilCDC_3x3_0.5")
@@ -174,6 +174,31 @@ def test_unknown_operation_lists_the_known_ones(tiny_corpus, tmp_path):
   config = tiny_config(tiny_corpus, ops=("sep_conv_3x3", "wavelet_3x3"))
   with pytest.raises(ValueError, match="unknown operation 'wavelet_3x3'.*known names"):
     search.run_search(config, tmp_path)
+
+
+def test_the_standardised_indicator_ranks_the_operations(tiny_corpus, tmp_path):
+  """indicator_form='standardised_gap': E of every edge is a distribution over its active
+  operations that does not pick one, and H = softmax_edges(β) · (softmax(α) + λ·E) (Eq. 5, 8)."""
+  config = tiny_config(tiny_corpus, indicator_form="standardised_gap", epochs=2)
+  result = search.run_search(config, tmp_path, devices=jax.devices()[:1])
+  last = result["history"][-1]
+  e = np.asarray(last["estimation"])  # (2 cell types, 14 edges, ops)
+  np.testing.assert_allclose(e.sum(-1), 1.0, atol=1e-4)
+  assert e.max() < 0.9 and e.min() > 0.0
+  for t in (0, 1):
+    want = estimation.importance(
+      jax.numpy.log(jax.numpy.asarray(last["alpha"][t])),
+      jax.numpy.asarray(last["beta"][t]),
+      jax.numpy.asarray(e[t]),
+    )
+    np.testing.assert_allclose(last["importance"][t], want, atol=1e-4)
+
+
+def test_an_unknown_indicator_form_is_refused_before_the_workdir_is_touched(tiny_corpus, tmp_path):
+  config = tiny_config(tiny_corpus, indicator_form="inverse")
+  with pytest.raises(ValueError, match="unknown config.indicator_form 'inverse'.*standardised_gap"):
+    search.run_search(config, tmp_path / "run")
+  assert not (tmp_path / "run").exists()
 
 
 def test_compiled_ahead_programs_give_the_synchronous_search_without_compiling_at_pruning(

@@ -56,6 +56,8 @@ def get_config():
   config.second_order = False
   config.indicator = True
   config.indicator_lambda = 0.15
+  # 'inverse_gap' = Eq. 4; 'standardised_gap' = softmax of the standardised gap (estimation.py)
+  config.indicator_form = "inverse_gap"
   config.estimation_batches = 1
   config.estimation_chunk = 8
   config.prune_every = 4

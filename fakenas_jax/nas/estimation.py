@@ -10,7 +10,11 @@ paired: entry b of Ē and of Ê come from the b-th search and b-th estimation ba
   I^o = softmax_o(α^o) + λ · E^o,  λ = 0.15              (Eq. 5)
   H^o_{i,j} = softmax_{i'<j}(β_{i',j})_i · I^o_{i,j}      (Eq. 8)
 
-ε (1e-3 by default) keeps Eq. 4 finite when the two errors coincide. Operations pruned from an
+ε (1e-3 by default) keeps Eq. 4 finite when the two errors coincide. Gaps are cross-entropy
+differences of order 0.01–0.3, so 1/(gap + ε) spans 3–100 and Eq. 4's E is nearly one-hot
+(WORKSPACE.md, "Does the search beat chance?"). `form='standardised_gap'` is a measured
+deviation from the paper that makes E rank instead of pick: E^o = softmax_o(−z^o), z the gap
+standardised over the edge's active operations (zero mean, unit standard deviation). Operations pruned from an
 edge take no part: they get E = 0, softmax(α) = 0 and H = −∞. E carries no gradient (Eq. 6 uses
 I as mixing weights, and only α is trained).
 """
@@ -22,6 +26,7 @@ import jax.numpy as jnp
 
 LAMBDA = 0.15
 EPSILON = 1e-3
+FORMS = ("inverse_gap", "standardised_gap")
 
 
 def negative_infinity_norm(x: jax.Array, axis: int = -1) -> jax.Array:
@@ -42,10 +47,29 @@ def estimation_scores(
   estimation_errors: jax.Array,
   active: jax.Array | None = None,
   epsilon: float = EPSILON,
+  form: str = "inverse_gap",
 ) -> jax.Array:
-  """E of Eq. 4. Errors: (..., ops, batches); returns (..., ops)."""
+  """E of Eq. 4 (`form='inverse_gap'`) or of the standardised gap. Errors: (..., ops,
+  batches); returns (..., ops)."""
   gap = negative_infinity_norm(search_errors - estimation_errors, axis=-1)
-  return masked_softmax(1.0 / (gap + epsilon), active)
+  if form == "inverse_gap":
+    return masked_softmax(1.0 / (gap + epsilon), active)
+  if form != "standardised_gap":
+    raise ValueError(f"estimation form {form!r}: expected one of {FORMS}")
+  return masked_softmax(-standardise(gap, active), active)
+
+
+def standardise(x: jax.Array, active: jax.Array | None, floor: float = 1e-4) -> jax.Array:
+  """(x − mean) / max(std, floor) over the last axis's active entries (population std).
+
+  The floor (in the errors' units, nats) keeps rounding noise between equal gaps from being
+  blown up to unit spread."""
+  mask = jnp.ones_like(x, bool) if active is None else active
+  count = jnp.maximum(mask.sum(-1, keepdims=True), 1)
+  mean = jnp.where(mask, x, 0.0).sum(-1, keepdims=True) / count
+  centred = jnp.where(mask, x - mean, 0.0)
+  std = jnp.sqrt((centred**2).sum(-1, keepdims=True) / count)
+  return centred / jnp.maximum(std, floor)
 
 
 def indicator(

@@ -399,7 +399,10 @@ class SearchTask(loop.StateTask):
       search_errors = [errors_fn(self.state, b, self.inputs) for b in search_batches]
       held_out_errors = [errors_fn(self.state, b, self.inputs) for b in held_out_batches]
       scores = estimation.estimation_scores(
-        jnp.stack(search_errors, -1), jnp.stack(held_out_errors, -1), jnp.asarray(extra["active"])
+        jnp.stack(search_errors, -1),
+        jnp.stack(held_out_errors, -1),
+        jnp.asarray(extra["active"]),
+        form=config.indicator_form,
       )
       extra["estimation"] = np.asarray(scores).tolist()
       metrics["time/estimation_s"] = time.perf_counter() - estimation_start
@@ -438,6 +441,7 @@ class SearchTask(loop.StateTask):
       "alpha": np.asarray(jax.nn.softmax(arch["alpha"], -1)).round(5).tolist(),
       "beta": np.asarray(arch["beta"]).round(5).tolist(),
       "importance": np.where(np.isfinite(importance), importance, -1.0).round(5).tolist(),
+      **({"estimation": np.round(extra["estimation"], 5).tolist()} if config.indicator else {}),
       "genotype": genotype.to_json(),
       **metrics,
     }
@@ -503,6 +507,11 @@ def run_search(
     raise ValueError(
       f"need epochs >= 1, warmup_epochs >= 0, batch_size >= 1; got "
       f"{config.epochs}, {config.warmup_epochs}, {config.batch_size}"
+    )
+  if config.indicator_form not in estimation.FORMS:
+    raise ValueError(
+      f"unknown config.indicator_form {config.indicator_form!r}; use one of "
+      f"{', '.join(estimation.FORMS)}"
     )
   workdir = pathlib.Path(workdir)
   with workdir_lib.claim(workdir, search_record(config)):
