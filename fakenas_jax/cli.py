@@ -353,7 +353,8 @@ def run(
       command = command if command != "__main__" else sys.modules["__main__"].__spec__.name
       config_value = None
       if config is not None:
-        config_value = _config_args(argv)[1] or _CONFIG_STATE.get("default")
+        # sys.argv: absl has taken --config out of `argv` by now.
+        config_value = _config_args(sys.argv)[1] or _CONFIG_STATE.get("default")
         config_value = _short_path(config_value)
       print(header(command.rsplit(".", 1)[-1], config_value, workdir), flush=True)
     try:

@@ -84,6 +84,31 @@ ENTRY = textwrap.dedent("""
 """)
 
 
+CONFIGURED_ENTRY = textwrap.dedent("""
+    from fakenas_jax import cli
+
+    CONFIG = cli.define_config("configs/search/default.py", "search config")
+
+    def main(argv):
+      print("epochs", CONFIG.value.epochs)
+      return 0
+
+    if __name__ == "__main__":
+      cli.run(main, config=CONFIG, workdir_flag=None)
+""")
+
+
+def test_the_header_names_the_config_given(tmp_path):
+  script = tmp_path / "entry.py"
+  script.write_text(CONFIGURED_ENTRY)
+  env = dict(os.environ, PYTHONPATH=str(ROOT))
+  given = _run([str(script), "--config=configs/demo.py:search", "--compilation_cache=off"], env=env)
+  assert given.returncode == 0, given.stderr
+  assert "| config configs/demo.py:search |" in given.stdout and "epochs 5" in given.stdout
+  default = _run([str(script), "--compilation_cache=off"], env=env)
+  assert "| config configs/search/default.py |" in default.stdout, default.stdout
+
+
 def test_persistent_cache_is_used_by_a_second_run(tmp_path):
   script = tmp_path / "entry.py"
   script.write_text(ENTRY)
