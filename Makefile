@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= runs/demo
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 # Test files spread over two worker processes (pytest-xdist; a file's tests stay together, so
 # what a module compiles once is shared by its tests): the suite is compile-bound.
 PYTEST_WORKERS ?= 2
