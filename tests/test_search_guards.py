@@ -31,6 +31,7 @@ def guarded_config(tiny_corpus, **changes):
     dict(
       max_skips=1,
       max_parameter_free=3,
+      cap_cells="both",
       early_stop=True,
       early_stop_patience=1,
       hessian=True,
@@ -63,6 +64,13 @@ def test_every_guard_is_recorded(guarded):
     assert guards["max_skips"] == 1 and guards["early_stop"] is True
     assert guards["max_parameter_free"] == 3
     assert collapse.parameter_free_count(genotype.normal) <= 3
+    assert collapse.parameter_free_count(genotype.reduce) <= 3 and guards["cap_cells"] == [
+      "normal",
+      "reduce",
+    ]
+    assert history[-1][search_hooks.PARAMETER_FREE_REDUCE] == collapse.parameter_free_count(
+      genotype.reduce
+    )
     counts = [int(e[search_hooks.PARAMETER_FREE]) for e in history]
     assert guards["parameter_free_ops"] == counts
     assert counts[-1] == collapse.parameter_free_count(genotype.normal)
@@ -80,6 +88,11 @@ def test_every_guard_is_recorded(guarded):
     assert data["network"]["name"] == "c2pn" and data["params"] > 0 and data["macs"] > 0
     log = (run_dir / "metrics.jsonl").read_text()
     assert "guards/parameter_free_ops" in log and "guards/hessian_eigenvalue" in log
+
+
+def test_an_unknown_cap_cells_value_is_refused():
+  with pytest.raises(ValueError, match="guards.cap_cells must be 'normal' or 'both'"):
+    search_hooks.capped_cells({"cap_cells": "reduce"})
 
 
 def test_the_seeds_give_a_stability_report_and_rerunning_reads_them_back(guarded, tiny_corpus):

@@ -85,6 +85,7 @@ def get_config():
     dict(
       max_skips=0,  # P-DARTS: at most this many skips in the normal cell (0 = no cap; paper: 2)
       max_parameter_free=0,  # the same cap on skips and pools together (0 = no cap)
+      cap_cells="normal",  # the cells both caps apply to: 'normal' (P-DARTS) | 'both'
       early_stop=False,  # DARTS+: stop when the normal cell's parameter-free ops grow or settle
       early_stop_patience=3,  # ... settle = unchanged for this many epochs
       hessian=False,  # RobustDARTS: dominant eigenvalue of the α-Hessian of L_val per epoch

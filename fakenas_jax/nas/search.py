@@ -513,6 +513,7 @@ def run_search(
       f"unknown config.indicator_form {config.indicator_form!r}; use one of "
       f"{', '.join(estimation.FORMS)}"
     )
+  search_hooks.capped_cells(dict(config.guards or {}))  # a bad value fails before any work
   workdir = pathlib.Path(workdir)
   with workdir_lib.claim(workdir, search_record(config)):
     task = SearchTask(config, parallel.make_data_mesh(devices))

@@ -20,6 +20,7 @@ from fakenas_jax.nn import genotypes
 
 EIGENVALUE = "guards/hessian_eigenvalue"
 PARAMETER_FREE = "guards/parameter_free_ops"
+PARAMETER_FREE_REDUCE = "guards/parameter_free_ops_reduce"
 REPLACED = "guards/skips_replaced"
 FREE_REPLACED = "guards/parameter_free_replaced"
 
@@ -27,6 +28,14 @@ FREE_REPLACED = "guards/parameter_free_replaced"
 def _cap(guards: dict, name: str) -> int:
   """A cap's limit from the guards (0 or absent = no cap)."""
   return int(guards.get(name, 0) or 0)
+
+
+def capped_cells(guards: dict) -> tuple[str, ...]:
+  """The cells the caps apply to: `guards.cap_cells` 'normal' (P-DARTS) or 'both'."""
+  value = guards.get("cap_cells", "normal") or "normal"
+  if value not in ("normal", "both"):
+    raise ValueError(f"guards.cap_cells must be 'normal' or 'both', got {value!r}")
+  return ("normal", "reduce") if value == "both" else ("normal",)
 
 
 def _guards(config) -> dict:
@@ -58,24 +67,29 @@ def end_of_epoch(
       _cap(guards, "max_parameter_free"),
     ),
   )
+  cells = capped_cells(guards)
   for key, title, cap, limit in caps:
     if limit <= 0:
       continue
     normal, replaced = cap(genotype.normal, importance[0], op_names, limit)
-    genotype = genotypes.Genotype(
-      normal, genotype.normal_concat, genotype.reduce, genotype.reduce_concat
-    )
-    metrics[key] = float(len(replaced))
-    if replaced and config.progress:
-      print(
-        f"{title}: "
-        + "; ".join(
-          f"node {r['node']} <- {r['input']}: {r['replaced']} -> {r['replaced_by']}"
-          for r in replaced
-        ),
-        flush=True,
-      )
+    reduce, replaced_reduce = genotype.reduce, []
+    if "reduce" in cells:
+      reduce, replaced_reduce = cap(genotype.reduce, importance[1], op_names, limit)
+    genotype = genotypes.Genotype(normal, genotype.normal_concat, reduce, genotype.reduce_concat)
+    metrics[key] = float(len(replaced) + len(replaced_reduce))
+    for cell, records in (("normal", replaced), ("reduce", replaced_reduce)):
+      if records and config.progress:
+        print(
+          f"{title} ({cell}): "
+          + "; ".join(
+            f"node {r['node']} <- {r['input']}: {r['replaced']} -> {r['replaced_by']}"
+            for r in records
+          ),
+          flush=True,
+        )
   metrics[PARAMETER_FREE] = float(collapse.parameter_free_count(genotype.normal))
+  if "reduce" in cells:
+    metrics[PARAMETER_FREE_REDUCE] = float(collapse.parameter_free_count(genotype.reduce))
   if guards.get("hessian", False) and epoch > config.warmup_epochs:
     metrics[EIGENVALUE] = hessian_eigenvalue(
       config, network, state, estimation_batches, inputs, epoch
@@ -144,6 +158,7 @@ def genotype_metadata(config, history, genotype: genotypes.Genotype) -> dict:
   record = {
     "max_skips": _cap(guards, "max_skips"),
     "max_parameter_free": _cap(guards, "max_parameter_free"),
+    "cap_cells": list(capped_cells(guards)),
     "early_stop": bool(guards.get("early_stop", False)),
     "parameter_free_ops": [int(e[PARAMETER_FREE]) for e in history if PARAMETER_FREE in e],
   }
